@@ -1,0 +1,29 @@
+//! Audit log entries.
+
+use crate::{AuditLogId, CustomerId, UserId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One recorded security or compliance event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditLogEntry {
+    pub id: AuditLogId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<CustomerId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
+    /// What happened, e.g. `auth.login_failed`.
+    pub action_type: String,
+    /// Which system it happened in, e.g. `obera`.
+    pub system_name: String,
+    /// Event-specific facts.
+    pub action_details: serde_json::Map<String, serde_json::Value>,
+    /// Compliance controls this event is evidence for, e.g. `soc2:CC6.1`.
+    pub compliance_tags: Vec<String>,
+    pub timestamp: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+}
