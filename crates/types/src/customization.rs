@@ -102,11 +102,18 @@ impl DashboardLayout {
     pub fn problems(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
         if self.widgets.len() > 24 {
-            out.push(("dashboard_layout.widgets".to_owned(), "at most 24 widgets".to_owned()));
+            out.push((
+                "dashboard_layout.widgets".to_owned(),
+                "at most 24 widgets".to_owned(),
+            ));
         }
         for (i, w) in self.widgets.iter().enumerate() {
             let field = format!("dashboard_layout.widgets[{i}]");
-            if w.column > 11 || w.width == 0 || w.width > 12 || u16::from(w.column) + u16::from(w.width) > 12 {
+            if w.column > 11
+                || w.width == 0
+                || w.width > 12
+                || u16::from(w.column) + u16::from(w.width) > 12
+            {
                 out.push((field.clone(), "must fit the 12-column grid".to_owned()));
             }
             if w.row > 99 || w.height == 0 || w.height > 12 {
@@ -166,10 +173,16 @@ impl CustomizationInput {
         }
         for (k, v) in &self.custom_settings {
             if k.is_empty() || k.len() > 64 {
-                out.push(("custom_settings".to_owned(), format!("key `{k}` must be 1–64 characters")));
+                out.push((
+                    "custom_settings".to_owned(),
+                    format!("key `{k}` must be 1–64 characters"),
+                ));
             }
             if v.chars().count() > 1000 {
-                out.push((format!("custom_settings.{k}"), "at most 1000 characters".to_owned()));
+                out.push((
+                    format!("custom_settings.{k}"),
+                    "at most 1000 characters".to_owned(),
+                ));
             }
         }
         out

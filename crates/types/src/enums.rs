@@ -132,7 +132,10 @@ mod tests {
     fn every_enum_value_round_trips_through_its_text() {
         for d in Department::ALL {
             assert_eq!(d.as_str().parse::<Department>(), Ok(*d));
-            assert_eq!(serde_json::to_value(d).ok(), Some(serde_json::json!(d.as_str())));
+            assert_eq!(
+                serde_json::to_value(d).ok(),
+                Some(serde_json::json!(d.as_str()))
+            );
         }
         for s in ApiScope::ALL {
             let json = serde_json::to_string(s).unwrap_or_default();

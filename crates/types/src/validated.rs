@@ -137,9 +137,15 @@ fn check_password(value: String) -> Result<String, String> {
 
 fn check_web_url(value: String) -> Result<String, String> {
     let v = value.trim().to_owned();
-    let rest = v.strip_prefix("https://").or_else(|| v.strip_prefix("http://"));
+    let rest = v
+        .strip_prefix("https://")
+        .or_else(|| v.strip_prefix("http://"));
     match rest {
-        Some(host) if !host.is_empty() && v.len() <= 2048 && !v.chars().any(char::is_whitespace) => Ok(v),
+        Some(host)
+            if !host.is_empty() && v.len() <= 2048 && !v.chars().any(char::is_whitespace) =>
+        {
+            Ok(v)
+        }
         _ => Err(format!("`{value}` is not an http(s) URL")),
     }
 }
@@ -150,8 +156,20 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_bad_ones_refused() {
-        assert_eq!(Email::try_from(" Ann@Example.COM ".to_owned()).map(String::from), Ok("ann@example.com".to_owned()));
-        for bad in ["", "ann", "ann@", "@example.com", "ann@example", "a b@example.com", "ann@.com", "a@b@c.com"] {
+        assert_eq!(
+            Email::try_from(" Ann@Example.COM ".to_owned()).map(String::from),
+            Ok("ann@example.com".to_owned())
+        );
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@example.com",
+            "ann@example",
+            "a b@example.com",
+            "ann@.com",
+            "a@b@c.com",
+        ] {
             assert!(Email::try_from(bad.to_owned()).is_err(), "{bad} accepted");
         }
     }
@@ -160,14 +178,27 @@ mod tests {
     fn colours_must_be_hex() {
         assert!(HexColor::try_from("#1A2b3C".to_owned()).is_ok());
         assert!(HexColor::try_from("#abc".to_owned()).is_ok());
-        for bad in ["red", "#12345", "#ggg", "123456", "#1234567", "javascript:alert(1)"] {
-            assert!(HexColor::try_from(bad.to_owned()).is_err(), "{bad} accepted");
+        for bad in [
+            "red",
+            "#12345",
+            "#ggg",
+            "123456",
+            "#1234567",
+            "javascript:alert(1)",
+        ] {
+            assert!(
+                HexColor::try_from(bad.to_owned()).is_err(),
+                "{bad} accepted"
+            );
         }
     }
 
     #[test]
     fn display_names_are_trimmed_and_bounded() {
-        assert_eq!(DisplayName::try_from("  Acme  ".to_owned()).map(String::from), Ok("Acme".to_owned()));
+        assert_eq!(
+            DisplayName::try_from("  Acme  ".to_owned()).map(String::from),
+            Ok("Acme".to_owned())
+        );
         assert!(DisplayName::try_from("   ".to_owned()).is_err());
         assert!(DisplayName::try_from("x".repeat(201)).is_err());
     }

@@ -1,0 +1,89 @@
+//! Serves the built SPA: files from the static folder, `index.html` for any other
+//! path (client-side routes), long-lived caching for Trunk's hashed assets.
+//! Unknown `/api/…` paths get a problem-JSON 404 instead of the app.
+
+use crate::error::ApiError;
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use std::path::{Component, Path, PathBuf};
+
+/// Where the SPA lives.
+#[derive(Clone)]
+pub struct StaticDir(pub PathBuf);
+
+const MISSING_SPA: &str = r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Obera</title></head>
+<body><h1>Obera</h1><p>The API is running. The web app has not been built: run <code>cargo xtask run</code>,
+which builds it, or read the <a href="/docs">API reference</a>.</p></body></html>"#;
+
+/// Default service: static file, SPA fallback, or API 404.
+pub async fn serve(req: HttpRequest, dir: web::Data<StaticDir>) -> HttpResponse {
+    let path = req.path();
+    if path.starts_with("/api/") || path == "/api" {
+        return ApiError::NotFound.error_response();
+    }
+    if let Some(file) = safe_join(&dir.0, path).filter(|p| p.is_file()) {
+        if let Ok(bytes) = tokio::fs::read(&file).await {
+            let hashed = is_hashed_asset(&file);
+            return HttpResponse::Ok()
+                .insert_header((CONTENT_TYPE, content_type(&file)))
+                .insert_header((CACHE_CONTROL, if hashed { "public, max-age=31536000, immutable" } else { "no-cache" }))
+                .body(bytes);
+        }
+    }
+    match tokio::fs::read(dir.0.join("index.html")).await {
+        Ok(bytes) => HttpResponse::Ok().insert_header((CONTENT_TYPE, "text/html; charset=utf-8")).insert_header((CACHE_CONTROL, "no-cache")).body(bytes),
+        Err(_) => HttpResponse::Ok().insert_header((CONTENT_TYPE, "text/html; charset=utf-8")).body(MISSING_SPA),
+    }
+}
+
+/// Joins a URL path under `root`, refusing `..` and absolute components.
+fn safe_join(root: &Path, url_path: &str) -> Option<PathBuf> {
+    let rel = url_path.trim_start_matches('/');
+    if rel.is_empty() {
+        return None;
+    }
+    let rel = Path::new(rel);
+    rel.components().all(|c| matches!(c, Component::Normal(_))).then(|| root.join(rel))
+}
+
+/// Trunk names assets `name-<16 hex>.ext`; those never change and can be cached forever.
+fn is_hashed_asset(path: &Path) -> bool {
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .and_then(|s| s.rsplit_once('-'))
+        .is_some_and(|(_, hash)| hash.len() >= 16 && hash.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" => "text/javascript",
+        "wasm" => "application/wasm",
+        "css" => "text/css",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "json" => "application/json",
+        "woff2" => "font/woff2",
+        _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_traversal_is_refused() {
+        let root = Path::new("/srv/dist");
+        assert_eq!(safe_join(root, "/../etc/passwd"), None);
+        assert_eq!(safe_join(root, "/a/../../x"), None);
+        assert_eq!(safe_join(root, "/app-1234.js"), Some(root.join("app-1234.js")));
+    }
+
+    #[test]
+    fn trunk_hashed_names_are_recognised() {
+        assert!(is_hashed_asset(Path::new("obera-frontend-6f2e1c0a9b8d7e6f_bg.wasm")) || is_hashed_asset(Path::new("obera-frontend-6f2e1c0a9b8d7e6f.js")));
+        assert!(!is_hashed_asset(Path::new("index.html")));
+    }
+}

@@ -1,0 +1,168 @@
+//! `CustomerAccess`: the caller's verified right to act on the customer named in
+//! the path (`/customers/{customer_id}/…`). This is the only place a
+//! `TenantScope` is minted. Another customer's id answers 404, never 403.
+
+use crate::auth::principal::Principal;
+use crate::error::ApiError;
+use crate::request_meta::with_request;
+use crate::state::AppState;
+use actix_web::dev::Payload;
+use actix_web::http::Method;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+use obera_store::{Actor, AuditEvent, TenantScope, compliance};
+use obera_types::{ApiScope, CustomerId, CustomerStatus, Department, Role, UserStatus};
+
+/// How the caller reached the customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    /// A member, with their current department and role (read fresh from the database).
+    Member { department: Department, role: Role },
+    /// An MSP operator who chose this customer.
+    Operator,
+    /// An API key of the customer.
+    ApiKey { scopes: Vec<ApiScope> },
+}
+
+/// Verified access to one customer.
+#[derive(Debug, Clone)]
+pub struct CustomerAccess {
+    scope: TenantScope,
+    pub via: Via,
+    pub principal: Principal,
+}
+
+/// What an endpoint requires of people; API keys are checked against a scope instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Any member of the customer.
+    Member,
+    /// The customer's admins.
+    Admin,
+    /// Admins and the compliance department (audit data).
+    AuditReader,
+}
+
+impl CustomerAccess {
+    /// The scope, if the caller meets `need` (people) or holds `scope` (API keys).
+    pub fn require(&self, need: Need, scope: ApiScope) -> Result<TenantScope, ApiError> {
+        let allowed = match &self.via {
+            Via::Operator => true,
+            Via::ApiKey { scopes } => scopes.contains(&scope),
+            Via::Member { department, role } => match need {
+                Need::Member => true,
+                Need::Admin => *role == Role::Admin,
+                Need::AuditReader => *role == Role::Admin || *department == Department::Compliance,
+            },
+        };
+        if !allowed {
+            let what = match &self.via {
+                Via::ApiKey { .. } => format!("this API key lacks the `{}` scope", scope.as_str()),
+                _ => "your role does not allow this".to_owned(),
+            };
+            return Err(ApiError::Forbidden(what));
+        }
+        Ok(self.scope)
+    }
+}
+
+async fn resolve(
+    state: web::Data<AppState>,
+    principal: Principal,
+    customer: CustomerId,
+    req: HttpRequest,
+) -> Result<CustomerAccess, ApiError> {
+    let is_write = req.method() != Method::GET && req.method() != Method::HEAD;
+    if is_write && principal.read_only() {
+        return Err(ApiError::Forbidden(
+            "demo sessions are read-only; sign up to make changes".to_owned(),
+        ));
+    }
+    let (actor, via) = match &principal {
+        Principal::User {
+            user_id,
+            customer_id,
+            ..
+        } => {
+            if *customer_id != customer {
+                return Err(ApiError::NotFound);
+            }
+            let profile = state
+                .db
+                .profile_for_auth(customer, *user_id)
+                .await
+                .map_err(|_| {
+                    ApiError::Unauthenticated("your account no longer exists".to_owned())
+                })?;
+            if profile.status != UserStatus::Active {
+                return Err(ApiError::Unauthenticated(
+                    "your account is deactivated".to_owned(),
+                ));
+            }
+            (
+                Actor::User(*user_id),
+                Via::Member {
+                    department: profile.department,
+                    role: profile.role,
+                },
+            )
+        }
+        Principal::Operator { user_id, .. } => (Actor::Operator(*user_id), Via::Operator),
+        Principal::ApiKey(key) => {
+            if key.customer_id != customer {
+                return Err(ApiError::NotFound);
+            }
+            (
+                Actor::ApiKey(key.id),
+                Via::ApiKey {
+                    scopes: key.scopes.clone(),
+                },
+            )
+        }
+    };
+    let status = state.db.customer_by_id(customer).await?.status;
+    if status == CustomerStatus::Suspended && via != Via::Operator {
+        return Err(ApiError::CustomerSuspended);
+    }
+    let scope = TenantScope::for_verified_actor(customer, actor);
+    if via == Via::Operator {
+        // Privileged access by MSP staff to a client's data is always on the client's record.
+        let event = AuditEvent::new("operator.accessed_customer", compliance::PRIVILEGED)
+            .detail("method", req.method().as_str())
+            .detail("path", req.path());
+        state
+            .db
+            .record_scoped_audit(&scope, with_request(event, &req))
+            .await?;
+    }
+    Ok(CustomerAccess {
+        scope,
+        via,
+        principal,
+    })
+}
+
+impl FromRequest for CustomerAccess {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let customer = req
+            .match_info()
+            .get("customer_id")
+            .map(str::parse::<CustomerId>);
+        let principal = Principal::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let state =
+                state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("app state missing")))?;
+            let principal = principal.await?;
+            let customer = match customer {
+                Some(Ok(id)) => id,
+                _ => return Err(ApiError::NotFound),
+            };
+            resolve(state, principal, customer, req).await
+        })
+    }
+}

@@ -1,0 +1,10 @@
+//! Authentication: passwords, access tokens, refresh tokens, API keys, and the
+//! extractors that turn a request's credentials into a [`principal::Principal`]
+//! and, for customer routes, a `TenantScope`.
+
+pub mod access;
+pub mod jwt;
+pub mod password;
+pub mod principal;
+pub mod secrets;
+pub mod session;

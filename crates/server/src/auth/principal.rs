@@ -1,0 +1,118 @@
+//! `Principal`: who is calling, from `Authorization: Bearer <access token | API key>`.
+
+use crate::auth::secrets;
+use crate::error::ApiError;
+use crate::state::AppState;
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+use obera_store::ApiKeyPrincipal;
+use obera_types::{CustomerId, UserId};
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// A person signed in to their customer.
+    User {
+        user_id: UserId,
+        customer_id: CustomerId,
+        read_only: bool,
+    },
+    /// An MSP operator.
+    Operator { user_id: UserId, read_only: bool },
+    /// A third party with an API key.
+    ApiKey(ApiKeyPrincipal),
+}
+
+impl Principal {
+    /// A stable id for idempotency records.
+    pub fn id(&self) -> uuid::Uuid {
+        match self {
+            Principal::User { user_id, .. } | Principal::Operator { user_id, .. } => user_id.0,
+            Principal::ApiKey(k) => k.id.0,
+        }
+    }
+
+    /// Demo sessions may not change anything.
+    pub fn read_only(&self) -> bool {
+        match self {
+            Principal::User { read_only, .. } | Principal::Operator { read_only, .. } => *read_only,
+            Principal::ApiKey(_) => false,
+        }
+    }
+
+    /// Fails unless the caller is a platform operator.
+    pub fn require_operator(&self) -> Result<UserId, ApiError> {
+        match self {
+            Principal::Operator { user_id, .. } => Ok(*user_id),
+            _ => Err(ApiError::Forbidden(
+                "only MSP operators may do this".to_owned(),
+            )),
+        }
+    }
+}
+
+/// The bearer credential of a request, if well-formed.
+pub fn bearer(req: &HttpRequest) -> Option<&str> {
+    let value = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+async fn authenticate(
+    state: web::Data<AppState>,
+    token: Option<String>,
+) -> Result<Principal, ApiError> {
+    let token = token.ok_or_else(|| {
+        ApiError::Unauthenticated("send `Authorization: Bearer <token>`".to_owned())
+    })?;
+    if let Some(customer) = secrets::api_key_customer(&token) {
+        let key = state
+            .db
+            .authenticate_api_key(customer, &secrets::hash(&token))
+            .await?;
+        return key.map(Principal::ApiKey).ok_or_else(|| {
+            ApiError::Unauthenticated("the API key is invalid, revoked or expired".to_owned())
+        });
+    }
+    let claims = state.keys.verify(&token).ok_or_else(|| {
+        ApiError::Unauthenticated("the access token is invalid or expired".to_owned())
+    })?;
+    let user_id = UserId(claims.sub);
+    match (claims.op, claims.cid) {
+        (true, _) => Ok(Principal::Operator {
+            user_id,
+            read_only: claims.ro,
+        }),
+        (false, Some(cid)) => Ok(Principal::User {
+            user_id,
+            customer_id: CustomerId(cid),
+            read_only: claims.ro,
+        }),
+        (false, None) => Err(ApiError::Unauthenticated(
+            "the access token names no customer".to_owned(),
+        )),
+    }
+}
+
+impl FromRequest for Principal {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer(req).map(str::to_owned);
+        Box::pin(async move {
+            let state =
+                state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("app state missing")))?;
+            authenticate(state, token).await
+        })
+    }
+}

@@ -1,0 +1,70 @@
+//! Issuing sessions (access + refresh token) and describing the signed-in person.
+
+use crate::auth::secrets;
+use crate::error::ApiResult;
+use crate::state::AppState;
+use obera_store::{LoginRecord, NewRefreshToken};
+use obera_types::{Me, Membership, Session};
+use uuid::Uuid;
+
+/// Who `login` is, as `GET /me` shows it.
+pub async fn describe(state: &AppState, login: &LoginRecord, read_only: bool) -> ApiResult<Me> {
+    let membership = match login.customer() {
+        Some(customer) => {
+            let profile = state.db.profile_for_auth(customer, login.user_id()).await?;
+            let company = state.db.customer_by_id(customer).await?;
+            Some((profile, company))
+        }
+        None => None,
+    };
+    Ok(Me {
+        user_id: login.user_id(),
+        email: login.email.clone(),
+        full_name: membership
+            .as_ref()
+            .map_or_else(|| "MSP operator".to_owned(), |(p, _)| p.full_name.clone()),
+        platform_operator: login.platform_operator,
+        read_only,
+        membership: membership.map(|(p, c)| Membership {
+            customer_id: c.id,
+            company_name: c.company_name,
+            department: p.department,
+            role: p.role,
+        }),
+    })
+}
+
+/// Signs an access token and stores a new refresh token in `family` (a new family
+/// for a fresh sign-in, the old one when rotating).
+pub async fn issue(
+    state: &AppState,
+    login: &LoginRecord,
+    family: Option<Uuid>,
+    read_only: bool,
+) -> ApiResult<Session> {
+    let access_token = state.keys.issue(
+        login.id,
+        login.customer_id,
+        login.platform_operator,
+        read_only,
+    )?;
+    let refresh_token = secrets::new_refresh_token();
+    state
+        .db
+        .insert_refresh_token(&NewRefreshToken {
+            user_id: login.user_id(),
+            family_id: family.unwrap_or_else(Uuid::now_v7),
+            token_hash: secrets::hash(&refresh_token),
+            read_only,
+            expires_at: obera_store::now()
+                + chrono::Duration::days(state.settings.refresh_token_ttl_days),
+        })
+        .await?;
+    Ok(Session {
+        access_token,
+        token_type: "Bearer".to_owned(),
+        expires_in: state.keys.ttl_secs,
+        refresh_token,
+        me: describe(state, login, read_only).await?,
+    })
+}

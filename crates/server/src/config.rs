@@ -1,0 +1,133 @@
+//! Settings: built-in defaults, then `obera.toml`, then `OBERA_*` environment variables.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Development mode generates missing secrets; production refuses to start without them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Development,
+    Production,
+}
+
+/// When to load the demo data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SeedDemo {
+    /// On start, when the database has no customers yet.
+    Auto,
+    Always,
+    Never,
+}
+
+/// Log output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Everything the server reads from its environment.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on.
+    pub bind: String,
+    /// `sqlite://…` (default, embedded) or `postgres://…`.
+    pub database_url: String,
+    /// PostgreSQL role queries run as (row-level security applies to it).
+    pub database_role: String,
+    /// Pool size.
+    pub database_max_connections: u32,
+    pub mode: Mode,
+    /// Base64 of a 32-byte Ed25519 seed that signs access tokens. Required in production;
+    /// in development it is generated into `jwt_key_file` on first start.
+    pub jwt_signing_key: Option<String>,
+    /// Where development mode keeps its generated signing key.
+    pub jwt_key_file: String,
+    /// Base64 Ed25519 public keys (comma-separated) of previous signing keys, still
+    /// accepted and published in the JWKS until their tokens have expired (key rotation).
+    pub jwt_previous_public_keys: String,
+    /// `iss` and `aud` of access tokens.
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    /// Access token lifetime in seconds.
+    pub access_token_ttl_secs: i64,
+    /// Refresh token lifetime in days.
+    pub refresh_token_ttl_days: i64,
+    /// Folder with the built SPA (`trunk build` output).
+    pub static_dir: String,
+    /// Comma-separated origins allowed to call the API from a browser (besides same-origin).
+    pub cors_origins: String,
+    pub seed_demo: SeedDemo,
+    pub log_format: LogFormat,
+    /// Largest accepted JSON body in bytes.
+    pub max_body_bytes: usize,
+    /// Failed sign-ins per account (and 4× per IP address) within 15 minutes before 429.
+    pub login_max_failures: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".to_owned(),
+            database_url: "sqlite://data/obera.db".to_owned(),
+            database_role: "obera_app".to_owned(),
+            database_max_connections: 10,
+            mode: Mode::Development,
+            jwt_signing_key: None,
+            jwt_key_file: "data/jwt-ed25519.key".to_owned(),
+            jwt_previous_public_keys: String::new(),
+            jwt_issuer: "obera".to_owned(),
+            jwt_audience: "obera-api".to_owned(),
+            access_token_ttl_secs: 900,
+            refresh_token_ttl_days: 30,
+            static_dir: "frontend/dist".to_owned(),
+            cors_origins: String::new(),
+            seed_demo: SeedDemo::Auto,
+            log_format: LogFormat::Text,
+            max_body_bytes: 64 * 1024,
+            login_max_failures: 5,
+        }
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("bind", &self.bind)
+            .field("database_url", &obera_store::redact_url(&self.database_url))
+            .field("mode", &self.mode)
+            .field(
+                "jwt_signing_key",
+                &self.jwt_signing_key.as_ref().map(|_| "***"),
+            )
+            .field("static_dir", &self.static_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Settings {
+    /// Loads defaults < `obera.toml` (or the file in `OBERA_CONFIG`) < `OBERA_*` env.
+    pub fn load() -> Result<Self, figment::Error> {
+        let file = std::env::var("OBERA_CONFIG").unwrap_or_else(|_| "obera.toml".to_owned());
+        Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("OBERA_").ignore(&["config"]))
+            .extract()
+    }
+
+    /// The allowed CORS origins.
+    pub fn cors_origin_list(&self) -> Vec<String> {
+        self.cors_origins
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+}

@@ -1,0 +1,176 @@
+//! `ApiError`: the one place where failures become HTTP statuses and problem JSON.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use obera_store::StoreError;
+use obera_types::{ErrorCode, FieldError, Problem};
+use std::fmt;
+
+/// Every way a request can fail. Each variant's doc names its status.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the body or a parameter could not be parsed.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 422: parsed, but fields break rules.
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// 401: no valid credentials.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// 401: wrong email or password (never says which).
+    #[error("email or password is wrong")]
+    InvalidCredentials,
+    /// 401: a refresh token was reused; its family is revoked.
+    #[error("this refresh token was already used; all sessions of this sign-in were ended")]
+    RefreshTokenReused,
+    /// 403: authenticated but not allowed.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 403: the customer is suspended.
+    #[error("this customer is suspended")]
+    CustomerSuspended,
+    /// 404: missing, or another customer's.
+    #[error("not found")]
+    NotFound,
+    /// 409: conflicts with existing data.
+    #[error("{0}")]
+    Conflict(String),
+    /// 422: an `Idempotency-Key` reused with a different request.
+    #[error("this Idempotency-Key was used with a different request")]
+    IdempotencyKeyReused,
+    /// 413: body too large.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// 415: body is not JSON.
+    #[error("send the body as application/json")]
+    UnsupportedMediaType,
+    /// 429: too many attempts.
+    #[error("too many attempts; try again in a few minutes")]
+    RateLimited,
+    /// 503: the database is unreachable.
+    #[error("the service is unavailable")]
+    Unavailable,
+    /// 500: a bug or an unexpected failure; details are logged, never sent.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    /// One field-level validation error.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        }])
+    }
+
+    fn code(&self) -> ErrorCode {
+        match self {
+            ApiError::BadRequest(_) => ErrorCode::BadRequest,
+            ApiError::Validation(_) => ErrorCode::ValidationFailed,
+            ApiError::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            ApiError::InvalidCredentials => ErrorCode::InvalidCredentials,
+            ApiError::RefreshTokenReused => ErrorCode::RefreshTokenReused,
+            ApiError::Forbidden(_) => ErrorCode::Forbidden,
+            ApiError::CustomerSuspended => ErrorCode::CustomerSuspended,
+            ApiError::NotFound => ErrorCode::NotFound,
+            ApiError::Conflict(_) => ErrorCode::Conflict,
+            ApiError::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
+            ApiError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            ApiError::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
+            ApiError::RateLimited => ErrorCode::RateLimited,
+            ApiError::Unavailable => ErrorCode::Unavailable,
+            ApiError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// The problem document for this error, without the request id.
+    pub fn problem(&self) -> Problem {
+        let status = self.status_code();
+        let detail = match self {
+            ApiError::Internal(_) => {
+                "an unexpected error occurred; quote the request id when reporting it".to_owned()
+            }
+            ApiError::Validation(errors) => errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
+        };
+        Problem {
+            type_uri: format!("https://obera.dev/problems/{}", self.code().as_str()),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail,
+            code: self.code(),
+            request_id: None,
+            errors: match self {
+                ApiError::Validation(errors) => errors.clone(),
+                _ => Vec::new(),
+            },
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Validation(_) | ApiError::IdempotencyKeyReused => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ApiError::Unauthenticated(_)
+            | ApiError::InvalidCredentials
+            | ApiError::RefreshTokenReused => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) | ApiError::CustomerSuspended => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The request id is added by the request-id middleware, which sees every response.
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(e) = self {
+            tracing::error!(error = ?e, "request failed");
+        }
+        let mut builder = HttpResponse::build(self.status_code());
+        builder.content_type("application/problem+json");
+        if matches!(self, ApiError::RateLimited) {
+            builder.insert_header(("Retry-After", "60"));
+        }
+        builder.json(self.problem())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::Conflict(msg)
+                if msg.contains("UNIQUE") || msg.contains("duplicate key") =>
+            {
+                ApiError::Conflict("a record with these values already exists".to_owned())
+            }
+            StoreError::Conflict(msg) => ApiError::Conflict(msg),
+            StoreError::Database(sqlx_err) if is_unavailable(&sqlx_err) => ApiError::Unavailable,
+            other => ApiError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+fn is_unavailable(e: &impl fmt::Display) -> bool {
+    let text = e.to_string();
+    text.contains("pool timed out")
+        || text.contains("Connection refused")
+        || text.contains("pool closed")
+}
+
+/// Result of a handler.
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,282 @@
+//! Sign-up, sign-in, token refresh, sign-out, invitations, demo entry and `/me`.
+
+use crate::auth::principal::Principal;
+use crate::auth::{password, secrets, session};
+use crate::body::Body;
+use crate::demo;
+use crate::error::{ApiError, ApiResult};
+use crate::request_meta::{client_ip, with_request};
+use crate::state::AppState;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use obera_store::{AuditEvent, LoginRecord, NewCustomer, NewProfile, RefreshOutcome, compliance};
+use obera_types::{
+    AcceptInviteRequest, CustomerStatus, DemoLoginRequest, Department, LoginRequest, LogoutRequest,
+    Me, Plan, Problem, RefreshRequest, Role, Session, SignupRequest, UserStatus,
+};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(signup)
+        .service(sign_in)
+        .service(refresh)
+        .service(logout)
+        .service(accept_invite)
+        .service(demo_login)
+        .service(me);
+}
+
+const THROTTLE_WINDOW_MINUTES: i64 = 15;
+
+/// Create a customer organisation and its first admin, and sign in.
+#[utoipa::path(tag = "auth", operation_id = "signup", request_body = SignupRequest,
+    responses((status = 201, body = Session), (status = 409, description = "Email already registered", body = Problem), (status = 422, body = Problem)))]
+#[post("/auth/signup")]
+async fn signup(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Body<SignupRequest>,
+) -> ApiResult<HttpResponse> {
+    let input = body.0;
+    let hash = password::hash(input.password.as_str().to_owned()).await?;
+    let customer = NewCustomer {
+        company_name: input.company_name.to_string(),
+        contact_email: input.email.to_string(),
+        plan: input.plan.unwrap_or(Plan::Starter),
+    };
+    let admin = NewProfile {
+        email: input.email.to_string(),
+        full_name: input.full_name.to_string(),
+        department: Department::Admin,
+        role: Role::Admin,
+        password_hash: Some(hash),
+        invite: None,
+    };
+    let event = with_request(
+        AuditEvent::new("auth.signup", compliance::CREDENTIALS),
+        &req,
+    );
+    state
+        .db
+        .sign_up(&customer, &admin, event)
+        .await
+        .map_err(|e| match e {
+            obera_store::StoreError::Conflict(_) => {
+                ApiError::Conflict("an account with this email already exists".to_owned())
+            }
+            other => other.into(),
+        })?;
+    let login = state
+        .db
+        .find_login(input.email.as_str())
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Created().json(session::issue(&state, &login, None, false).await?))
+}
+
+/// Sign in with email and password.
+///
+/// Too many failures for one account or one address within 15 minutes answer 429.
+#[utoipa::path(tag = "auth", operation_id = "login", request_body = LoginRequest,
+    responses((status = 200, body = Session), (status = 401, body = Problem), (status = 403, description = "Customer suspended or account deactivated", body = Problem), (status = 429, body = Problem)))]
+#[post("/auth/login")]
+async fn sign_in(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Body<LoginRequest>,
+) -> ApiResult<web::Json<Session>> {
+    let input = body.0;
+    let window = chrono::Duration::minutes(THROTTLE_WINDOW_MINUTES);
+    let email_key = format!("email:{}", input.email);
+    let ip_key = format!("ip:{}", client_ip(&req).unwrap_or_default());
+    let max = state.settings.login_max_failures;
+    if state.db.throttle_failures(&email_key, window).await? >= max
+        || state.db.throttle_failures(&ip_key, window).await? >= max * 4
+    {
+        return Err(ApiError::RateLimited);
+    }
+    let found = state.db.find_login(input.email.as_str()).await?;
+    let ok = password::verify(
+        input.password,
+        found.as_ref().and_then(|l| l.password_hash.clone()),
+    )
+    .await?;
+    let customer = found.as_ref().and_then(LoginRecord::customer);
+    let Some(login) = found.filter(|_| ok) else {
+        state.db.throttle_fail(&[email_key, ip_key], window).await?;
+        let event = AuditEvent {
+            customer_id: customer,
+            ..AuditEvent::new("auth.login_failed", compliance::ACCESS)
+        }
+        .detail("email", input.email.as_str());
+        state.db.record_audit(&with_request(event, &req)).await?;
+        return Err(ApiError::InvalidCredentials);
+    };
+    ensure_may_sign_in(&state, &login).await?;
+    state.db.throttle_clear(&email_key).await?;
+    let event = AuditEvent {
+        customer_id: login.customer(),
+        user_id: Some(login.user_id()),
+        ..AuditEvent::new("auth.login", compliance::ACCESS)
+    };
+    state.db.record_audit(&with_request(event, &req)).await?;
+    Ok(web::Json(
+        session::issue(&state, &login, None, false).await?,
+    ))
+}
+
+/// Refuses sign-in (and refresh) for deactivated people and suspended customers.
+async fn ensure_may_sign_in(state: &AppState, login: &LoginRecord) -> ApiResult<()> {
+    if let Some(customer) = login.customer() {
+        if state.db.customer_by_id(customer).await?.status == CustomerStatus::Suspended {
+            return Err(ApiError::CustomerSuspended);
+        }
+        if state
+            .db
+            .profile_for_auth(customer, login.user_id())
+            .await?
+            .status
+            != UserStatus::Active
+        {
+            return Err(ApiError::Forbidden(
+                "this account is deactivated".to_owned(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Exchange a refresh token for a new session. Each refresh token works once;
+/// presenting a used one ends every session of that sign-in.
+#[utoipa::path(tag = "auth", operation_id = "refresh_session", request_body = RefreshRequest,
+    responses((status = 200, body = Session), (status = 401, body = Problem)))]
+#[post("/auth/refresh")]
+async fn refresh(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Body<RefreshRequest>,
+) -> ApiResult<web::Json<Session>> {
+    let invalid =
+        || ApiError::Unauthenticated("the refresh token is invalid or expired".to_owned());
+    match state
+        .db
+        .use_refresh_token(&secrets::hash(&body.0.refresh_token))
+        .await?
+    {
+        RefreshOutcome::Rotated {
+            user_id,
+            family_id,
+            read_only,
+        } => {
+            let login = state
+                .db
+                .find_login_by_id(user_id)
+                .await?
+                .ok_or_else(invalid)?;
+            ensure_may_sign_in(&state, &login).await?;
+            Ok(web::Json(
+                session::issue(&state, &login, Some(family_id), read_only).await?,
+            ))
+        }
+        RefreshOutcome::Reused { user_id } => {
+            let customer = state
+                .db
+                .find_login_by_id(user_id)
+                .await?
+                .and_then(|l| l.customer());
+            let event = AuditEvent {
+                customer_id: customer,
+                user_id: Some(user_id),
+                ..AuditEvent::new("auth.refresh_token_reused", compliance::ACCESS)
+            };
+            state.db.record_audit(&with_request(event, &req)).await?;
+            Err(ApiError::RefreshTokenReused)
+        }
+        RefreshOutcome::Invalid => Err(invalid()),
+    }
+}
+
+/// Sign out: the refresh token and every token rotated from the same sign-in stop working.
+#[utoipa::path(tag = "auth", operation_id = "logout", request_body = LogoutRequest, responses((status = 204, description = "Signed out")))]
+#[post("/auth/logout")]
+async fn logout(state: web::Data<AppState>, body: Body<LogoutRequest>) -> ApiResult<HttpResponse> {
+    state
+        .db
+        .revoke_refresh_family(&secrets::hash(&body.0.refresh_token))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Accept an invitation: set a password and sign in.
+#[utoipa::path(tag = "auth", operation_id = "accept_invite", request_body = AcceptInviteRequest,
+    responses((status = 200, body = Session), (status = 404, description = "Unknown or expired invitation", body = Problem), (status = 422, body = Problem)))]
+#[post("/auth/accept-invite")]
+async fn accept_invite(
+    state: web::Data<AppState>,
+    body: Body<AcceptInviteRequest>,
+) -> ApiResult<web::Json<Session>> {
+    let input = body.0;
+    let hash = password::hash(input.password.as_str().to_owned()).await?;
+    let (user, _) = state
+        .db
+        .accept_invite(&secrets::hash(&input.invite_token), &hash)
+        .await?;
+    let login = state
+        .db
+        .find_login_by_id(user)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(web::Json(
+        session::issue(&state, &login, None, false).await?,
+    ))
+}
+
+/// Enter the demo customer as one of its department users, without a password.
+/// The session is read-only. 404 when the demo data is not loaded.
+#[utoipa::path(tag = "auth", operation_id = "demo_login", request_body = DemoLoginRequest,
+    responses((status = 200, body = Session), (status = 404, body = Problem)))]
+#[post("/auth/demo")]
+async fn demo_login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Body<DemoLoginRequest>,
+) -> ApiResult<web::Json<Session>> {
+    let email = demo::demo_email(body.0.department);
+    let login = state
+        .db
+        .find_login(&email)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let event = AuditEvent {
+        customer_id: login.customer(),
+        user_id: Some(login.user_id()),
+        ..AuditEvent::new("auth.demo_login", compliance::ACCESS)
+    };
+    state.db.record_audit(&with_request(event, &req)).await?;
+    Ok(web::Json(session::issue(&state, &login, None, true).await?))
+}
+
+/// The signed-in person and their customer membership.
+#[utoipa::path(tag = "auth", operation_id = "get_me", security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = 401, body = Problem)))]
+#[get("/me")]
+async fn me(state: web::Data<AppState>, principal: Principal) -> ApiResult<web::Json<Me>> {
+    let (user_id, read_only) = match principal {
+        Principal::User {
+            user_id, read_only, ..
+        }
+        | Principal::Operator { user_id, read_only } => (user_id, read_only),
+        Principal::ApiKey(_) => {
+            return Err(ApiError::Forbidden(
+                "API keys have no user; use a customer endpoint".to_owned(),
+            ));
+        }
+    };
+    let login = state
+        .db
+        .find_login_by_id(user_id)
+        .await?
+        .ok_or_else(|| ApiError::Unauthenticated("your account no longer exists".to_owned()))?;
+    Ok(web::Json(
+        session::describe(&state, &login, read_only).await?,
+    ))
+}

@@ -1,0 +1,154 @@
+//! Customers: operators list, create, suspend and reactivate them; a customer's
+//! admins read and update their own.
+
+use crate::auth::access::{CustomerAccess, Need, Via};
+use crate::auth::principal::Principal;
+use crate::body::Body;
+use crate::error::{ApiError, ApiResult};
+use crate::idempotency::{IdempotencyKey, created};
+use crate::request_meta::with_request;
+use crate::routes::page;
+use crate::state::AppState;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use obera_store::{AuditEvent, NewCustomer, compliance};
+use obera_types::{
+    ApiScope, CreateCustomer, Customer, CustomerFilter, CustomerPage, CustomerStatus, PageParams,
+    Plan, Problem, UpdateCustomer,
+};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_customers)
+        .service(create_customer)
+        .service(get_customer)
+        .service(update_customer)
+        .service(suspend_customer)
+        .service(reactivate_customer);
+}
+
+/// List every customer (operators only), filtered by name/email and status.
+#[utoipa::path(tag = "customers", operation_id = "list_customers", security(("bearer" = [])), params(PageParams, CustomerFilter),
+    responses((status = 200, body = CustomerPage), (status = 403, body = Problem)))]
+#[get("/customers")]
+async fn list_customers(
+    state: web::Data<AppState>,
+    principal: Principal,
+    params: web::Query<PageParams>,
+    filter: web::Query<CustomerFilter>,
+) -> ApiResult<web::Json<CustomerPage>> {
+    principal.require_operator()?;
+    let (items, next_cursor) = state
+        .db
+        .list_customers_as_operator(&filter, page(&params)?)
+        .await?;
+    Ok(web::Json(CustomerPage { items, next_cursor }))
+}
+
+/// Create a customer (operators only). It starts active, with the default branding.
+#[utoipa::path(tag = "customers", operation_id = "create_customer", security(("bearer" = [])), request_body = CreateCustomer,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key returns the first response")),
+    responses((status = 201, body = Customer), (status = 403, body = Problem), (status = 422, body = Problem)))]
+#[post("/customers")]
+async fn create_customer(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    key: IdempotencyKey,
+    body: Body<CreateCustomer>,
+) -> ApiResult<HttpResponse> {
+    let operator = principal.require_operator()?;
+    if principal.read_only() {
+        return Err(ApiError::Forbidden(
+            "demo sessions are read-only".to_owned(),
+        ));
+    }
+    let input = body.0;
+    let new = NewCustomer {
+        company_name: input.company_name.to_string(),
+        contact_email: input.contact_email.to_string(),
+        plan: input.plan.unwrap_or(Plan::Starter),
+    };
+    let event = AuditEvent {
+        user_id: Some(operator),
+        ..with_request(
+            AuditEvent::new("customer.created", compliance::PRIVILEGED),
+            &req,
+        )
+    };
+    created(&state, key, principal.id(), &input, async {
+        Ok(state.db.create_customer(&new, event).await?)
+    })
+    .await
+}
+
+/// Read a customer.
+#[utoipa::path(tag = "customers", operation_id = "get_customer", security(("bearer" = [])),
+    params(("customer_id" = obera_types::CustomerId, Path, description = super::CUSTOMER_ID_DOC)),
+    responses((status = 200, body = Customer), (status = 404, body = Problem)))]
+#[get("/customers/{customer_id}")]
+async fn get_customer(
+    state: web::Data<AppState>,
+    access: CustomerAccess,
+) -> ApiResult<web::Json<Customer>> {
+    let scope = access.require(Need::Member, ApiScope::CustomerRead)?;
+    Ok(web::Json(state.db.get_customer(&scope).await?))
+}
+
+/// Update a customer's name, contact email or (operators only) plan.
+#[utoipa::path(tag = "customers", operation_id = "update_customer", security(("bearer" = [])), request_body = UpdateCustomer,
+    params(("customer_id" = obera_types::CustomerId, Path, description = super::CUSTOMER_ID_DOC)),
+    responses((status = 200, body = Customer), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+#[patch("/customers/{customer_id}")]
+async fn update_customer(
+    state: web::Data<AppState>,
+    access: CustomerAccess,
+    body: Body<UpdateCustomer>,
+) -> ApiResult<web::Json<Customer>> {
+    let scope = access.require(Need::Admin, ApiScope::CustomerWrite)?;
+    if body.0.plan.is_some() && access.via != Via::Operator {
+        return Err(ApiError::Forbidden(
+            "only MSP operators may change the plan".to_owned(),
+        ));
+    }
+    Ok(web::Json(state.db.update_customer(&scope, &body.0).await?))
+}
+
+/// Suspend a customer (operators only): its people and keys are refused until reactivated.
+#[utoipa::path(tag = "customers", operation_id = "suspend_customer", security(("bearer" = [])),
+    params(("customer_id" = obera_types::CustomerId, Path, description = super::CUSTOMER_ID_DOC)),
+    responses((status = 200, body = Customer), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[post("/customers/{customer_id}/suspend")]
+async fn suspend_customer(
+    state: web::Data<AppState>,
+    access: CustomerAccess,
+) -> ApiResult<web::Json<Customer>> {
+    set_status(&state, access, CustomerStatus::Suspended).await
+}
+
+/// Reactivate a suspended customer (operators only).
+#[utoipa::path(tag = "customers", operation_id = "reactivate_customer", security(("bearer" = [])),
+    params(("customer_id" = obera_types::CustomerId, Path, description = super::CUSTOMER_ID_DOC)),
+    responses((status = 200, body = Customer), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[post("/customers/{customer_id}/reactivate")]
+async fn reactivate_customer(
+    state: web::Data<AppState>,
+    access: CustomerAccess,
+) -> ApiResult<web::Json<Customer>> {
+    set_status(&state, access, CustomerStatus::Active).await
+}
+
+async fn set_status(
+    state: &AppState,
+    access: CustomerAccess,
+    status: CustomerStatus,
+) -> ApiResult<web::Json<Customer>> {
+    if access.via != Via::Operator {
+        return Err(ApiError::Forbidden(
+            "only MSP operators may suspend or reactivate customers".to_owned(),
+        ));
+    }
+    let scope = access.require(Need::Admin, ApiScope::CustomerWrite)?;
+    Ok(web::Json(
+        state.db.set_customer_status(&scope, status).await?,
+    ))
+}

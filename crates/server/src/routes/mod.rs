@@ -1,0 +1,34 @@
+//! The API routes, one module per resource, each with `configure()`.
+//! Registered with `service(...)` so utoipa-actix-web collects their OpenAPI paths.
+
+pub mod api_keys;
+pub mod audit;
+pub mod auth;
+pub mod customers;
+pub mod customization;
+pub mod health;
+pub mod users;
+
+use crate::error::ApiError;
+use obera_store::PageRequest;
+use obera_types::PageParams;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Everything under `/api/v1`.
+pub fn configure_api(cfg: &mut ServiceConfig) {
+    auth::configure(cfg);
+    customers::configure(cfg);
+    users::configure(cfg);
+    customization::configure(cfg);
+    api_keys::configure(cfg);
+    audit::configure(cfg);
+}
+
+/// Turns list query parameters into a validated page request.
+pub fn page(params: &PageParams) -> Result<PageRequest, ApiError> {
+    PageRequest::parse(params.limit, params.cursor.as_deref())
+        .map_err(|m| ApiError::field("cursor", m))
+}
+
+/// The description shared by every `customer_id` path parameter.
+pub const CUSTOMER_ID_DOC: &str = "The customer (tenant). Members may only name their own customer; another customer's id answers 404.";

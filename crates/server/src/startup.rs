@@ -1,0 +1,134 @@
+//! Building and running the server. `Application::build` binds the listener and
+//! returns the port, so tests can ask for port 0.
+
+use crate::auth::jwt::JwtKeys;
+use crate::config::{SeedDemo, Settings};
+use crate::error::ApiError;
+use crate::spa::StaticDir;
+use crate::state::AppState;
+use crate::{demo, docs, middleware, openapi, spa};
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, Condition, DefaultHeaders, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use anyhow::Context;
+use obera_store::{Db, DbOptions};
+use std::net::TcpListener;
+use std::sync::Arc;
+use utoipa_actix_web::AppExt;
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+/// Opens (and migrates) the database named in the settings.
+pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
+    let opts = DbOptions {
+        url: settings.database_url.clone(),
+        app_role: settings.database_role.clone(),
+        max_connections: settings.database_max_connections,
+    };
+    Db::connect(&opts).await.with_context(|| {
+        format!(
+            "open database {}",
+            obera_store::redact_url(&settings.database_url)
+        )
+    })
+}
+
+impl Application {
+    /// Connects, migrates, seeds the demo data when asked, and binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let keys = JwtKeys::from_settings(&settings)?;
+        let db = connect(&settings).await?;
+        let seed = match settings.seed_demo {
+            SeedDemo::Always => true,
+            SeedDemo::Auto => !db.has_customers().await?,
+            SeedDemo::Never => false,
+        };
+        if seed {
+            demo::seed(&db).await?;
+        }
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("listen on {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let state = AppState {
+            db,
+            keys: Arc::new(keys),
+            settings: Arc::new(settings),
+        };
+        let server = run(listener, state.clone())?;
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state (tests use its store directly for the RLS-only checks).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until the process is stopped.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    let spec = web::Data::new(openapi::openapi_json());
+    let static_dir = web::Data::new(StaticDir(state.settings.static_dir.clone().into()));
+    let origins = state.settings.cors_origin_list();
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        let cors = origins
+            .iter()
+            .fold(Cors::default(), |c, o| c.allowed_origin(o))
+            .allow_any_method()
+            .allow_any_header()
+            .expose_headers(["x-request-id"])
+            .max_age(3600);
+        let (app, _) = App::new()
+            .into_utoipa_app()
+            .configure(openapi::mount)
+            .split_for_parts();
+        app.app_data(data.clone())
+            .app_data(spec.clone())
+            .app_data(static_dir.clone())
+            .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                ApiError::BadRequest(format!("invalid query parameters: {e}")).into()
+            }))
+            .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
+            .route(
+                "/openapi.json",
+                web::get().to(|spec: web::Data<String>| async move {
+                    HttpResponse::Ok()
+                        .content_type("application/json")
+                        .body(spec.get_ref().clone())
+                }),
+            )
+            .configure(docs::configure)
+            .default_service(web::to(spa::serve))
+            .wrap(Compress::default())
+            .wrap(Condition::new(!origins.is_empty(), cors))
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("Referrer-Policy", "strict-origin-when-cross-origin"))
+                    .add(("X-Frame-Options", "DENY")),
+            )
+            .wrap(from_fn(middleware::request_id))
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

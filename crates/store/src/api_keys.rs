@@ -1,0 +1,127 @@
+//! API keys: per customer, stored as a SHA-256 hash of the secret, with scopes,
+//! optional expiry and last-used time.
+
+use crate::audit::{AuditEvent, compliance, record_in, scoped};
+use crate::page::convert;
+use crate::rows::ApiKeyRow;
+use crate::{Db, PageRequest, StoreError, StoreResult, TenantScope, now};
+use chrono::{DateTime, Utc};
+use obera_types::{ApiKey, ApiKeyId, ApiScope, CustomerId};
+use sqlx::types::Json;
+
+/// A key to store.
+#[derive(Debug, Clone)]
+pub struct NewApiKey {
+    pub id: ApiKeyId,
+    pub name: String,
+    pub prefix: String,
+    pub secret_hash: String,
+    pub scopes: Vec<ApiScope>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A key that authenticated a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyPrincipal {
+    pub id: ApiKeyId,
+    pub customer_id: CustomerId,
+    pub scopes: Vec<ApiScope>,
+}
+
+const INSERT: &str = "INSERT INTO api_keys (customer_id, id, name, prefix, secret_hash, scopes, expires_at, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING customer_id, id, name, prefix, scopes, expires_at, last_used_at, revoked_at, created_by, created_at";
+const LIST: &str = "SELECT customer_id, id, name, prefix, scopes, expires_at, last_used_at, revoked_at, created_by, created_at FROM api_keys WHERE customer_id = $1 AND id > $2 ORDER BY id LIMIT $3";
+const REVOKE: &str =
+    "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $3) WHERE customer_id = $1 AND id = $2";
+// Touches last_used_at and returns the key only when live; one statement, one round trip.
+const AUTHENTICATE: &str = "UPDATE api_keys SET last_used_at = $3 WHERE customer_id = $1 AND secret_hash = $2 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3) RETURNING id, scopes";
+
+impl Db {
+    /// Stores a new key of the scope's customer.
+    pub async fn create_api_key(
+        &self,
+        scope: &TenantScope,
+        new: &NewApiKey,
+    ) -> StoreResult<ApiKey> {
+        let mut tx = self.tenant(scope.customer_id(), true).await?;
+        let row: ApiKeyRow = on_tx!(&mut tx, |c| sqlx::query_as(INSERT)
+            .bind(scope.customer_id().0)
+            .bind(new.id.0)
+            .bind(&new.name)
+            .bind(&new.prefix)
+            .bind(&new.secret_hash)
+            .bind(Json(&new.scopes))
+            .bind(new.expires_at)
+            .bind(scope.actor().user_id().map(|u| u.0))
+            .bind(now())
+            .fetch_one(c)
+            .await?);
+        let scopes: Vec<&str> = new.scopes.iter().map(|s| s.as_str()).collect();
+        let event = AuditEvent::new("api_key.created", compliance::CREDENTIALS)
+            .detail("api_key_id", new.id.to_string())
+            .detail("scopes", scopes);
+        record_in(&mut tx, &scoped(scope, event)).await?;
+        tx.commit().await?;
+        row.try_into()
+    }
+
+    /// One page of the customer's keys, revoked ones included.
+    pub async fn list_api_keys(
+        &self,
+        scope: &TenantScope,
+        page: PageRequest,
+    ) -> StoreResult<(Vec<ApiKey>, Option<String>)> {
+        let mut tx = self.tenant(scope.customer_id(), false).await?;
+        let rows: Vec<ApiKeyRow> = on_tx!(&mut tx, |c| sqlx::query_as(LIST)
+            .bind(scope.customer_id().0)
+            .bind(page.after)
+            .bind(page.fetch_limit())
+            .fetch_all(c)
+            .await?);
+        tx.commit().await?;
+        let (rows, next) = page.finish(rows, |r| r.id);
+        Ok((convert(rows)?, next))
+    }
+
+    /// Revokes a key; revoking twice keeps the first time.
+    pub async fn revoke_api_key(&self, scope: &TenantScope, id: ApiKeyId) -> StoreResult<()> {
+        let mut tx = self.tenant(scope.customer_id(), true).await?;
+        let done = on_tx!(&mut tx, |c| sqlx::query(REVOKE)
+            .bind(scope.customer_id().0)
+            .bind(id.0)
+            .bind(now())
+            .execute(c)
+            .await?
+            .rows_affected());
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let event = AuditEvent::new("api_key.revoked", compliance::CREDENTIALS)
+            .detail("api_key_id", id.to_string());
+        record_in(&mut tx, &scoped(scope, event)).await?;
+        tx.commit().await
+    }
+
+    /// Finds the live key of `customer` with this secret hash and records its use.
+    /// The customer comes from the key's own text, so the lookup runs inside that
+    /// tenant and row-level security still applies.
+    pub async fn authenticate_api_key(
+        &self,
+        customer: CustomerId,
+        secret_hash: &str,
+    ) -> StoreResult<Option<ApiKeyPrincipal>> {
+        let mut tx = self.tenant(customer, true).await?;
+        let row: Option<(uuid::Uuid, Json<Vec<ApiScope>>)> =
+            on_tx!(&mut tx, |c| sqlx::query_as(AUTHENTICATE)
+                .bind(customer.0)
+                .bind(secret_hash)
+                .bind(now())
+                .fetch_optional(c)
+                .await?);
+        tx.commit().await?;
+        Ok(row.map(|(id, scopes)| ApiKeyPrincipal {
+            id: ApiKeyId(id),
+            customer_id: customer,
+            scopes: scopes.0,
+        }))
+    }
+}

@@ -1,0 +1,39 @@
+//! Obera's store: one API over SQLite (embedded default) and PostgreSQL.
+//!
+//! Invariant: only this crate knows SQL. Every function that touches tenant data
+//! takes a [`TenantScope`] and filters on its customer id; on PostgreSQL the
+//! transaction also carries `app.customer_id` for row-level security, the second wall.
+//! Each query's SQL is written once; [`on_tx!`] runs the same body on either backend.
+
+#[macro_use]
+mod db;
+mod api_keys;
+mod audit;
+mod auth;
+mod customers;
+mod customization;
+mod error;
+mod idempotency;
+mod page;
+mod rows;
+mod scope;
+mod users;
+
+pub use api_keys::{ApiKeyPrincipal, NewApiKey};
+pub use audit::{AuditEvent, compliance};
+pub use auth::{LoginRecord, NewRefreshToken, RefreshOutcome};
+pub use customers::NewCustomer;
+pub use customization::default_customization;
+pub use db::{Backend, Db, DbOptions, redact as redact_url};
+pub use error::{StoreError, StoreResult};
+pub use idempotency::StoredResponse;
+pub use page::PageRequest;
+pub use scope::{Actor, TenantScope};
+pub use users::NewProfile;
+
+/// Current time truncated to microseconds, the precision both backends keep,
+/// so a value read back compares equal to the value written.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}

@@ -1,0 +1,67 @@
+//! Keyset pagination over UUIDv7 ids, which sort in creation order on both backends
+//! (PostgreSQL `uuid` and SQLite 16-byte BLOBs compare bytewise).
+
+use crate::{StoreError, StoreResult};
+use uuid::Uuid;
+
+/// A validated page request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    /// Items to return, 1–200.
+    pub limit: u32,
+    /// Return items with ids strictly greater than this (nil for the first page).
+    pub after: Uuid,
+}
+
+impl PageRequest {
+    /// Parses `limit` (default 50, 1–200) and an opaque `cursor`.
+    pub fn parse(limit: Option<u32>, cursor: Option<&str>) -> Result<Self, String> {
+        let limit = limit.unwrap_or(50);
+        if !(1..=200).contains(&limit) {
+            return Err("limit must be between 1 and 200".to_owned());
+        }
+        let after = match cursor {
+            None | Some("") => Uuid::nil(),
+            Some(c) => Uuid::try_parse(c).map_err(|_| "cursor is not valid".to_owned())?,
+        };
+        Ok(Self { limit, after })
+    }
+
+    /// `LIMIT` to query: one extra row tells whether another page exists.
+    pub(crate) fn fetch_limit(&self) -> i64 {
+        i64::from(self.limit) + 1
+    }
+
+    /// Cuts the extra row and returns the cursor of the next page, if any.
+    pub(crate) fn finish<T>(
+        &self,
+        mut rows: Vec<T>,
+        id_of: impl Fn(&T) -> Uuid,
+    ) -> (Vec<T>, Option<String>) {
+        let limit = self.limit as usize;
+        if rows.len() > limit {
+            rows.truncate(limit);
+            let next = rows.last().map(|r| id_of(r).to_string());
+            (rows, next)
+        } else {
+            (rows, None)
+        }
+    }
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        Self {
+            limit: 50,
+            after: Uuid::nil(),
+        }
+    }
+}
+
+/// Converts row structs into DTOs, failing on the first corrupt row.
+pub(crate) fn convert<R, T>(rows: Vec<R>) -> StoreResult<Vec<T>>
+where
+    T: TryFrom<R, Error = StoreError>,
+{
+    rows.into_iter().map(T::try_from).collect()
+}

@@ -1,0 +1,280 @@
+//! People: a global identity (`users`, looked up by email at sign-in) and a
+//! tenant-owned profile (`user_profiles`) holding department and role.
+
+use crate::audit::{AuditEvent, compliance, record_in, scoped};
+use crate::db::{Tx, TxTenant, set_tenant};
+use crate::page::convert;
+use crate::rows::ProfileRow;
+use crate::{Db, PageRequest, StoreError, StoreResult, TenantScope, now};
+use chrono::{DateTime, Utc};
+use obera_types::{CustomerId, Department, Role, UpdateUser, UserId, UserProfile, UserStatus};
+
+/// A person to add to a customer.
+#[derive(Debug, Clone)]
+pub struct NewProfile {
+    pub email: String,
+    pub full_name: String,
+    pub department: Department,
+    pub role: Role,
+    /// Argon2 hash; `None` for an invitation not yet accepted.
+    pub password_hash: Option<String>,
+    /// Hash of the invitation token and its expiry, for invited people.
+    pub invite: Option<(String, DateTime<Utc>)>,
+}
+
+const INSERT_USER: &str = "INSERT INTO users (id, email, password_hash, platform_operator, customer_id, invite_token_hash, invite_expires_at, created_at, updated_at) VALUES ($1, $2, $3, FALSE, $4, $5, $6, $7, $7)";
+const INSERT_PROFILE: &str = "INSERT INTO user_profiles (customer_id, id, full_name, email, department, role, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING *";
+const GET_PROFILE: &str = "SELECT * FROM user_profiles WHERE customer_id = $1 AND id = $2";
+const LIST_PROFILES: &str =
+    "SELECT * FROM user_profiles WHERE customer_id = $1 AND id > $2 ORDER BY id LIMIT $3";
+const UPDATE_PROFILE: &str = "UPDATE user_profiles SET full_name = COALESCE($3, full_name), department = COALESCE($4, department), role = COALESCE($5, role), updated_at = $6 WHERE customer_id = $1 AND id = $2 RETURNING *";
+const SET_PROFILE_STATUS: &str = "UPDATE user_profiles SET status = $3, updated_at = $4 WHERE customer_id = $1 AND id = $2 AND status <> 'invited' RETURNING *";
+const COUNT_ACTIVE_ADMINS: &str = "SELECT COUNT(*) FROM user_profiles WHERE customer_id = $1 AND role = 'admin' AND status = 'active' AND id <> $2";
+const INSERT_OPERATOR: &str = "INSERT INTO users (id, email, password_hash, platform_operator, customer_id, created_at, updated_at) VALUES ($1, $2, $3, TRUE, NULL, $4, $4) ON CONFLICT (email) DO UPDATE SET password_hash = $3, platform_operator = TRUE, updated_at = $4 RETURNING id";
+const FIND_INVITE: &str =
+    "SELECT id, customer_id FROM users WHERE invite_token_hash = $1 AND invite_expires_at > $2";
+const ACCEPT_INVITE: &str = "UPDATE users SET password_hash = $2, invite_token_hash = NULL, invite_expires_at = NULL, updated_at = $3 WHERE id = $1";
+const ACTIVATE_PROFILE: &str = "UPDATE user_profiles SET status = 'active', updated_at = $3 WHERE customer_id = $1 AND id = $2 AND status = 'invited'";
+
+/// Inserts the identity and the profile of a new person of `customer`.
+pub(crate) async fn insert_identity_and_profile(
+    tx: &mut Tx,
+    customer: CustomerId,
+    new: &NewProfile,
+) -> StoreResult<UserProfile> {
+    let id = UserId::new();
+    let at = now();
+    let status = if new.password_hash.is_some() {
+        UserStatus::Active
+    } else {
+        UserStatus::Invited
+    };
+    let (invite_hash, invite_expiry) = new.invite.clone().unzip();
+    on_tx!(tx, |c| sqlx::query(INSERT_USER)
+        .bind(id.0)
+        .bind(&new.email)
+        .bind(new.password_hash.as_deref())
+        .bind(customer.0)
+        .bind(invite_hash)
+        .bind(invite_expiry)
+        .bind(at)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    let row: ProfileRow = on_tx!(tx, |c| sqlx::query_as(INSERT_PROFILE)
+        .bind(customer.0)
+        .bind(id.0)
+        .bind(&new.full_name)
+        .bind(&new.email)
+        .bind(new.department.as_str())
+        .bind(new.role.as_str())
+        .bind(status.as_str())
+        .bind(at)
+        .fetch_one(c)
+        .await?);
+    row.try_into()
+}
+
+async fn profile_in(tx: &mut Tx, customer: CustomerId, id: UserId) -> StoreResult<UserProfile> {
+    let row: Option<ProfileRow> = on_tx!(tx, |c| sqlx::query_as(GET_PROFILE)
+        .bind(customer.0)
+        .bind(id.0)
+        .fetch_optional(c)
+        .await?);
+    row.ok_or(StoreError::NotFound)?.try_into()
+}
+
+/// Refuses a change that would leave the customer without an active admin.
+async fn keep_an_admin(tx: &mut Tx, customer: CustomerId, changing: UserId) -> StoreResult<()> {
+    let others: i64 = on_tx!(tx, |c| sqlx::query_scalar(COUNT_ACTIVE_ADMINS)
+        .bind(customer.0)
+        .bind(changing.0)
+        .fetch_one(c)
+        .await?);
+    if others == 0 {
+        return Err(StoreError::Conflict(
+            "the customer must keep at least one active admin".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+impl Db {
+    /// A profile of the scope's customer.
+    pub async fn get_profile(&self, scope: &TenantScope, id: UserId) -> StoreResult<UserProfile> {
+        let mut tx = self.tenant(scope.customer_id(), false).await?;
+        let p = profile_in(&mut tx, scope.customer_id(), id).await?;
+        tx.commit().await?;
+        Ok(p)
+    }
+
+    /// A profile by customer and user id, for the auth layer before a scope exists.
+    pub async fn profile_for_auth(
+        &self,
+        customer: CustomerId,
+        id: UserId,
+    ) -> StoreResult<UserProfile> {
+        let mut tx = self.tenant(customer, false).await?;
+        let p = profile_in(&mut tx, customer, id).await?;
+        tx.commit().await?;
+        Ok(p)
+    }
+
+    /// One page of the customer's people.
+    pub async fn list_profiles(
+        &self,
+        scope: &TenantScope,
+        page: PageRequest,
+    ) -> StoreResult<(Vec<UserProfile>, Option<String>)> {
+        let mut tx = self.tenant(scope.customer_id(), false).await?;
+        let rows: Vec<ProfileRow> = on_tx!(&mut tx, |c| sqlx::query_as(LIST_PROFILES)
+            .bind(scope.customer_id().0)
+            .bind(page.after)
+            .bind(page.fetch_limit())
+            .fetch_all(c)
+            .await?);
+        tx.commit().await?;
+        let (rows, next) = page.finish(rows, |r| r.id);
+        Ok((convert(rows)?, next))
+    }
+
+    /// Adds a person to the scope's customer (invited or with a password).
+    pub async fn add_profile(
+        &self,
+        scope: &TenantScope,
+        new: &NewProfile,
+    ) -> StoreResult<UserProfile> {
+        let mut tx = self.tenant(scope.customer_id(), true).await?;
+        let profile = insert_identity_and_profile(&mut tx, scope.customer_id(), new).await?;
+        let event = AuditEvent::new("user.invited", compliance::CREDENTIALS)
+            .detail("target_user_id", profile.id.to_string())
+            .detail("department", profile.department.as_str())
+            .detail("role", profile.role.as_str());
+        record_in(&mut tx, &scoped(scope, event)).await?;
+        tx.commit().await?;
+        Ok(profile)
+    }
+
+    /// Changes name, department or role. Demoting the last active admin is refused.
+    pub async fn update_profile(
+        &self,
+        scope: &TenantScope,
+        id: UserId,
+        patch: &UpdateUser,
+    ) -> StoreResult<UserProfile> {
+        let mut tx = self.tenant(scope.customer_id(), true).await?;
+        let before = profile_in(&mut tx, scope.customer_id(), id).await?;
+        if before.role == Role::Admin && patch.role.is_some_and(|r| r != Role::Admin) {
+            keep_an_admin(&mut tx, scope.customer_id(), id).await?;
+        }
+        let row: ProfileRow = on_tx!(&mut tx, |c| sqlx::query_as(UPDATE_PROFILE)
+            .bind(scope.customer_id().0)
+            .bind(id.0)
+            .bind(patch.full_name.as_ref().map(|n| n.as_str()))
+            .bind(patch.department.map(Department::as_str))
+            .bind(patch.role.map(Role::as_str))
+            .bind(now())
+            .fetch_one(c)
+            .await?);
+        let event = AuditEvent::new("user.updated", compliance::CREDENTIALS)
+            .detail("target_user_id", id.to_string())
+            .detail("fields", serde_json::to_value(patch).unwrap_or_default());
+        record_in(&mut tx, &scoped(scope, event)).await?;
+        tx.commit().await?;
+        row.try_into()
+    }
+
+    /// Deactivates or reactivates a person. Deactivating the last active admin is refused.
+    pub async fn set_profile_status(
+        &self,
+        scope: &TenantScope,
+        id: UserId,
+        status: UserStatus,
+    ) -> StoreResult<UserProfile> {
+        let mut tx = self.tenant(scope.customer_id(), true).await?;
+        let before = profile_in(&mut tx, scope.customer_id(), id).await?;
+        if before.status == UserStatus::Invited {
+            return Err(StoreError::Conflict(
+                "an invitation that was not accepted cannot change status".to_owned(),
+            ));
+        }
+        if before.role == Role::Admin && status == UserStatus::Deactivated {
+            keep_an_admin(&mut tx, scope.customer_id(), id).await?;
+        }
+        let row: ProfileRow = on_tx!(&mut tx, |c| sqlx::query_as(SET_PROFILE_STATUS)
+            .bind(scope.customer_id().0)
+            .bind(id.0)
+            .bind(status.as_str())
+            .bind(now())
+            .fetch_one(c)
+            .await?);
+        let action = if status == UserStatus::Deactivated {
+            "user.deactivated"
+        } else {
+            "user.reactivated"
+        };
+        let event = AuditEvent::new(action, compliance::CREDENTIALS)
+            .detail("target_user_id", id.to_string());
+        record_in(&mut tx, &scoped(scope, event)).await?;
+        tx.commit().await?;
+        row.try_into()
+    }
+
+    /// Creates or updates a platform operator (an MSP staff account with no customer).
+    pub async fn upsert_operator(&self, email: &str, password_hash: &str) -> StoreResult<UserId> {
+        let mut tx = self.begin(TxTenant::None, true).await?;
+        let id: uuid::Uuid = on_tx!(&mut tx, |c| sqlx::query_scalar(INSERT_OPERATOR)
+            .bind(UserId::new().0)
+            .bind(email)
+            .bind(password_hash)
+            .bind(now())
+            .fetch_one(c)
+            .await?);
+        tx.commit().await?;
+        Ok(id.into())
+    }
+
+    /// Redeems an invitation: sets the password and activates the profile.
+    /// Returns the user and customer, or `NotFound` for an unknown or expired token.
+    pub async fn accept_invite(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+    ) -> StoreResult<(UserId, CustomerId)> {
+        let mut tx = self.begin(TxTenant::None, true).await?;
+        let found: Option<(uuid::Uuid, Option<uuid::Uuid>)> =
+            on_tx!(&mut tx, |c| sqlx::query_as(FIND_INVITE)
+                .bind(token_hash)
+                .bind(now())
+                .fetch_optional(c)
+                .await?);
+        let (user, customer) = match found {
+            Some((user, Some(customer))) => (UserId(user), CustomerId(customer)),
+            _ => return Err(StoreError::NotFound),
+        };
+        on_tx!(&mut tx, |c| sqlx::query(ACCEPT_INVITE)
+            .bind(user.0)
+            .bind(password_hash)
+            .bind(now())
+            .execute(c)
+            .await?
+            .rows_affected());
+        // The profile lives behind row-level security: enter the customer's tenant in the same transaction.
+        set_tenant(&mut tx, customer).await?;
+        on_tx!(&mut tx, |c| sqlx::query(ACTIVATE_PROFILE)
+            .bind(customer.0)
+            .bind(user.0)
+            .bind(now())
+            .execute(c)
+            .await?
+            .rows_affected());
+        let event = AuditEvent {
+            customer_id: Some(customer),
+            user_id: Some(user),
+            ..AuditEvent::new("user.invite_accepted", compliance::CREDENTIALS)
+        };
+        record_in(&mut tx, &event).await?;
+        tx.commit().await?;
+        Ok((user, customer))
+    }
+}
