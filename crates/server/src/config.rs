@@ -113,12 +113,13 @@ impl fmt::Debug for Settings {
 
 impl Settings {
     /// Loads defaults < `obera.toml` (or the file in `OBERA_CONFIG`) < `OBERA_*` env.
-    pub fn load() -> Result<Self, figment::Error> {
+    pub fn load() -> Result<Self, Box<figment::Error>> {
         let file = std::env::var("OBERA_CONFIG").unwrap_or_else(|_| "obera.toml".to_owned());
         Figment::from(Serialized::defaults(Settings::default()))
             .merge(Toml::file(file))
             .merge(Env::prefixed("OBERA_").ignore(&["config"]))
             .extract()
+            .map_err(Box::new)
     }
 
     /// The allowed CORS origins.

@@ -21,21 +21,21 @@ pub async fn serve(req: HttpRequest, dir: web::Data<StaticDir>) -> HttpResponse 
     if path.starts_with("/api/") || path == "/api" {
         return ApiError::NotFound.error_response();
     }
-    if let Some(file) = safe_join(&dir.0, path).filter(|p| p.is_file()) {
-        if let Ok(bytes) = tokio::fs::read(&file).await {
-            let hashed = is_hashed_asset(&file);
-            return HttpResponse::Ok()
-                .insert_header((CONTENT_TYPE, content_type(&file)))
-                .insert_header((
-                    CACHE_CONTROL,
-                    if hashed {
-                        "public, max-age=31536000, immutable"
-                    } else {
-                        "no-cache"
-                    },
-                ))
-                .body(bytes);
-        }
+    if let Some(file) = safe_join(&dir.0, path).filter(|p| p.is_file())
+        && let Ok(bytes) = tokio::fs::read(&file).await
+    {
+        let hashed = is_hashed_asset(&file);
+        return HttpResponse::Ok()
+            .insert_header((CONTENT_TYPE, content_type(&file)))
+            .insert_header((
+                CACHE_CONTROL,
+                if hashed {
+                    "public, max-age=31536000, immutable"
+                } else {
+                    "no-cache"
+                },
+            ))
+            .body(bytes);
     }
     let page = tokio::fs::read(dir.0.join("index.html"))
         .await

@@ -26,7 +26,7 @@ const UPDATE: &str = "UPDATE customers SET company_name = COALESCE($2, company_n
 const SET_STATUS: &str =
     "UPDATE customers SET status = $2, updated_at = $3 WHERE id = $1 RETURNING *";
 // $3 is a lower-cased substring pattern ('%' matches all); LOWER(...) LIKE behaves the same on both backends.
-const LIST: &str = "SELECT * FROM customers WHERE id > $1 AND (LOWER(company_name) LIKE $3 OR LOWER(contact_email) LIKE $3) AND ($4 = '' OR status = $4) ORDER BY id LIMIT $2";
+const LIST: &str = "SELECT * FROM customers WHERE id > $1 AND (LOWER(company_name) LIKE $3 ESCAPE '\\' OR LOWER(contact_email) LIKE $3 ESCAPE '\\') AND ($4 = '' OR status = $4) ORDER BY id LIMIT $2";
 
 async fn insert_customer(tx: &mut Tx, id: CustomerId, new: &NewCustomer) -> StoreResult<Customer> {
     let row: CustomerRow = on_tx!(tx, |c| sqlx::query_as(INSERT)
@@ -40,14 +40,18 @@ async fn insert_customer(tx: &mut Tx, id: CustomerId, new: &NewCustomer) -> Stor
     row.try_into()
 }
 
-/// Escapes LIKE wildcards in user input so `q=50%` searches for the text `50%`.
+/// A substring pattern with LIKE wildcards escaped (`ESCAPE '\'`), so `q=50%`
+/// searches for the text `50%` instead of matching everything.
 fn like_pattern(q: Option<&str>) -> String {
-    let q = q.unwrap_or("").trim().to_lowercase();
-    let escaped: String = q
-        .chars()
-        .filter(|c| *c != '%' && *c != '_' && *c != '\\')
-        .collect();
-    format!("%{escaped}%")
+    let mut pattern = String::from("%");
+    for c in q.unwrap_or("").trim().to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 impl Db {

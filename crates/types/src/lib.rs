@@ -3,6 +3,29 @@
 //! Invariant: nothing here does IO, so the crate builds for `wasm32-unknown-unknown`.
 //! OpenAPI schema derives sit behind the `openapi` feature, which only the server enables.
 
+/// Implements `utoipa::ToSchema` for a string enum from its wire spellings.
+/// Written by hand because utoipa's derive cannot read `#[serde(rename = $lit)]`
+/// when the literal comes from a macro, and would publish the Rust variant names.
+macro_rules! string_enum_schema {
+    ($name:ident, [$($doc:literal),*], [$($text:literal),+]) => {
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                let doc: &[&str] = &[$($doc),*];
+                let description = doc.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ");
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some(description))
+                    .enum_values(Some([$($text),+]))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
 pub mod api_keys;
 pub mod audit;
 pub mod auth;

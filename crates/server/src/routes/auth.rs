@@ -29,7 +29,7 @@ const THROTTLE_WINDOW_MINUTES: i64 = 15;
 
 /// Create a customer organisation and its first admin, and sign in.
 #[utoipa::path(tag = "auth", operation_id = "signup", request_body = SignupRequest,
-    responses((status = 201, body = Session), (status = 409, description = "Email already registered", body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, description = "Created", body = Session), (status = 409, description = "Email already registered", body = Problem), (status = 422, description = "Invalid input", body = Problem)))]
 #[post("/auth/signup")]
 async fn signup(
     state: web::Data<AppState>,
@@ -77,7 +77,7 @@ async fn signup(
 ///
 /// Too many failures for one account or one address within 15 minutes answer 429.
 #[utoipa::path(tag = "auth", operation_id = "login", request_body = LoginRequest,
-    responses((status = 200, body = Session), (status = 401, body = Problem), (status = 403, description = "Customer suspended or account deactivated", body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, description = "Success", body = Session), (status = 401, description = "Not signed in, or the credentials are invalid", body = Problem), (status = 403, description = "Customer suspended or account deactivated", body = Problem), (status = 429, description = "Too many attempts", body = Problem)))]
 #[post("/auth/login")]
 async fn sign_in(
     state: web::Data<AppState>,
@@ -148,7 +148,7 @@ async fn ensure_may_sign_in(state: &AppState, login: &LoginRecord) -> ApiResult<
 /// Exchange a refresh token for a new session. Each refresh token works once;
 /// presenting a used one ends every session of that sign-in.
 #[utoipa::path(tag = "auth", operation_id = "refresh_session", request_body = RefreshRequest,
-    responses((status = 200, body = Session), (status = 401, body = Problem)))]
+    responses((status = 200, description = "Success", body = Session), (status = 401, description = "Not signed in, or the credentials are invalid", body = Problem)))]
 #[post("/auth/refresh")]
 async fn refresh(
     state: web::Data<AppState>,
@@ -208,7 +208,7 @@ async fn logout(state: web::Data<AppState>, body: Body<LogoutRequest>) -> ApiRes
 
 /// Accept an invitation: set a password and sign in.
 #[utoipa::path(tag = "auth", operation_id = "accept_invite", request_body = AcceptInviteRequest,
-    responses((status = 200, body = Session), (status = 404, description = "Unknown or expired invitation", body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, description = "Success", body = Session), (status = 404, description = "Unknown or expired invitation", body = Problem), (status = 422, description = "Invalid input", body = Problem)))]
 #[post("/auth/accept-invite")]
 async fn accept_invite(
     state: web::Data<AppState>,
@@ -233,7 +233,7 @@ async fn accept_invite(
 /// Enter the demo customer as one of its department users, without a password.
 /// The session is read-only. 404 when the demo data is not loaded.
 #[utoipa::path(tag = "auth", operation_id = "demo_login", request_body = DemoLoginRequest,
-    responses((status = 200, body = Session), (status = 404, body = Problem)))]
+    responses((status = 200, description = "Success", body = Session), (status = 404, description = "Not found, or another customer's", body = Problem)))]
 #[post("/auth/demo")]
 async fn demo_login(
     state: web::Data<AppState>,
@@ -257,7 +257,7 @@ async fn demo_login(
 
 /// The signed-in person and their customer membership.
 #[utoipa::path(tag = "auth", operation_id = "get_me", security(("bearer" = [])),
-    responses((status = 200, body = Me), (status = 401, body = Problem)))]
+    responses((status = 200, description = "Success", body = Me), (status = 401, description = "Not signed in, or the credentials are invalid", body = Problem)))]
 #[get("/me")]
 async fn me(state: web::Data<AppState>, principal: Principal) -> ApiResult<web::Json<Me>> {
     let (user_id, read_only) = match principal {

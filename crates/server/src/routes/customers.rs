@@ -28,7 +28,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// List every customer (operators only), filtered by name/email and status.
 #[utoipa::path(tag = "customers", operation_id = "list_customers", security(("bearer" = [])), params(PageParams, CustomerFilter),
-    responses((status = 200, body = CustomerPage), (status = 403, body = Problem)))]
+    responses((status = 200, description = "Success", body = CustomerPage), (status = 403, description = "Not allowed", body = Problem)))]
 #[get("/customers")]
 async fn list_customers(
     state: web::Data<AppState>,
@@ -47,7 +47,7 @@ async fn list_customers(
 /// Create a customer (operators only). It starts active, with the default branding.
 #[utoipa::path(tag = "customers", operation_id = "create_customer", security(("bearer" = [])), request_body = CreateCustomer,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key returns the first response")),
-    responses((status = 201, body = Customer), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, description = "Created", body = Customer), (status = 403, description = "Not allowed", body = Problem), (status = 422, description = "Invalid input", body = Problem)))]
 #[post("/customers")]
 async fn create_customer(
     state: web::Data<AppState>,
@@ -84,7 +84,7 @@ async fn create_customer(
 /// Read a customer.
 #[utoipa::path(tag = "customers", operation_id = "get_customer", security(("bearer" = [])),
     params(("customer_id" = obera_types::CustomerId, Path, description = super::CUSTOMER_ID_DOC)),
-    responses((status = 200, body = Customer), (status = 404, body = Problem)))]
+    responses((status = 200, description = "Success", body = Customer), (status = 404, description = "Not found, or another customer's", body = Problem)))]
 #[get("/customers/{customer_id}")]
 async fn get_customer(
     state: web::Data<AppState>,
@@ -97,7 +97,7 @@ async fn get_customer(
 /// Update a customer's name, contact email or (operators only) plan.
 #[utoipa::path(tag = "customers", operation_id = "update_customer", security(("bearer" = [])), request_body = UpdateCustomer,
     params(("customer_id" = obera_types::CustomerId, Path, description = super::CUSTOMER_ID_DOC)),
-    responses((status = 200, body = Customer), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, description = "Success", body = Customer), (status = 403, description = "Not allowed", body = Problem), (status = 404, description = "Not found, or another customer's", body = Problem), (status = 422, description = "Invalid input", body = Problem)))]
 #[patch("/customers/{customer_id}")]
 async fn update_customer(
     state: web::Data<AppState>,
@@ -116,7 +116,7 @@ async fn update_customer(
 /// Suspend a customer (operators only): its people and keys are refused until reactivated.
 #[utoipa::path(tag = "customers", operation_id = "suspend_customer", security(("bearer" = [])),
     params(("customer_id" = obera_types::CustomerId, Path, description = super::CUSTOMER_ID_DOC)),
-    responses((status = 200, body = Customer), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, description = "Success", body = Customer), (status = 403, description = "Not allowed", body = Problem), (status = 404, description = "Not found, or another customer's", body = Problem)))]
 #[post("/customers/{customer_id}/suspend")]
 async fn suspend_customer(
     state: web::Data<AppState>,
@@ -128,7 +128,7 @@ async fn suspend_customer(
 /// Reactivate a suspended customer (operators only).
 #[utoipa::path(tag = "customers", operation_id = "reactivate_customer", security(("bearer" = [])),
     params(("customer_id" = obera_types::CustomerId, Path, description = super::CUSTOMER_ID_DOC)),
-    responses((status = 200, body = Customer), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, description = "Success", body = Customer), (status = 403, description = "Not allowed", body = Problem), (status = 404, description = "Not found, or another customer's", body = Problem)))]
 #[post("/customers/{customer_id}/reactivate")]
 async fn reactivate_customer(
     state: web::Data<AppState>,

@@ -11,7 +11,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 /// Liveness: the process answers.
-#[utoipa::path(tag = "health", operation_id = "health", responses((status = 200, body = Health)))]
+#[utoipa::path(tag = "health", operation_id = "health", responses((status = 200, description = "Success", body = Health)))]
 #[get("/health")]
 async fn health() -> web::Json<Health> {
     web::Json(Health {
@@ -20,7 +20,7 @@ async fn health() -> web::Json<Health> {
 }
 
 /// Readiness: the database answers.
-#[utoipa::path(tag = "health", operation_id = "ready", responses((status = 200, body = Health), (status = 503, body = obera_types::Problem)))]
+#[utoipa::path(tag = "health", operation_id = "ready", responses((status = 200, description = "Success", body = Health), (status = 503, description = "The database is unavailable", body = obera_types::Problem)))]
 #[get("/ready")]
 async fn ready(state: web::Data<AppState>) -> ApiResult<web::Json<Health>> {
     if state.db.ping().await {
@@ -33,7 +33,7 @@ async fn ready(state: web::Data<AppState>) -> ApiResult<web::Json<Health>> {
 }
 
 /// The public keys that verify access tokens (JWKS).
-#[utoipa::path(tag = "auth", operation_id = "get_jwks", responses((status = 200, body = JwkSet)))]
+#[utoipa::path(tag = "auth", operation_id = "get_jwks", responses((status = 200, description = "Success", body = JwkSet)))]
 #[get("/.well-known/jwks.json")]
 async fn jwks(state: web::Data<AppState>) -> web::Json<JwkSet> {
     web::Json(state.keys.jwks().clone())

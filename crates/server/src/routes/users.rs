@@ -30,7 +30,7 @@ const INVITE_DAYS: i64 = 7;
 /// List the customer's people.
 #[utoipa::path(tag = "users", operation_id = "list_users", security(("bearer" = [])),
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), PageParams),
-    responses((status = 200, body = UserPage), (status = 404, body = Problem)))]
+    responses((status = 200, description = "Success", body = UserPage), (status = 404, description = "Not found, or another customer's", body = Problem)))]
 #[get("/customers/{customer_id}/users")]
 async fn list_users(
     state: web::Data<AppState>,
@@ -47,7 +47,7 @@ async fn list_users(
 #[utoipa::path(tag = "users", operation_id = "invite_user", security(("bearer" = [])), request_body = InviteUser,
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC),
         ("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key returns the first response")),
-    responses((status = 201, body = Invitation), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, description = "Created", body = Invitation), (status = 403, description = "Not allowed", body = Problem), (status = 404, description = "Not found, or another customer's", body = Problem), (status = 409, description = "Conflicts with existing data", body = Problem), (status = 422, description = "Invalid input", body = Problem)))]
 #[post("/customers/{customer_id}/users")]
 async fn invite_user(
     state: web::Data<AppState>,
@@ -82,7 +82,7 @@ async fn invite_user(
 /// Read one person.
 #[utoipa::path(tag = "users", operation_id = "get_user", security(("bearer" = [])),
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("user_id" = UserId, Path, description = "The person")),
-    responses((status = 200, body = UserProfile), (status = 404, body = Problem)))]
+    responses((status = 200, description = "Success", body = UserProfile), (status = 404, description = "Not found, or another customer's", body = Problem)))]
 #[get("/customers/{customer_id}/users/{user_id}")]
 async fn get_user(
     state: web::Data<AppState>,
@@ -96,7 +96,7 @@ async fn get_user(
 /// Change a person's name, department or role. The last active admin cannot be demoted.
 #[utoipa::path(tag = "users", operation_id = "update_user", security(("bearer" = [])), request_body = UpdateUser,
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("user_id" = UserId, Path, description = "The person")),
-    responses((status = 200, body = UserProfile), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, description = "Success", body = UserProfile), (status = 403, description = "Not allowed", body = Problem), (status = 404, description = "Not found, or another customer's", body = Problem), (status = 409, description = "Conflicts with existing data", body = Problem), (status = 422, description = "Invalid input", body = Problem)))]
 #[patch("/customers/{customer_id}/users/{user_id}")]
 async fn update_user(
     state: web::Data<AppState>,
@@ -113,7 +113,7 @@ async fn update_user(
 /// Deactivate a person: they can no longer sign in. The last active admin cannot be deactivated.
 #[utoipa::path(tag = "users", operation_id = "deactivate_user", security(("bearer" = [])),
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("user_id" = UserId, Path, description = "The person")),
-    responses((status = 200, body = UserProfile), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, description = "Success", body = UserProfile), (status = 403, description = "Not allowed", body = Problem), (status = 404, description = "Not found, or another customer's", body = Problem), (status = 409, description = "Conflicts with existing data", body = Problem)))]
 #[post("/customers/{customer_id}/users/{user_id}/deactivate")]
 async fn deactivate_user(
     state: web::Data<AppState>,
@@ -132,7 +132,7 @@ async fn deactivate_user(
 /// Reactivate a deactivated person.
 #[utoipa::path(tag = "users", operation_id = "reactivate_user", security(("bearer" = [])),
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("user_id" = UserId, Path, description = "The person")),
-    responses((status = 200, body = UserProfile), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 200, description = "Success", body = UserProfile), (status = 403, description = "Not allowed", body = Problem), (status = 404, description = "Not found, or another customer's", body = Problem), (status = 409, description = "Conflicts with existing data", body = Problem)))]
 #[post("/customers/{customer_id}/users/{user_id}/reactivate")]
 async fn reactivate_user(
     state: web::Data<AppState>,

@@ -1,0 +1,198 @@
+//! The SPA's offline toolchain and build.
+//!
+//! Everything comes from crates.io, npm and the Rust toolchain; Trunk runs with
+//! `--offline` and finds wasm-bindgen and wasm-opt on PATH at the exact versions
+//! it expects, so it never downloads from GitHub. Debian's binaryen (wasm-opt 108)
+//! is deliberately not used: its output does not start in the browser.
+
+use crate::shell::{cargo, project_root, run};
+use anyhow::{Context, bail};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::SystemTime;
+
+/// Trunk 0.21.14 is the newest release that builds with rustc 1.95.
+const TRUNK_VERSION: &str = "0.21.14";
+/// npm `binaryen` major version; its wasm-opt prints `version 132`.
+const BINARYEN_VERSION: &str = "132";
+
+fn tools_dir() -> PathBuf {
+    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
+    home.join(".cache/obera-tools")
+}
+
+fn cargo_bin() -> PathBuf {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    home.unwrap_or_default().join("bin")
+}
+
+/// The `wasm-bindgen` version pinned in Cargo.lock (the CLI must match it exactly).
+fn locked_wasm_bindgen() -> anyhow::Result<String> {
+    let lock =
+        std::fs::read_to_string(project_root().join("Cargo.lock")).context("read Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\""
+            && let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \""))
+        {
+            return Ok(v.trim_end_matches('"').to_owned());
+        }
+    }
+    bail!("wasm-bindgen is not in Cargo.lock")
+}
+
+/// PATH with cargo's bin and the npm wasm-opt in front.
+fn tool_path() -> std::ffi::OsString {
+    let wasm_opt_bin = tools_dir().join(format!("binaryen-{BINARYEN_VERSION}/node_modules/.bin"));
+    let mut paths = vec![wasm_opt_bin, cargo_bin()];
+    paths.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(paths).unwrap_or_default()
+}
+
+fn with_path(program: &str) -> Command {
+    let mut c = Command::new(program);
+    c.env("PATH", tool_path());
+    c
+}
+
+/// True when `program --version` (found on the tool PATH) prints `expected`.
+fn has(program: &str, expected: &str) -> bool {
+    with_path(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains(expected))
+}
+
+/// Installs whatever of the toolchain is missing; each step is skipped when present.
+pub fn install_toolchain() -> anyhow::Result<String> {
+    let targets = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .context("run rustup")?;
+    if !String::from_utf8_lossy(&targets.stdout)
+        .lines()
+        .any(|l| l == "wasm32-unknown-unknown")
+    {
+        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    if !has("trunk", &format!("trunk {TRUNK_VERSION}")) {
+        run(cargo().args(["install", "--locked", "trunk", "--version", TRUNK_VERSION]))?;
+    }
+    let wb = locked_wasm_bindgen()?;
+    if !has("wasm-bindgen", &format!("wasm-bindgen {wb}")) {
+        // `--locked` can fail when the registry lacks a crate pinned in the CLI's own
+        // lockfile (seen for 0.2.130); then resolve afresh.
+        if run(cargo().args(["install", "--locked", "wasm-bindgen-cli", "--version", &wb])).is_err()
+        {
+            run(cargo().args(["install", "--force", "wasm-bindgen-cli", "--version", &wb]))?;
+        }
+    }
+    if !has("wasm-opt", &format!("version {BINARYEN_VERSION}")) {
+        let dir = tools_dir().join(format!("binaryen-{BINARYEN_VERSION}"));
+        std::fs::create_dir_all(&dir)?;
+        run(Command::new("npm")
+            .arg("install")
+            .arg("--prefix")
+            .arg(&dir)
+            .args([
+                "--no-audit",
+                "--no-fund",
+                "--no-save",
+                &format!("binaryen@{BINARYEN_VERSION}.0.0"),
+            ]))?;
+    }
+    Ok(wb)
+}
+
+/// Newest modification time of the files under `paths`.
+fn newest(paths: &[PathBuf]) -> Option<SystemTime> {
+    fn walk(p: &Path, best: &mut Option<SystemTime>) {
+        if let Ok(meta) = std::fs::metadata(p) {
+            if meta.is_dir() {
+                for entry in std::fs::read_dir(p).into_iter().flatten().flatten() {
+                    walk(&entry.path(), best);
+                }
+            } else if let Ok(m) = meta.modified() {
+                *best = Some(best.map_or(m, |b| b.max(m)));
+            }
+        }
+    }
+    let mut best = None;
+    for p in paths {
+        walk(p, &mut best);
+    }
+    best
+}
+
+/// True when `frontend/dist` is older than any source of the SPA.
+fn needs_build() -> bool {
+    let root = project_root();
+    let built = std::fs::metadata(root.join("frontend/dist/index.html"))
+        .and_then(|m| m.modified())
+        .ok();
+    let sources = [
+        "frontend/src",
+        "frontend/style",
+        "frontend/index.html",
+        "frontend/Cargo.toml",
+        "crates/types/src",
+        "Trunk.toml",
+        "Cargo.lock",
+    ];
+    let changed = newest(&sources.iter().map(|s| root.join(s)).collect::<Vec<_>>());
+    match (built, changed) {
+        (Some(b), Some(c)) => c > b,
+        _ => true,
+    }
+}
+
+/// Builds `frontend/dist` with Trunk when its sources changed, installing tools first.
+pub fn build() -> anyhow::Result<()> {
+    if !needs_build() {
+        eprintln!("frontend/dist is up to date");
+        return Ok(());
+    }
+    let wb = install_toolchain()?;
+    run(cargo().args(["fetch", "--locked"]))?;
+    let mut trunk = with_path("trunk");
+    trunk
+        .current_dir(project_root())
+        .args(["build", "--release", "--offline"])
+        .env("TRUNK_TOOLS_WASM_BINDGEN", &wb)
+        .env(
+            "TRUNK_TOOLS_WASM_OPT",
+            format!("version_{BINARYEN_VERSION}"),
+        );
+    run(&mut trunk)?;
+    report_size()
+}
+
+/// Prints the release `.wasm` size, raw and gzip.
+pub fn report_size() -> anyhow::Result<()> {
+    let dist = project_root().join("frontend/dist");
+    let wasm = std::fs::read_dir(&dist)
+        .with_context(|| format!("read {}", dist.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "wasm"))
+        .context("no .wasm in frontend/dist; run `cargo xtask frontend`")?;
+    let raw = std::fs::metadata(&wasm)?.len();
+    let gz = Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(&wasm)
+        .output()
+        .context("run gzip")?
+        .stdout
+        .len();
+    println!(
+        "SPA wasm: {} — {:.1} kB raw, {:.1} kB gzip",
+        wasm.file_name().unwrap_or_default().to_string_lossy(),
+        raw as f64 / 1000.0,
+        gz as f64 / 1000.0
+    );
+    Ok(())
+}

@@ -1,0 +1,144 @@
+//! `cargo xtask <task>`: the project's commands, so the README and CI cannot drift.
+//!
+//! - `run`      build the SPA if its sources changed, then serve on SQLite with demo data
+//! - `test`     the whole gate: fmt, clippy, tests on SQLite and PostgreSQL, spec drift, SDK smoke test, browser tests
+//! - `openapi`  regenerate `openapi/openapi.json` (`--check` fails when it is stale)
+//! - `frontend` install the offline wasm toolchain and build the SPA
+//! - `sdk`      generate a Python SDK from the spec and drive a live server with it
+//! - `bench`    run the benchmarks and print the SPA's .wasm size
+
+mod frontend;
+mod sdk;
+mod shell;
+
+use anyhow::{Context, bail};
+use shell::{cargo, project_root, run};
+use std::process::Command;
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let task = args.first().map(String::as_str).unwrap_or("help");
+    let rest = &args[args.len().min(1)..];
+    match task {
+        "run" => run_product(),
+        "test" | "ci" => test(rest),
+        "openapi" => openapi(rest.iter().any(|a| a == "--check")),
+        "frontend" => frontend::build(),
+        "sdk" => sdk::smoke_test(),
+        "bench" => frontend::report_size(),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <run | test | openapi [--check] | frontend | sdk | bench>"
+            );
+            if task == "help" {
+                Ok(())
+            } else {
+                bail!("unknown task `{task}`")
+            }
+        }
+    }
+}
+
+/// Builds the SPA (when possible) and the server, then serves on the embedded default.
+fn run_product() -> anyhow::Result<()> {
+    if let Err(e) = frontend::build() {
+        eprintln!("warning: the web app could not be built ({e:#}); serving the API only");
+    }
+    run(cargo().args(["build", "--release", "-p", "obera-server", "--bin", "obera"]))?;
+    let bin = shell::target_dir().join("release/obera");
+    let status = Command::new(bin)
+        .arg("serve")
+        .current_dir(project_root())
+        .status()
+        .context("start obera")?;
+    if !status.success() {
+        bail!("obera exited with {status}");
+    }
+    Ok(())
+}
+
+/// Writes or checks `openapi/openapi.json`.
+fn openapi(check: bool) -> anyhow::Result<()> {
+    let out = cargo()
+        .args([
+            "run",
+            "--quiet",
+            "-p",
+            "obera-server",
+            "--bin",
+            "obera",
+            "--",
+            "openapi",
+        ])
+        .env("OBERA_SEED_DEMO", "never")
+        .output()?;
+    if !out.status.success() {
+        bail!(
+            "generating the spec failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let path = project_root().join("openapi/openapi.json");
+    let current = std::fs::read(&path).unwrap_or_default();
+    if check {
+        if current != out.stdout {
+            bail!("openapi/openapi.json is stale: run `cargo xtask openapi`");
+        }
+        println!("openapi/openapi.json is up to date");
+    } else {
+        std::fs::write(&path, &out.stdout)?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// The quality gate the README and CI run.
+fn test(args: &[String]) -> anyhow::Result<()> {
+    let has_spa = project_root().join("frontend/Cargo.toml").exists();
+    let skip_browser = args.iter().any(|a| a == "--no-browser") || !has_spa;
+    run(cargo().args(["fmt", "--all", "--check"]))?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--exclude",
+        "obera-frontend",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    if !skip_browser {
+        frontend::build()?;
+        run(cargo().args([
+            "clippy",
+            "-p",
+            "obera-frontend",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
+    }
+    openapi(true)?;
+    let pg = std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let mut nextest = cargo();
+    nextest.args([
+        "nextest",
+        "run",
+        "--workspace",
+        "--exclude",
+        "obera-frontend",
+        "--no-fail-fast",
+    ]);
+    if skip_browser {
+        nextest.args(["-E", "not test(/^browser::/)"]);
+    }
+    run(nextest
+        .env("TEST_POSTGRES_URL", pg)
+        .env("OBERA_REQUIRE_POSTGRES", "1"))?;
+    sdk::smoke_test()?;
+    println!("\nall checks passed");
+    Ok(())
+}

@@ -1,0 +1,397 @@
+//! `spawn_app`: the real server on 127.0.0.1:0 with its own database, and a typed
+//! HTTP client for the API.
+//!
+//! SQLite tests get a fresh file in a temp folder. PostgreSQL tests run when
+//! `TEST_POSTGRES_URL` is set: each creates a UUID-named database and drops it
+//! afterwards. With `OBERA_REQUIRE_POSTGRES=1` (set by `cargo xtask test`) a missing
+//! URL fails the PostgreSQL tests instead of skipping them.
+
+use base64::Engine;
+use obera_server::config::{SeedDemo, Settings};
+use obera_server::startup::Application;
+use obera_store::Db;
+use obera_types::*;
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::path::PathBuf;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+/// A running server and what tests need to talk to it.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    /// The Ed25519 seed that signs this server's tokens (for forging tests).
+    pub signing_seed: [u8; 32],
+    _guard: Guard,
+}
+
+enum Guard {
+    Dir(PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        match self {
+            Guard::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Guard::Postgres { admin_url, name } => {
+                let (url, name) = (admin_url.clone(), name.clone());
+                // Drop runs outside async; a short-lived runtime on its own thread drops the database.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .ok()?;
+                    rt.block_on(async {
+                        use sqlx::Connection;
+                        let mut c = sqlx::PgConnection::connect(&url).await.ok()?;
+                        let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                            .execute(&mut c)
+                            .await
+                            .ok()
+                    })
+                })
+                .join();
+            }
+        }
+    }
+}
+
+fn temp_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("obera-test-{}", uuid::Uuid::new_v4()));
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+/// The PostgreSQL server URL, or `None` when the PostgreSQL leg is skipped.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var("OBERA_REQUIRE_POSTGRES").is_err(),
+                "OBERA_REQUIRE_POSTGRES is set but TEST_POSTGRES_URL is not"
+            );
+            None
+        }
+    }
+}
+
+/// Starts the server on `kind`; `None` when PostgreSQL is not configured.
+pub async fn try_spawn(kind: Kind, configure: impl FnOnce(&mut Settings)) -> Option<TestApp> {
+    let dir = temp_dir();
+    let (database_url, guard) = match kind {
+        Kind::Sqlite => (
+            format!("sqlite://{}/obera.db", dir.display()),
+            Guard::Dir(dir.clone()),
+        ),
+        Kind::Postgres => {
+            let admin_url = postgres_url()?;
+            let name = format!("obera_test_{}", uuid::Uuid::new_v4().simple());
+            use sqlx::Connection;
+            let mut c = sqlx::PgConnection::connect(&admin_url)
+                .await
+                .unwrap_or_else(|e| panic!("connect to TEST_POSTGRES_URL: {e}"));
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+                .execute(&mut c)
+                .await
+                .unwrap_or_else(|e| panic!("create test database: {e}"));
+            let _ = c.close().await;
+            let base = admin_url
+                .rsplit_once('/')
+                .map_or(admin_url.as_str(), |(b, _)| b)
+                .to_owned();
+            (
+                format!("{base}/{name}"),
+                Guard::Postgres { admin_url, name },
+            )
+        }
+    };
+    let seed: [u8; 32] = rand::random();
+    let mut settings = Settings {
+        bind: "127.0.0.1:0".to_owned(),
+        database_url,
+        database_max_connections: 5,
+        jwt_signing_key: Some(base64::engine::general_purpose::STANDARD.encode(seed)),
+        jwt_key_file: dir.join("jwt.key").display().to_string(),
+        static_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../frontend/dist")
+            .display()
+            .to_string(),
+        seed_demo: SeedDemo::Never,
+        ..Settings::default()
+    };
+    configure(&mut settings);
+    let app = Application::build(settings)
+        .await
+        .unwrap_or_else(|e| panic!("start server: {e:?}"));
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let db = app.state().db.clone();
+    tokio::spawn(app.run_until_stopped());
+    Some(TestApp {
+        address,
+        client: reqwest::Client::new(),
+        db,
+        signing_seed: seed,
+        _guard: guard,
+    })
+}
+
+/// Defines one test per backend from one body: `mod name { fn sqlite(); fn postgres(); }`.
+#[macro_export]
+macro_rules! both_backends {
+    ($(#[doc = $doc:literal])* async fn $name:ident($app:ident) $body:block) => {
+        $(#[doc = $doc])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($app: $crate::helpers::TestApp) $body
+            #[tokio::test]
+            async fn sqlite() {
+                let app = $crate::helpers::try_spawn($crate::helpers::Kind::Sqlite, |_| {}).await;
+                run(app.unwrap_or_else(|| unreachable!())).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(app) = $crate::helpers::try_spawn($crate::helpers::Kind::Postgres, |_| {}).await {
+                    run(app).await
+                }
+            }
+        }
+    };
+}
+
+/// A signed-in member of a customer.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub token: String,
+    pub refresh_token: String,
+    pub customer_id: CustomerId,
+    pub user_id: UserId,
+    pub email: String,
+}
+
+/// A response: status, headers and body text.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Reply {
+    /// The body as `T`, panicking with the body text if it is not.
+    pub fn json<T: DeserializeOwned>(&self) -> T {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("{e}: status {} body {}", self.status, self.text))
+    }
+
+    /// The problem document of an error response.
+    pub fn problem(&self) -> Problem {
+        assert_eq!(
+            self.headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some("application/problem+json"),
+            "not a problem response: {} {}",
+            self.status,
+            self.text
+        );
+        self.json()
+    }
+}
+
+impl TestApp {
+    /// Sends a request with an optional bearer token and JSON body.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&impl Serialize>,
+    ) -> Reply {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.address));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let res = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("request {path}: {e}"));
+        let status = res.status();
+        let headers = res.headers().clone();
+        Reply {
+            status,
+            headers,
+            text: res.text().await.unwrap_or_default(),
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.send(Method::GET, path, Some(token), None::<&()>).await
+    }
+
+    /// Sends raw bytes with a content type (for malformed-body tests).
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Reply {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.address))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("request {path}: {e}"));
+        let status = res.status();
+        let headers = res.headers().clone();
+        Reply {
+            status,
+            headers,
+            text: res.text().await.unwrap_or_default(),
+        }
+    }
+
+    /// Signs up a new customer and returns its admin.
+    pub async fn signup(&self, company: &str) -> Member {
+        let email = format!(
+            "admin-{}@{}.example.com",
+            uuid::Uuid::new_v4().simple(),
+            company.to_lowercase().replace(' ', "-")
+        );
+        let body = serde_json::json!({ "company_name": company, "full_name": "Ada Admin", "email": email, "password": "correct horse battery" });
+        let reply = self
+            .send(Method::POST, "/api/v1/auth/signup", None, Some(&body))
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        member_of(reply.json(), email)
+    }
+
+    /// Signs in with email and password.
+    pub async fn login(&self, email: &str, password: &str) -> Reply {
+        let body = serde_json::json!({ "email": email, "password": password });
+        self.send(Method::POST, "/api/v1/auth/login", None, Some(&body))
+            .await
+    }
+
+    /// Creates an operator account and signs in as it.
+    pub async fn operator(&self) -> Member {
+        let email = format!("op-{}@msp.example.com", uuid::Uuid::new_v4().simple());
+        let hash = obera_server::auth::password::hash("operator password 1".to_owned())
+            .await
+            .unwrap_or_default();
+        self.db
+            .upsert_operator(&email, &hash)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let reply = self.login(&email, "operator password 1").await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        let session: Session = reply.json();
+        Member {
+            token: session.access_token,
+            refresh_token: session.refresh_token,
+            customer_id: CustomerId(uuid::Uuid::nil()),
+            user_id: session.me.user_id,
+            email,
+        }
+    }
+
+    /// Invites a person into `admin`'s customer, accepts the invitation and signs them in.
+    pub async fn add_member(&self, admin: &Member, department: Department, role: Role) -> Member {
+        let email = format!(
+            "{}-{}@example.com",
+            department.as_str(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let invite = serde_json::json!({ "email": email, "full_name": "Member Person", "department": department, "role": role });
+        let reply = self
+            .send(
+                Method::POST,
+                &format!("/api/v1/customers/{}/users", admin.customer_id),
+                Some(&admin.token),
+                Some(&invite),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        let invitation: Invitation = reply.json();
+        let accept = serde_json::json!({ "invite_token": invitation.invite_token, "password": "member password 1" });
+        let reply = self
+            .send(
+                Method::POST,
+                "/api/v1/auth/accept-invite",
+                None,
+                Some(&accept),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        member_of(reply.json(), email)
+    }
+
+    /// Creates an API key of `admin`'s customer with `scopes`.
+    pub async fn api_key(&self, admin: &Member, scopes: &[ApiScope]) -> CreatedApiKey {
+        let body = serde_json::json!({ "name": "integration", "scopes": scopes });
+        let reply = self
+            .send(
+                Method::POST,
+                &format!("/api/v1/customers/{}/api-keys", admin.customer_id),
+                Some(&admin.token),
+                Some(&body),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        reply.json()
+    }
+
+    /// The customer's audit action types, oldest first.
+    pub async fn audit_actions(&self, admin: &Member) -> Vec<String> {
+        let page: AuditLogPage = self
+            .get(
+                &format!(
+                    "/api/v1/customers/{}/audit-logs?limit=200",
+                    admin.customer_id
+                ),
+                &admin.token,
+            )
+            .await
+            .json();
+        page.items.into_iter().map(|e| e.action_type).collect()
+    }
+}
+
+fn member_of(session: Session, email: String) -> Member {
+    let membership = session
+        .me
+        .membership
+        .unwrap_or_else(|| panic!("no membership"));
+    Member {
+        token: session.access_token,
+        refresh_token: session.refresh_token,
+        customer_id: membership.customer_id,
+        user_id: session.me.user_id,
+        email,
+    }
+}

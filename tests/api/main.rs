@@ -1,0 +1,14 @@
+//! Obera's API tests: one binary, one module per area. Every test runs the real
+//! server over real HTTP on a real database, on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod auth;
+mod bad_input;
+mod customers;
+mod isolation;
+mod jwt_attacks;
+mod keys_and_users;
+mod rls;
+mod surface;

@@ -1,0 +1,149 @@
+//! The second wall: PostgreSQL row-level security. These queries deliberately omit
+//! the application's `WHERE customer_id = …` filter and run as the application role
+//! inside one tenant's transaction; they must still see only that tenant's rows.
+
+use crate::helpers::*;
+use obera_types::*;
+
+async fn postgres_app() -> Option<TestApp> {
+    try_spawn(Kind::Postgres, |_| {}).await
+}
+
+#[tokio::test]
+async fn row_level_security_hides_other_tenants_rows_even_without_the_application_filter() {
+    let Some(app) = postgres_app().await else {
+        return;
+    };
+    let a = app.signup("Alpha").await;
+    let b = app.signup("Bravo").await;
+    app.add_member(&b, Department::It, Role::Member).await;
+    app.add_member(&b, Department::Hr, Role::Member).await;
+    app.api_key(&b, &[ApiScope::UsersRead]).await;
+
+    for (sql, a_rows) in [
+        ("SELECT COUNT(*) FROM customers", 1),
+        ("SELECT COUNT(*) FROM user_profiles", 1),
+        ("SELECT COUNT(*) FROM customer_customizations", 1),
+        ("SELECT COUNT(*) FROM api_keys", 0),
+    ] {
+        assert_eq!(
+            app.db.count_visible_rows(a.customer_id, sql).await.unwrap(),
+            a_rows,
+            "{sql} as A"
+        );
+    }
+    assert_eq!(
+        app.db
+            .count_visible_rows(b.customer_id, "SELECT COUNT(*) FROM user_profiles")
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        app.db
+            .count_visible_rows(b.customer_id, "SELECT COUNT(*) FROM api_keys")
+            .await
+            .unwrap(),
+        1
+    );
+    let a_audit = app
+        .db
+        .count_visible_rows(a.customer_id, "SELECT COUNT(*) FROM audit_logs")
+        .await
+        .unwrap();
+    let a_audit_filtered = app.audit_actions(&a).await.len() as i64;
+    assert_eq!(
+        a_audit, a_audit_filtered,
+        "audit rows of other tenants are visible"
+    );
+}
+
+#[tokio::test]
+async fn row_level_security_refuses_writes_into_another_tenant() {
+    let Some(app) = postgres_app().await else {
+        return;
+    };
+    let a = app.signup("Alpha").await;
+    let b = app.signup("Bravo").await;
+    // Inside A's transaction, an UPDATE aimed at B's rows touches nothing.
+    let touched = app
+        .db
+        .count_visible_rows(a.customer_id, "WITH t AS (UPDATE customers SET company_name = 'x' RETURNING 1) SELECT COUNT(*) FROM t")
+        .await
+        .unwrap();
+    assert_eq!(touched, 1, "only A's own row is updatable");
+    let b_customer: Customer = app
+        .get(&format!("/api/v1/customers/{}", b.customer_id), &b.token)
+        .await
+        .json();
+    assert_eq!(b_customer.company_name, "Bravo");
+    // Inserting a row for B from A's transaction violates the policy.
+    let insert = app
+        .db
+        .count_visible_rows(a.customer_id, "WITH t AS (INSERT INTO customer_customizations SELECT * FROM customer_customizations RETURNING 1) SELECT COUNT(*) FROM t")
+        .await;
+    assert!(
+        insert.is_err(),
+        "a duplicate insert should fail either on the key or the policy"
+    );
+}
+
+#[tokio::test]
+async fn the_application_role_is_neither_owner_nor_superuser() {
+    let Some(app) = postgres_app().await else {
+        return;
+    };
+    let a = app.signup("Alpha").await;
+    let superuser = app.db.count_visible_rows(a.customer_id, "SELECT COUNT(*) FROM pg_roles WHERE rolname = current_user AND (rolsuper OR rolbypassrls)").await.unwrap();
+    assert_eq!(superuser, 0);
+    let owns = app.db.count_visible_rows(a.customer_id, "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user").await.unwrap();
+    assert_eq!(owns, 0);
+    let rls = app.db.count_visible_rows(a.customer_id, "SELECT COUNT(*) FROM pg_class WHERE relname IN ('customers','user_profiles','customer_customizations','api_keys','audit_logs') AND relrowsecurity AND relforcerowsecurity").await.unwrap();
+    assert_eq!(rls, 5);
+    // A tenant that owns nothing sees nothing.
+    let nobody = CustomerId::new();
+    for table in ["customers", "user_profiles", "api_keys", "audit_logs"] {
+        let sql: &'static str = Box::leak(format!("SELECT COUNT(*) FROM {table}").into_boxed_str());
+        assert_eq!(
+            app.db.count_visible_rows(nobody, sql).await.unwrap(),
+            0,
+            "{table}"
+        );
+    }
+}
+
+crate::both_backends! {
+    /// Audit rows cannot be changed or deleted through the application's connection.
+    async fn the_audit_log_is_append_only_for_the_application(app) {
+    let a = app.signup("Alpha").await;
+    let update = app.db.count_visible_rows(a.customer_id, "WITH t AS (UPDATE audit_logs SET action_type = 'x' RETURNING 1) SELECT COUNT(*) FROM t").await;
+    assert!(update.is_err(), "the app role could update audit_logs");
+    let delete = app.db.count_visible_rows(a.customer_id, "WITH t AS (DELETE FROM audit_logs RETURNING 1) SELECT COUNT(*) FROM t").await;
+    assert!(delete.is_err(), "the app role could delete audit_logs");
+    }
+}
+
+#[tokio::test]
+async fn sqlite_and_postgres_migrations_have_the_same_versions() {
+    let names = |dir: &str| {
+        let mut v: Vec<String> = std::fs::read_dir(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../migrations")
+                .join(dir),
+        )
+        .unwrap()
+        .filter_map(|e| {
+            e.ok()?
+                .file_name()
+                .to_str()?
+                .split('_')
+                .next()
+                .map(str::to_owned)
+        })
+        .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names("sqlite"), names("postgres"));
+    assert!(!names("sqlite").is_empty());
+}

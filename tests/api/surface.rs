@@ -1,0 +1,104 @@
+//! The server's public surface: health, readiness, the spec, the API reference, the SPA.
+
+use crate::both_backends;
+use reqwest::StatusCode;
+use std::collections::HashSet;
+
+both_backends! {
+    /// Health, readiness, spec and reference page answer; the reference loads nothing remote.
+    async fn health_spec_and_docs_are_served(app) {
+        assert_eq!(app.get("/health", "").await.status, StatusCode::OK);
+        assert_eq!(app.get("/ready", "").await.status, StatusCode::OK);
+        let spec: serde_json::Value = app.get("/openapi.json", "").await.json();
+        assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
+        let docs = app.get("/docs", "").await;
+        assert_eq!(docs.status, StatusCode::OK);
+        assert!(!docs.text.contains("http://") && !docs.text.contains("https://"), "the docs page loads remote assets");
+        for asset in ["/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css", "/docs/init.js"] {
+            assert_eq!(app.get(asset, "").await.status, StatusCode::OK, "{asset}");
+        }
+        let missing = app.get("/api/v1/nothing-here", "").await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        missing.problem();
+        let page = app.get("/admin/customers", "").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.headers.get("content-type").unwrap().to_str().unwrap().starts_with("text/html"));
+    }
+}
+
+/// The committed `openapi/openapi.json` is exactly what the code generates.
+#[test]
+fn the_committed_openapi_document_is_up_to_date() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi/openapi.json");
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == obera_server::openapi::openapi_json(),
+        "openapi/openapi.json is stale: run `cargo xtask openapi`"
+    );
+}
+
+/// Every operation has a unique operationId, a summary, and only named schemas in bodies.
+#[test]
+fn the_openapi_document_generates_clean_clients() {
+    let spec: serde_json::Value =
+        serde_json::from_str(&obera_server::openapi::openapi_json()).unwrap();
+    let mut ids = HashSet::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            assert!(ids.insert(id.to_owned()), "duplicate operationId {id}");
+            assert!(
+                op["summary"].as_str().is_some_and(|s| !s.is_empty()),
+                "{id} has no summary"
+            );
+            for (status, response) in op["responses"].as_object().unwrap() {
+                assert!(
+                    response["description"]
+                        .as_str()
+                        .is_some_and(|d| !d.is_empty()),
+                    "{id} {status} has no description"
+                );
+                if let Some(schema) = response.pointer("/content/application~1json/schema") {
+                    assert!(
+                        schema.get("$ref").is_some(),
+                        "{id} returns an inline schema: {schema}"
+                    );
+                }
+            }
+            if let Some(schema) = op.pointer("/requestBody/content/application~1json/schema") {
+                assert!(schema.get("$ref").is_some(), "{id} takes an inline schema");
+            }
+        }
+    }
+    assert!(ids.len() >= 25, "only {} operations", ids.len());
+    // Enums are published with their wire spellings, not Rust variant names.
+    let plan: Vec<&str> = obera_types::Plan::ALL.iter().map(|p| p.as_str()).collect();
+    assert_eq!(
+        spec["components"]["schemas"]["Plan"]["enum"],
+        serde_json::json!(plan)
+    );
+    let scopes: Vec<&str> = obera_types::ApiScope::ALL
+        .iter()
+        .map(|p| p.as_str())
+        .collect();
+    assert_eq!(
+        spec["components"]["schemas"]["ApiScope"]["enum"],
+        serde_json::json!(scopes)
+    );
+    let text = spec.to_string();
+    for name in spec["components"]["schemas"].as_object().unwrap().keys() {
+        assert!(
+            !name.contains('<') && !name.contains(':'),
+            "schema name {name} is not clean"
+        );
+    }
+    for reference in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = reference.split('"').next().unwrap();
+        assert!(
+            spec["components"]["schemas"].get(name).is_some(),
+            "dangling $ref {name}"
+        );
+    }
+}
