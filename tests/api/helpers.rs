@@ -3,7 +3,7 @@
 //!
 //! SQLite tests get a fresh file in a temp folder. PostgreSQL tests run when
 //! `TEST_POSTGRES_URL` is set: each creates a UUID-named database and drops it
-//! afterwards. With `OBERA_REQUIRE_POSTGRES=1` (set by `cargo xtask test`) a missing
+//! afterwards. With `TEST_REQUIRE_POSTGRES=1` (set by `cargo xtask test`) a missing
 //! URL fails the PostgreSQL tests instead of skipping them.
 
 use base64::Engine;
@@ -80,8 +80,8 @@ pub fn postgres_url() -> Option<String> {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
             assert!(
-                std::env::var("OBERA_REQUIRE_POSTGRES").is_err(),
-                "OBERA_REQUIRE_POSTGRES is set but TEST_POSTGRES_URL is not"
+                std::env::var("TEST_REQUIRE_POSTGRES").is_err(),
+                "TEST_REQUIRE_POSTGRES is set but TEST_POSTGRES_URL is not"
             );
             None
         }

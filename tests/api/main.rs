@@ -12,3 +12,6 @@ mod jwt_attacks;
 mod keys_and_users;
 mod rls;
 mod surface;
+
+#[path = "../browser/mod.rs"]
+mod browser;

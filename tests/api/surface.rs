@@ -26,6 +26,73 @@ both_backends! {
     }
 }
 
+/// The SPA: files with caching fit for their names, client routes fall back to
+/// `index.html`, text is compressed, and nothing outside the folder is reachable.
+#[tokio::test]
+async fn the_web_app_is_served_with_fallback_caching_and_compression() {
+    let dist = std::env::temp_dir().join(format!("obera-dist-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>app shell</title>",
+    )
+    .unwrap();
+    let script = "console.log('obera');".repeat(200);
+    std::fs::write(dist.join("obera-frontend-0123456789abcdef.js"), &script).unwrap();
+    // A stored brotli sibling (any bytes will do: the server must send it untouched).
+    std::fs::write(
+        dist.join("obera-frontend-0123456789abcdef.js.br"),
+        b"stored brotli",
+    )
+    .unwrap();
+    std::fs::write(
+        dist.join("main-0123456789abcdef.css"),
+        "body { color: red; }\n".repeat(200),
+    )
+    .unwrap();
+    let static_dir = dist.display().to_string();
+    let app =
+        crate::helpers::try_spawn(crate::helpers::Kind::Sqlite, |s| s.static_dir = static_dir)
+            .await
+            .unwrap();
+    let get = |path: &str, encoding: &str| {
+        app.client
+            .get(format!("{}{path}", app.address))
+            .header("accept-encoding", encoding)
+            .send()
+    };
+
+    for route in ["/", "/dashboard/it", "/admin/customers/123"] {
+        let r = get(route, "identity").await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{route}");
+        assert_eq!(r.headers()["cache-control"], "no-cache", "{route}");
+        assert!(r.text().await.unwrap().contains("app shell"), "{route}");
+    }
+    let asset = get("/obera-frontend-0123456789abcdef.js", "identity")
+        .await
+        .unwrap();
+    assert_eq!(
+        asset.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(asset.headers()["content-type"], "text/javascript");
+    assert_eq!(asset.text().await.unwrap(), script);
+    for encoding in ["br", "gzip"] {
+        let r = get("/obera-frontend-0123456789abcdef.js", encoding)
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["content-encoding"], encoding);
+        assert!(
+            r.bytes().await.unwrap().len() < script.len() / 4,
+            "{encoding} did not shrink the asset"
+        );
+    }
+    // Traversal out of the folder gets the app shell, never the file.
+    let r = get("/..%2F..%2Fetc%2Fpasswd", "identity").await.unwrap();
+    assert!(!r.text().await.unwrap().contains("root:"));
+    let _ = std::fs::remove_dir_all(&dist);
+}
+
 /// The committed `openapi/openapi.json` is exactly what the code generates.
 #[test]
 fn the_committed_openapi_document_is_up_to_date() {

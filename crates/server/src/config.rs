@@ -117,7 +117,7 @@ impl Settings {
         let file = std::env::var("OBERA_CONFIG").unwrap_or_else(|_| "obera.toml".to_owned());
         Figment::from(Serialized::defaults(Settings::default()))
             .merge(Toml::file(file))
-            .merge(Env::prefixed("OBERA_").ignore(&["config"]))
+            .merge(Env::prefixed("OBERA_").ignore(&["config", "admin_password"]))
             .extract()
             .map_err(Box::new)
     }

@@ -129,8 +129,7 @@ pub async fn seed(db: &Db) -> anyhow::Result<()> {
 }
 
 fn profile(slug: &str, department: Department, role: Role, hash: &str) -> NewProfile {
-    let dept = department.as_str();
-    let name = format!("{}{} Demo", dept[..1].to_uppercase(), &dept[1..]);
+    let name = format!("{} Demo", department.label());
     NewProfile {
         email: email(slug, department),
         full_name: name,

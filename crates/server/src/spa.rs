@@ -1,9 +1,15 @@
 //! Serves the built SPA: files from the static folder, `index.html` for any other
 //! path (client-side routes), long-lived caching for Trunk's hashed assets.
 //! Unknown `/api/…` paths get a problem-JSON 404 instead of the app.
+//!
+//! `cargo xtask frontend` stores `.br` and `.gz` siblings of the large assets,
+//! compressed once at the highest levels; they are sent when the browser accepts
+//! them, which is smaller than on-the-fly compression and costs no CPU per request.
 
 use crate::error::ApiError;
-use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use actix_web::http::header::{
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, VARY,
+};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use std::path::{Component, Path, PathBuf};
 
@@ -21,11 +27,23 @@ pub async fn serve(req: HttpRequest, dir: web::Data<StaticDir>) -> HttpResponse 
     if path.starts_with("/api/") || path == "/api" {
         return ApiError::NotFound.error_response();
     }
+    let accepted = req
+        .headers()
+        .get(ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if let Some(file) = safe_join(&dir.0, path).filter(|p| p.is_file())
-        && let Ok(bytes) = tokio::fs::read(&file).await
+        && let Some((encoding, bytes)) = read_asset(&file, accepted).await
     {
         let hashed = is_hashed_asset(&file);
-        return HttpResponse::Ok()
+        let mut response = HttpResponse::Ok();
+        if let Some(encoding) = encoding {
+            // The middleware leaves responses that already carry an encoding alone.
+            response
+                .insert_header((CONTENT_ENCODING, encoding))
+                .insert_header((VARY, "accept-encoding"));
+        }
+        return response
             .insert_header((CONTENT_TYPE, content_type(&file)))
             .insert_header((
                 CACHE_CONTROL,
@@ -44,6 +62,39 @@ pub async fn serve(req: HttpRequest, dir: web::Data<StaticDir>) -> HttpResponse 
         .insert_header((CONTENT_TYPE, "text/html; charset=utf-8"))
         .insert_header((CACHE_CONTROL, "no-cache"))
         .body(page)
+}
+
+/// The bytes to send for `file` and their content encoding: the stored `.br` or
+/// `.gz` sibling the client accepts (brotli first), else the file itself.
+async fn read_asset(file: &Path, accept_encoding: &str) -> Option<(Option<&'static str>, Vec<u8>)> {
+    for (encoding, suffix) in [("br", "br"), ("gzip", "gz")] {
+        if !accepts(accept_encoding, encoding) {
+            continue;
+        }
+        let mut name = file.as_os_str().to_owned();
+        name.push(".");
+        name.push(suffix);
+        if let Ok(bytes) = tokio::fs::read(PathBuf::from(name)).await {
+            return Some((Some(encoding), bytes));
+        }
+    }
+    tokio::fs::read(file).await.ok().map(|bytes| (None, bytes))
+}
+
+/// Whether an `Accept-Encoding` value allows `encoding` (listed without `q=0`).
+fn accepts(accept_encoding: &str, encoding: &str) -> bool {
+    accept_encoding.split(',').any(|item| {
+        let mut parts = item.split(';').map(str::trim);
+        parts
+            .next()
+            .is_some_and(|name| name.eq_ignore_ascii_case(encoding))
+            && parts.all(|p| {
+                !matches!(
+                    p.replace(' ', "").as_str(),
+                    "q=0" | "q=0.0" | "q=0.00" | "q=0.000"
+                )
+            })
+    })
 }
 
 /// Joins a URL path under `root`, refusing `..` and absolute components.
@@ -95,6 +146,16 @@ mod tests {
             safe_join(root, "/app-1234.js"),
             Some(root.join("app-1234.js"))
         );
+    }
+
+    #[test]
+    fn accept_encoding_is_read_with_its_weights() {
+        assert!(accepts("gzip, deflate, br, zstd", "br"));
+        assert!(accepts("BR;q=0.5", "br"));
+        assert!(!accepts("gzip, br;q=0", "br"));
+        assert!(!accepts("gzip", "br"));
+        assert!(!accepts("", "gzip"));
+        assert!(!accepts("brotli", "br"));
     }
 
     #[test]

@@ -84,6 +84,23 @@ text_enum!(
     }
 );
 
+impl Department {
+    /// The department's name as people read it ("IT", "HR", "SOC").
+    pub fn label(self) -> &'static str {
+        match self {
+            Department::Admin => "Administration",
+            Department::Compliance => "Compliance",
+            Department::It => "IT",
+            Department::Operations => "Operations",
+            Department::Hr => "HR",
+            Department::Finance => "Finance",
+            Department::Sales => "Sales",
+            Department::Executive => "Executive",
+            Department::Soc => "SOC",
+        }
+    }
+}
+
 text_enum!(
     /// What a person may do inside their customer.
     /// `admin` manages the customer (users, keys, branding); `member` works in their

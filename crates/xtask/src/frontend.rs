@@ -5,6 +5,7 @@
 //! it expects, so it never downloads from GitHub. Debian's binaryen (wasm-opt 108)
 //! is deliberately not used: its output does not start in the browser.
 
+use crate::precompress;
 use crate::shell::{cargo, project_root, run};
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
@@ -128,10 +129,13 @@ fn newest(paths: &[PathBuf]) -> Option<SystemTime> {
     best
 }
 
-/// True when `frontend/dist` is older than any source of the SPA.
+/// Written last by a complete build (Trunk + compressed siblings).
+const BUILD_STAMP: &str = "frontend/dist/.build-complete";
+
+/// True when `frontend/dist` is incomplete or older than any source of the SPA.
 fn needs_build() -> bool {
     let root = project_root();
-    let built = std::fs::metadata(root.join("frontend/dist/index.html"))
+    let built = std::fs::metadata(root.join(BUILD_STAMP))
         .and_then(|m| m.modified())
         .ok();
     let sources = [
@@ -142,6 +146,7 @@ fn needs_build() -> bool {
         "crates/types/src",
         "Trunk.toml",
         "Cargo.lock",
+        ".cargo/config.toml",
     ];
     let changed = newest(&sources.iter().map(|s| root.join(s)).collect::<Vec<_>>());
     match (built, changed) {
@@ -168,31 +173,30 @@ pub fn build() -> anyhow::Result<()> {
             format!("version_{BINARYEN_VERSION}"),
         );
     run(&mut trunk)?;
+    precompress::compress(&project_root().join("frontend/dist"))?;
+    std::fs::write(project_root().join(BUILD_STAMP), "")?;
     report_size()
 }
 
-/// Prints the release `.wasm` size, raw and gzip.
+/// Prints the size of each asset and of the whole app as browsers download it.
 pub fn report_size() -> anyhow::Result<()> {
-    let dist = project_root().join("frontend/dist");
-    let wasm = std::fs::read_dir(&dist)
-        .with_context(|| format!("read {}", dist.display()))?
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "wasm"))
-        .context("no .wasm in frontend/dist; run `cargo xtask frontend`")?;
-    let raw = std::fs::metadata(&wasm)?.len();
-    let gz = Command::new("gzip")
-        .args(["-9", "-c"])
-        .arg(&wasm)
-        .output()
-        .context("run gzip")?
-        .stdout
-        .len();
+    let sizes = precompress::sizes(&project_root().join("frontend/dist"))?;
+    let kb = |b: u64| b as f64 / 1000.0;
+    for s in &sizes {
+        println!(
+            "SPA {}: {:.1} kB raw, {:.1} kB gzip, {:.1} kB brotli",
+            s.path.file_name().unwrap_or_default().to_string_lossy(),
+            kb(s.raw),
+            kb(s.gzip),
+            kb(s.brotli)
+        );
+    }
+    let total = |f: fn(&precompress::Sizes) -> u64| kb(sizes.iter().map(f).sum());
     println!(
-        "SPA wasm: {} — {:.1} kB raw, {:.1} kB gzip",
-        wasm.file_name().unwrap_or_default().to_string_lossy(),
-        raw as f64 / 1000.0,
-        gz as f64 / 1000.0
+        "SPA total (wasm + js + css): {:.1} kB raw, {:.1} kB gzip, {:.1} kB brotli",
+        total(|s| s.raw),
+        total(|s| s.gzip),
+        total(|s| s.brotli)
     );
     Ok(())
 }

@@ -8,6 +8,7 @@
 //! - `bench`    run the benchmarks and print the SPA's .wasm size
 
 mod frontend;
+mod precompress;
 mod sdk;
 mod shell;
 
@@ -94,8 +95,7 @@ fn openapi(check: bool) -> anyhow::Result<()> {
 
 /// The quality gate the README and CI run.
 fn test(args: &[String]) -> anyhow::Result<()> {
-    let has_spa = project_root().join("frontend/Cargo.toml").exists();
-    let skip_browser = args.iter().any(|a| a == "--no-browser") || !has_spa;
+    let skip_browser = args.iter().any(|a| a == "--no-browser");
     run(cargo().args(["fmt", "--all", "--check"]))?;
     run(cargo().args([
         "clippy",
@@ -134,10 +134,13 @@ fn test(args: &[String]) -> anyhow::Result<()> {
     ]);
     if skip_browser {
         nextest.args(["-E", "not test(/^browser::/)"]);
+    } else {
+        // The browser leg must run here: a missing Chromium or SPA build is a failure.
+        nextest.env("TEST_REQUIRE_BROWSER", "1");
     }
     run(nextest
         .env("TEST_POSTGRES_URL", pg)
-        .env("OBERA_REQUIRE_POSTGRES", "1"))?;
+        .env("TEST_REQUIRE_POSTGRES", "1"))?;
     sdk::smoke_test()?;
     println!("\nall checks passed");
     Ok(())

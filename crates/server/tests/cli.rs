@@ -1,0 +1,124 @@
+//! The `obera` binary refuses bad configuration and bad arguments with a clear
+//! message and a non-zero exit, and its admin commands work on a fresh database.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Command, Output};
+
+fn obera(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_obera"));
+    // Only the variables the test names: the caller's OBERA_* settings must not leak in.
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir);
+    cmd.args(args).current_dir(dir).env(
+        "OBERA_DATABASE_URL",
+        format!("sqlite://{}/t.db", dir.display()),
+    );
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn temp() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("obera-cli-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn production_mode_without_a_signing_key_refuses_to_start() {
+    let dir = temp();
+    let out = obera(
+        &dir,
+        &["serve"],
+        &[("OBERA_MODE", "production"), ("OBERA_BIND", "127.0.0.1:0")],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("OBERA_JWT_SIGNING_KEY is required"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !dir.join("data").exists(),
+        "a key was generated in production mode"
+    );
+}
+
+#[test]
+fn bad_settings_are_named_in_the_error() {
+    let dir = temp();
+    let out = obera(&dir, &["migrate"], &[("OBERA_SEED_DEMO", "sometimes")]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).to_lowercase().contains("seed_demo"),
+        "{}",
+        stderr(&out)
+    );
+    let out = obera(
+        &dir,
+        &["migrate"],
+        &[("OBERA_DATABASE_URL", "mysql://localhost/obera")],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("must start with sqlite: or postgres:"),
+        "{}",
+        stderr(&out)
+    );
+    let out = obera(
+        &dir,
+        &["serve"],
+        &[
+            ("OBERA_JWT_SIGNING_KEY", "not base64!"),
+            ("OBERA_BIND", "127.0.0.1:0"),
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("signing key"), "{}", stderr(&out));
+    std::fs::write(dir.join("obera.toml"), "bind = 12\n").unwrap();
+    let out = obera(&dir, &["migrate"], &[]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("bind"), "{}", stderr(&out));
+}
+
+#[test]
+fn create_admin_validates_its_input_and_creates_an_operator() {
+    let dir = temp();
+    let out = obera(
+        &dir,
+        &["create-admin", "--email", "not-an-email"],
+        &[("OBERA_ADMIN_PASSWORD", "long enough password")],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("not a valid email"),
+        "{}",
+        stderr(&out)
+    );
+    let out = obera(
+        &dir,
+        &["create-admin", "--email", "ops@msp.example"],
+        &[("OBERA_ADMIN_PASSWORD", "short")],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("at least 10 characters"),
+        "{}",
+        stderr(&out)
+    );
+    let out = obera(
+        &dir,
+        &["create-admin", "--email", "ops@msp.example"],
+        &[("OBERA_ADMIN_PASSWORD", "long enough password")],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("operator ops@msp.example ready"));
+    let out = obera(&dir, &["bogus-command"], &[]);
+    assert!(!out.status.success());
+}

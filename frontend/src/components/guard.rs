@@ -1,0 +1,70 @@
+//! Route guards: signed-in only, admins only, and the "Not allowed" page.
+
+use crate::api::encode;
+use crate::state::{can_admin, home_path, use_app_state};
+use leptos::prelude::*;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_location, use_navigate};
+
+/// Shows its children to signed-in people; sends everyone else to `/auth?return=<here>`.
+#[component]
+pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
+    let state = use_app_state();
+    let location = use_location();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if state.me.with(Option::is_none) {
+            let here = format!(
+                "{}{}",
+                location.pathname.get_untracked(),
+                location.search.get_untracked()
+            );
+            navigate(
+                &format!("/auth?return={}", encode(&here)),
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+    view! { <Show when=move || state.me.with(Option::is_some)>{children()}</Show> }
+}
+
+/// Shows its children to customer admins and operators, "Not allowed" to others.
+#[component]
+pub fn RequireAdmin(children: ChildrenFn) -> impl IntoView {
+    let state = use_app_state();
+    let allowed = move || state.me.with(|m| m.as_ref().is_some_and(can_admin));
+    let children = StoredValue::new(children);
+    view! {
+        <RequireAuth>
+            <Show
+                when=allowed
+                fallback=|| view! { <NotAllowed reason="Only customer admins and MSP operators can open this page."/> }
+            >
+                {children.read_value()()}
+            </Show>
+        </RequireAuth>
+    }
+}
+
+/// Explains that the signed-in person may not open this page.
+#[component]
+pub fn NotAllowed(#[prop(into)] reason: String) -> impl IntoView {
+    let state = use_app_state();
+    let home = move || {
+        state
+            .me
+            .with(|m| m.as_ref().map(home_path).unwrap_or_else(|| "/".to_owned()))
+    };
+    view! {
+        <section class="page narrow" data-testid="not-allowed">
+            <div class="panel">
+                <h1>"Not allowed"</h1>
+                <p>{reason}</p>
+                <a class="btn btn-primary" href=home>"Go to your dashboard"</a>
+            </div>
+        </section>
+    }
+}

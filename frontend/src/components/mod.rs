@@ -1,0 +1,15 @@
+//! Building blocks shared by pages.
+
+mod feedback;
+mod fields;
+mod footer;
+mod guard;
+mod nav;
+mod secret;
+
+pub use feedback::{Empty, ErrorNotice, Loading};
+pub use fields::{SelectField, TextField};
+pub use footer::Footer;
+pub use guard::{NotAllowed, RequireAdmin, RequireAuth};
+pub use nav::Nav;
+pub use secret::OneTimeSecret;

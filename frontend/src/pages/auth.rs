@@ -1,0 +1,277 @@
+//! `/auth`: sign in, create an account, or accept an invitation.
+//! Fields are checked with the same validated types the server parses.
+
+use crate::api::{self, ClientError};
+use crate::components::{SelectField, TextField};
+use crate::state::{home_path, safe_return_path, use_app_state};
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use obera_types::{
+    AcceptInviteRequest, DisplayName, Email, LoginRequest, Password, Plan, Session, SignupRequest,
+};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    Login,
+    Signup,
+}
+
+/// Sends the person on after a successful sign-in.
+fn follow_session(result: Signal<Option<Result<Session, ClientError>>>) {
+    let navigate = use_navigate();
+    let query = use_query_map();
+    Effect::new(move |_| {
+        if let Some(Ok(session)) = result.get() {
+            let target = safe_return_path(query.with_untracked(|q| q.get("return")))
+                .unwrap_or_else(|| home_path(&session.me));
+            navigate(
+                &target,
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+}
+
+/// Client-side message, else the server's message for the same field.
+fn field_error(
+    client: RwSignal<Option<String>>,
+    server: Signal<Option<ClientError>>,
+    name: &'static str,
+) -> Signal<Option<String>> {
+    Signal::derive(move || {
+        client
+            .get()
+            .or_else(|| server.get().and_then(|e| e.field(name)))
+    })
+}
+
+fn check<T>(
+    value: &str,
+    parse: impl Fn(String) -> Result<T, String>,
+    slot: RwSignal<Option<String>>,
+) -> Option<T> {
+    match parse(value.to_owned()) {
+        Ok(v) => {
+            slot.set(None);
+            Some(v)
+        }
+        Err(msg) => {
+            slot.set(Some(msg));
+            None
+        }
+    }
+}
+
+/// The sign-in / sign-up page.
+#[component]
+pub fn AuthPage() -> impl IntoView {
+    let query = use_query_map();
+    let state = use_app_state();
+    let invite = move || query.with(|q| q.get("invite")).filter(|t| !t.is_empty());
+    let tab = RwSignal::new(
+        if query.with_untracked(|q| q.get("tab")).as_deref() == Some("signup") {
+            Tab::Signup
+        } else {
+            Tab::Login
+        },
+    );
+    let signed_in_as = move || {
+        state.me.get().map(|me| {
+        view! { <p class="notice" data-testid="already-signed-in">"You are signed in as " {me.email.clone()} ". Signing in again switches account."</p> }
+    })
+    };
+
+    view! {
+        <section class="page narrow">
+            <div class="panel auth-panel">
+                {signed_in_as}
+                <Show
+                    when=move || invite().is_none()
+                    fallback=move || view! { <AcceptInviteForm token=invite().unwrap_or_default()/> }
+                >
+                    <div class="tabs" role="tablist" aria-label="Sign in or create an account">
+                        <button
+                            type="button"
+                            role="tab"
+                            id="tab-login"
+                            data-testid="tab-login"
+                            aria-controls="panel-login"
+                            aria-selected=move || if tab.get() == Tab::Login { "true" } else { "false" }
+                            on:click=move |_| tab.set(Tab::Login)
+                        >
+                            "Sign in"
+                        </button>
+                        <button
+                            type="button"
+                            role="tab"
+                            id="tab-signup"
+                            data-testid="tab-signup"
+                            aria-controls="panel-signup"
+                            aria-selected=move || if tab.get() == Tab::Signup { "true" } else { "false" }
+                            on:click=move |_| tab.set(Tab::Signup)
+                        >
+                            "Create account"
+                        </button>
+                    </div>
+                    <Show when=move || tab.get() == Tab::Login fallback=|| view! { <SignupForm/> }>
+                        <LoginForm/>
+                    </Show>
+                </Show>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn LoginForm() -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let email_err = RwSignal::new(None::<String>);
+    let password_err = RwSignal::new(None::<String>);
+
+    let action = Action::new_local(|req: &LoginRequest| api::login(req.clone()));
+    let result = Signal::derive(move || action.value().get());
+    let server_err = Signal::derive(move || result.get().and_then(Result::err));
+    follow_session(result);
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let parsed_email = check(&email.get_untracked(), Email::try_from, email_err);
+        let pw = password.get_untracked();
+        password_err.set(pw.is_empty().then(|| "enter your password".to_owned()));
+        if let (Some(email), false) = (parsed_email, pw.is_empty()) {
+            action.dispatch(LoginRequest {
+                email,
+                password: pw,
+            });
+        }
+    };
+
+    view! {
+        <form id="panel-login" role="tabpanel" aria-labelledby="tab-login" class="form" on:submit=submit novalidate=true>
+            <h1>"Sign in"</h1>
+            <TextField id="login-email" label="Email" value=email kind="email" autocomplete="username" required=true
+                error=field_error(email_err, server_err, "email")/>
+            <TextField id="login-password" label="Password" value=password kind="password" autocomplete="current-password" required=true
+                error=field_error(password_err, server_err, "password")/>
+            {move || server_err.get().map(|e| view! { <p class="form-error" role="alert" data-testid="auth-error">{e.message()}</p> })}
+            <button type="submit" class="btn btn-primary btn-block" data-testid="login-submit" disabled=move || action.pending().get()>
+                {move || if action.pending().get() { "Signing in…" } else { "Sign in" }}
+            </button>
+            <p class="muted small">"Just looking? " <a href="/demo">"Open the demo"</a> " without an account."</p>
+        </form>
+    }
+}
+
+#[component]
+fn SignupForm() -> impl IntoView {
+    let query = use_query_map();
+    let company = RwSignal::new(String::new());
+    let full_name = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let plan = RwSignal::new(
+        query
+            .with_untracked(|q| q.get("plan"))
+            .unwrap_or_else(|| Plan::Starter.to_string()),
+    );
+    let company_err = RwSignal::new(None::<String>);
+    let name_err = RwSignal::new(None::<String>);
+    let email_err = RwSignal::new(None::<String>);
+    let password_err = RwSignal::new(None::<String>);
+
+    let action = Action::new_local(|req: &SignupRequest| api::signup(req.clone()));
+    let result = Signal::derive(move || action.value().get());
+    let server_err = Signal::derive(move || result.get().and_then(Result::err));
+    follow_session(result);
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let company_name = check(&company.get_untracked(), DisplayName::try_from, company_err);
+        let full = check(&full_name.get_untracked(), DisplayName::try_from, name_err);
+        let mail = check(&email.get_untracked(), Email::try_from, email_err);
+        let pw = check(&password.get_untracked(), Password::try_from, password_err);
+        if let (Some(company_name), Some(full_name), Some(email), Some(password)) =
+            (company_name, full, mail, pw)
+        {
+            let plan = plan.get_untracked().parse::<Plan>().ok();
+            action.dispatch(SignupRequest {
+                company_name,
+                full_name,
+                email,
+                password,
+                plan,
+            });
+        }
+    };
+
+    let plans = Plan::ALL
+        .iter()
+        .map(|p| (p.to_string(), capitalise(p.as_str())))
+        .collect();
+    view! {
+        <form id="panel-signup" role="tabpanel" aria-labelledby="tab-signup" class="form" on:submit=submit novalidate=true>
+            <h1>"Create your organisation"</h1>
+            <TextField id="signup-company" label="Company name" value=company autocomplete="organization" required=true
+                error=field_error(company_err, server_err, "company_name")/>
+            <TextField id="signup-name" label="Your name" value=full_name autocomplete="name" required=true
+                error=field_error(name_err, server_err, "full_name")/>
+            <TextField id="signup-email" label="Work email" value=email kind="email" autocomplete="email" required=true
+                error=field_error(email_err, server_err, "email")/>
+            <TextField id="signup-password" label="Password" value=password kind="password" autocomplete="new-password" required=true
+                hint="At least 10 characters." error=field_error(password_err, server_err, "password")/>
+            <SelectField id="signup-plan" label="Plan" value=plan options=plans/>
+            {move || server_err.get().map(|e| view! { <p class="form-error" role="alert" data-testid="auth-error">{e.message()}</p> })}
+            <button type="submit" class="btn btn-primary btn-block" data-testid="signup-submit" disabled=move || action.pending().get()>
+                {move || if action.pending().get() { "Creating…" } else { "Create account" }}
+            </button>
+        </form>
+    }
+}
+
+#[component]
+fn AcceptInviteForm(token: String) -> impl IntoView {
+    let password = RwSignal::new(String::new());
+    let password_err = RwSignal::new(None::<String>);
+    let action = Action::new_local(|req: &AcceptInviteRequest| api::accept_invite(req.clone()));
+    let result = Signal::derive(move || action.value().get());
+    let server_err = Signal::derive(move || result.get().and_then(Result::err));
+    follow_session(result);
+    let token = StoredValue::new(token);
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if let Some(password) = check(&password.get_untracked(), Password::try_from, password_err) {
+            action.dispatch(AcceptInviteRequest {
+                invite_token: token.get_value(),
+                password,
+            });
+        }
+    };
+    view! {
+        <form class="form" on:submit=submit novalidate=true data-testid="accept-invite-form">
+            <h1>"Accept your invitation"</h1>
+            <p class="muted">"Choose a password to finish setting up your account."</p>
+            <TextField id="invite-password" label="New password" value=password kind="password" autocomplete="new-password" required=true
+                hint="At least 10 characters." error=field_error(password_err, server_err, "password")/>
+            {move || server_err.get().map(|e| view! { <p class="form-error" role="alert" data-testid="auth-error">{e.message()}</p> })}
+            <button type="submit" class="btn btn-primary btn-block" data-testid="accept-invite-submit" disabled=move || action.pending().get()>
+                "Set password and sign in"
+            </button>
+        </form>
+    }
+}
+
+/// `starter` → `Starter`.
+pub fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,146 @@
+//! Admin: operators create customers; customer admins invite people and manage API keys.
+
+use super::*;
+
+#[tokio::test]
+async fn an_operator_creates_a_customer_and_finds_it_in_the_customers_table() -> TestResult {
+    let Some((app, b)) = app_and_browser().await? else {
+        return Ok(());
+    };
+    let (email, password) = operator(&app).await;
+    log_in(&b, &email, &password).await?;
+    b.open("/admin").await?;
+    b.wait_for_text("[data-testid=admin-title]", "Customers")
+        .await?;
+
+    let company = format!("Acme {}", unique(""));
+    b.click("create-customer").await?; // opens the <details>
+    b.fill("new-customer-name", &company).await?;
+    b.fill(
+        "new-customer-email",
+        &format!("{}@acme.example", unique("ops")),
+    )
+    .await?;
+    b.select("new-customer-plan", "professional").await?;
+    b.click("create-customer-submit").await?;
+    b.wait_for_text("[data-testid=customer-created]", &company)
+        .await?;
+
+    b.fill("customer-search", &company).await?;
+    b.click("customer-search-submit").await?;
+    b.wait_for_text("[data-testid=customer-row]", &company)
+        .await?;
+    b.screenshot("admin-customers").await?;
+
+    // Suspend it, then reactivate it.
+    b.click("suspend-customer").await?;
+    b.wait_for_text("[data-testid=customer-row]", "Suspended")
+        .await?;
+    b.click("reactivate-customer").await?;
+    b.wait_for_text("[data-testid=customer-row]", "Active")
+        .await?;
+
+    // Manage: the operator opens the customer's admin page.
+    b.wait_for_text("[data-testid=customer-link]", &company)
+        .await?
+        .click()
+        .await?;
+    b.wait_for_text("[data-testid=customer-name]", &company)
+        .await?;
+    b.close().await
+}
+
+#[tokio::test]
+async fn a_customer_admin_invites_a_person_and_sees_the_invite_token_once() -> TestResult {
+    let Some((_app, b)) = app_and_browser().await? else {
+        return Ok(());
+    };
+    let who = sign_up(&b, "Invite").await?;
+    b.click("nav-admin").await?;
+    b.wait_for_text("[data-testid=customer-name]", &who.company)
+        .await?;
+
+    let invitee = format!("{}@example.com", unique("invitee"));
+    b.fill("invite-email", &invitee).await?;
+    b.fill("invite-name", "Ivy Invitee").await?;
+    b.select("invite-department", "finance").await?;
+    b.select("invite-role", "member").await?;
+    b.click("invite-submit").await?;
+    let token = b.testid("invite-token").await?.text().await?;
+    assert!(
+        token.trim().len() >= 16,
+        "an invite token is shown: {token:?}"
+    );
+    b.wait_for_text("[data-testid=user-row]", &invitee).await?;
+    b.screenshot("admin-users").await?;
+
+    // Change the invitee's department.
+    let row = format!("[data-testid=user-row][data-email=\"{invitee}\"]");
+    b.wait_for(&format!("{row} [data-testid=user-department]"))
+        .await?
+        .select_by_value("sales")
+        .await?;
+    b.wait_for_text("[data-testid=user-saved]", "Ivy Invitee")
+        .await?;
+    b.client.refresh().await?;
+    let dept = b
+        .wait_for(&format!("{row} [data-testid=user-department]"))
+        .await?
+        .prop("value")
+        .await?;
+    assert_eq!(dept.as_deref(), Some("sales"));
+
+    // After dismissal the token is gone for good.
+    b.open("/admin").await?;
+    b.wait_for_text("[data-testid=customer-name]", &who.company)
+        .await?;
+    assert!(
+        b.client
+            .find(Locator::Css("[data-testid=invite-token]"))
+            .await
+            .is_err()
+    );
+    b.close().await
+}
+
+#[tokio::test]
+async fn a_customer_admin_creates_an_api_key_sees_its_secret_once_and_revokes_it() -> TestResult {
+    let Some((_app, b)) = app_and_browser().await? else {
+        return Ok(());
+    };
+    let who = sign_up(&b, "Keys").await?;
+    b.open("/admin").await?;
+    b.wait_for_text("[data-testid=customer-name]", &who.company)
+        .await?;
+    b.wait_for_text("[data-testid=empty]", "No API keys yet")
+        .await?;
+
+    b.fill("api-key-name", "Billing sync").await?;
+    b.click("scope-audit-read").await?;
+    b.click("api-key-submit").await?;
+    let secret = b.testid("api-key-secret").await?.text().await?;
+    assert!(secret.trim().len() >= 16, "the secret is shown: {secret:?}");
+    b.wait_for_text("[data-testid=api-key-row]", "Billing sync")
+        .await?;
+    b.wait_for_text("[data-testid=api-key-status]", "Active")
+        .await?;
+    b.screenshot("admin-api-keys").await?;
+
+    b.click("revoke-api-key").await?;
+    b.click("confirm-revoke").await?;
+    b.wait_for_text("[data-testid=api-key-status]", "Revoked")
+        .await?;
+    // Revoked keys stay listed, and the secret is never shown again.
+    b.client.refresh().await?;
+    b.wait_for_text("[data-testid=api-key-row]", "Billing sync")
+        .await?;
+    b.wait_for_text("[data-testid=api-key-status]", "Revoked")
+        .await?;
+    assert!(
+        b.client
+            .find(Locator::Css("[data-testid=api-key-secret]"))
+            .await
+            .is_err()
+    );
+    b.close().await
+}

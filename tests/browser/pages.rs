@@ -1,0 +1,90 @@
+//! Public pages render, and every main page is captured for review (desktop and phone).
+
+use super::*;
+
+#[tokio::test]
+async fn the_public_pages_render_their_content() -> TestResult {
+    let Some((_app, b)) = app_and_browser().await? else {
+        return Ok(());
+    };
+    b.open("/").await?;
+    b.wait_for_text("[data-testid=hero-title]", "operations platform")
+        .await?;
+    for vendor in [
+        "Microsoft 365",
+        "SharePoint",
+        "CIPP",
+        "NinjaOne",
+        "rev.io",
+        "OneBill",
+        "Keeper",
+        "SonicWall",
+        "UniFi",
+        "MikroTik",
+        "ThreatDown",
+        "OpenText",
+    ] {
+        b.wait_for_text("[data-testid=landing-integrations]", vendor)
+            .await?;
+    }
+    for tier in ["starter", "professional", "enterprise"] {
+        b.testid(&format!("tier-{tier}")).await?;
+    }
+    b.testid("footer").await?;
+    b.screenshot("landing").await?;
+
+    b.open("/integrations").await?;
+    b.wait_for_text("[data-testid=integrations-title]", "Integrations")
+        .await?;
+    b.wait_for_text("#integration-ninjaone", "Authentication")
+        .await?;
+    b.screenshot("integrations").await?;
+
+    b.open("/auth").await?;
+    b.testid("login-email").await?;
+    b.screenshot("auth").await?;
+
+    b.open("/no/such/page").await?;
+    b.wait_for_text("[data-testid=not-found]", "Page not found")
+        .await?;
+    b.close().await
+}
+
+#[tokio::test]
+async fn the_app_is_usable_on_a_375_pixel_wide_phone() -> TestResult {
+    if !browser_prerequisites()? {
+        return Ok(());
+    }
+    let app = spawn_app().await?;
+    let b = Browser::start_with_width(&app, 375).await?;
+    b.open("/").await?;
+    b.wait_for_text("[data-testid=hero-title]", "operations platform")
+        .await?;
+    let overflow = b
+        .js("return document.documentElement.scrollWidth - document.documentElement.clientWidth;")
+        .await?;
+    assert!(
+        overflow.as_i64().unwrap_or(0) <= 0,
+        "the landing page scrolls sideways at 375 px: {overflow}"
+    );
+    b.screenshot("landing-375").await?;
+
+    // The menu folds away behind a toggle and opens on demand.
+    b.wait_for_text("button.nav-toggle", "Menu")
+        .await?
+        .click()
+        .await?;
+    b.click("nav-demo").await?;
+    b.click("demo-compliance").await?;
+    b.wait_for_text("[data-testid=dashboard-title]", "Compliance dashboard")
+        .await?;
+    let overflow = b
+        .js("return document.documentElement.scrollWidth - document.documentElement.clientWidth;")
+        .await?;
+    assert!(
+        overflow.as_i64().unwrap_or(0) <= 0,
+        "the dashboard scrolls sideways at 375 px: {overflow}"
+    );
+    b.screenshot("dashboard-375").await?;
+    b.close().await
+}
