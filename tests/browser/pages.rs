@@ -50,6 +50,18 @@ async fn the_public_pages_render_their_content() -> TestResult {
     b.close().await
 }
 
+/// Fails when the page is wider than the window (it would scroll sideways).
+async fn assert_fits_the_width(b: &Browser, page: &str) -> TestResult {
+    let overflow = b
+        .js("return document.documentElement.scrollWidth - document.documentElement.clientWidth;")
+        .await?;
+    assert!(
+        overflow.as_i64().unwrap_or(0) <= 0,
+        "{page} scrolls sideways at 375 px: {overflow}"
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn the_app_is_usable_on_a_375_pixel_wide_phone() -> TestResult {
     if !browser_prerequisites()? {
@@ -60,13 +72,7 @@ async fn the_app_is_usable_on_a_375_pixel_wide_phone() -> TestResult {
     b.open("/").await?;
     b.wait_for_text("[data-testid=hero-title]", "operations platform")
         .await?;
-    let overflow = b
-        .js("return document.documentElement.scrollWidth - document.documentElement.clientWidth;")
-        .await?;
-    assert!(
-        overflow.as_i64().unwrap_or(0) <= 0,
-        "the landing page scrolls sideways at 375 px: {overflow}"
-    );
+    assert_fits_the_width(&b, "the landing page").await?;
     b.screenshot("landing-375").await?;
 
     // The menu folds away behind a toggle and opens on demand.
@@ -78,13 +84,7 @@ async fn the_app_is_usable_on_a_375_pixel_wide_phone() -> TestResult {
     b.click("demo-compliance").await?;
     b.wait_for_text("[data-testid=dashboard-title]", "Compliance dashboard")
         .await?;
-    let overflow = b
-        .js("return document.documentElement.scrollWidth - document.documentElement.clientWidth;")
-        .await?;
-    assert!(
-        overflow.as_i64().unwrap_or(0) <= 0,
-        "the dashboard scrolls sideways at 375 px: {overflow}"
-    );
+    assert_fits_the_width(&b, "the dashboard").await?;
     b.screenshot("dashboard-375").await?;
     b.close().await
 }

@@ -6,7 +6,7 @@ use crate::page::convert;
 use crate::rows::ApiKeyRow;
 use crate::{Db, PageRequest, StoreError, StoreResult, TenantScope, now};
 use chrono::{DateTime, Utc};
-use obera_types::{ApiKey, ApiKeyId, ApiScope, CustomerId};
+use obera_types::{ApiKey, ApiKeyId, ApiScope, CustomerId, CustomerStatus};
 use sqlx::types::Json;
 
 /// A key to store.
@@ -26,14 +26,22 @@ pub struct ApiKeyPrincipal {
     pub id: ApiKeyId,
     pub customer_id: CustomerId,
     pub scopes: Vec<ApiScope>,
+    /// The key's customer's status, read by the same query so the access check
+    /// needs no second transaction.
+    pub customer_status: CustomerStatus,
 }
+
+/// How stale `last_used_at` may get: a request writes it only when it is older than
+/// this, so authenticating a key is a read, not a write (and a commit), per request.
+const LAST_USED_RESOLUTION: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 
 const INSERT: &str = "INSERT INTO api_keys (customer_id, id, name, prefix, secret_hash, scopes, expires_at, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING customer_id, id, name, prefix, scopes, expires_at, last_used_at, revoked_at, created_by, created_at";
 const LIST: &str = "SELECT customer_id, id, name, prefix, scopes, expires_at, last_used_at, revoked_at, created_by, created_at FROM api_keys WHERE customer_id = $1 AND id > $2 ORDER BY id LIMIT $3";
 const REVOKE: &str =
     "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $3) WHERE customer_id = $1 AND id = $2";
-// Touches last_used_at and returns the key only when live; one statement, one round trip.
-const AUTHENTICATE: &str = "UPDATE api_keys SET last_used_at = $3 WHERE customer_id = $1 AND secret_hash = $2 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3) RETURNING id, scopes";
+// The key only when live, with its customer's status; one statement, one round trip.
+const AUTHENTICATE: &str = "SELECT k.id, k.scopes, k.last_used_at, c.status FROM api_keys k JOIN customers c ON c.id = k.customer_id WHERE k.customer_id = $1 AND k.secret_hash = $2 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $3)";
+const TOUCH: &str = "UPDATE api_keys SET last_used_at = $3 WHERE customer_id = $1 AND id = $2";
 
 impl Db {
     /// Stores a new key of the scope's customer.
@@ -77,7 +85,7 @@ impl Db {
             .bind(page.fetch_limit())
             .fetch_all(c)
             .await?);
-        tx.commit().await?;
+        tx.finish_read();
         let (rows, next) = page.finish(rows, |r| r.id);
         Ok((convert(rows)?, next))
     }
@@ -101,27 +109,48 @@ impl Db {
         tx.commit().await
     }
 
-    /// Finds the live key of `customer` with this secret hash and records its use.
-    /// The customer comes from the key's own text, so the lookup runs inside that
-    /// tenant and row-level security still applies.
+    /// Finds the live key of `customer` with this secret hash and records its use
+    /// (at most once per [`LAST_USED_RESOLUTION`]). The customer comes from the key's
+    /// own text, so the lookup runs inside that tenant and row-level security applies.
     pub async fn authenticate_api_key(
         &self,
         customer: CustomerId,
         secret_hash: &str,
     ) -> StoreResult<Option<ApiKeyPrincipal>> {
-        let mut tx = self.tenant(customer, true).await?;
-        let row: Option<(uuid::Uuid, Json<Vec<ApiScope>>)> =
-            on_tx!(&mut tx, |c| sqlx::query_as(AUTHENTICATE)
+        type Found = (
+            uuid::Uuid,
+            Json<Vec<ApiScope>>,
+            Option<DateTime<Utc>>,
+            String,
+        );
+        let at = now();
+        let mut tx = self.tenant(customer, false).await?;
+        let row: Option<Found> = on_tx!(&mut tx, |c| sqlx::query_as(AUTHENTICATE)
+            .bind(customer.0)
+            .bind(secret_hash)
+            .bind(at)
+            .fetch_optional(c)
+            .await?);
+        tx.finish_read();
+        let Some((id, scopes, last_used, status)) = row else {
+            return Ok(None);
+        };
+        if last_used.is_none_or(|t| at - t >= LAST_USED_RESOLUTION) {
+            let mut tx = self.tenant(customer, true).await?;
+            on_tx!(&mut tx, |c| sqlx::query(TOUCH)
                 .bind(customer.0)
-                .bind(secret_hash)
-                .bind(now())
-                .fetch_optional(c)
-                .await?);
-        tx.commit().await?;
-        Ok(row.map(|(id, scopes)| ApiKeyPrincipal {
+                .bind(id)
+                .bind(at)
+                .execute(c)
+                .await?
+                .rows_affected());
+            tx.commit().await?;
+        }
+        Ok(Some(ApiKeyPrincipal {
             id: ApiKeyId(id),
             customer_id: customer,
             scopes: scopes.0,
+            customer_status: crate::rows::parse("customers.status", &status)?,
         }))
     }
 }

@@ -126,7 +126,7 @@ impl Db {
             .bind(page.fetch_limit())
             .fetch_all(c)
             .await?);
-        tx.commit().await?;
+        tx.finish_read();
         let (rows, next) = page.finish(rows, |r| r.id);
         Ok((convert(rows)?, next))
     }

@@ -88,7 +88,7 @@ impl Db {
             .bind(email)
             .fetch_optional(c)
             .await?);
-        tx.commit().await?;
+        tx.finish_read();
         Ok(rec)
     }
 
@@ -99,7 +99,7 @@ impl Db {
             .bind(id.0)
             .fetch_optional(c)
             .await?);
-        tx.commit().await?;
+        tx.finish_read();
         Ok(rec)
     }
 
@@ -184,7 +184,7 @@ impl Db {
             .bind(key)
             .fetch_optional(c)
             .await?);
-        tx.commit().await?;
+        tx.finish_read();
         Ok(match row {
             Some((n, started)) if started >= now() - window => i64::from(n),
             _ => 0,

@@ -112,7 +112,7 @@ impl Db {
             .bind(id.0)
             .fetch_optional(c)
             .await?);
-        tx.commit().await?;
+        tx.finish_read();
         row.ok_or(StoreError::NotFound)?.try_into()
     }
 
@@ -177,7 +177,7 @@ impl Db {
             .bind(status)
             .fetch_all(c)
             .await?);
-        tx.commit().await?;
+        tx.finish_read();
         let (rows, next) = page.finish(rows, |r| r.id);
         Ok((convert(rows)?, next))
     }
@@ -192,7 +192,7 @@ impl Db {
         let n: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(ANY_CUSTOMER)
             .fetch_one(c)
             .await?);
-        tx.commit().await?;
+        tx.finish_read();
         Ok(n > 0)
     }
 }

@@ -88,7 +88,7 @@ impl Db {
             .bind(scope.customer_id().0)
             .fetch_optional(c)
             .await?);
-        tx.commit().await?;
+        tx.finish_read();
         row.ok_or(StoreError::NotFound)?.try_into()
     }
 

@@ -72,6 +72,17 @@ impl Tx {
         }
         Ok(())
     }
+
+    /// Ends a transaction that only read, without waiting for the database: the
+    /// transaction is dropped, which queues its `ROLLBACK` (for a read the same as
+    /// `COMMIT`), and sqlx sends that with the ping it makes anyway when the pool
+    /// takes the connection back (sqlx 0.9 `return_to_pool`), after the response.
+    /// On PostgreSQL this takes one round trip off every read's critical path
+    /// (`cargo xtask bench`, P2 round trips); on SQLite one wait on the connection's
+    /// worker thread.
+    pub(crate) fn finish_read(self) {
+        drop(self);
+    }
 }
 
 /// The tenant setting a PostgreSQL transaction starts with.
@@ -202,7 +213,7 @@ impl Db {
     ) -> StoreResult<i64> {
         let mut tx = self.tenant(customer, false).await?;
         let n: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(sql).fetch_one(c).await?);
-        tx.commit().await?;
+        tx.finish_read();
         Ok(n)
     }
 }

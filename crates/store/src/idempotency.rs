@@ -30,7 +30,7 @@ impl Db {
             .bind(key)
             .fetch_optional(c)
             .await?);
-        tx.commit().await?;
+        tx.finish_read();
         Ok(row)
     }
 

@@ -29,7 +29,7 @@ pub use error::{StoreError, StoreResult};
 pub use idempotency::StoredResponse;
 pub use page::PageRequest;
 pub use scope::{Actor, TenantScope};
-pub use users::NewProfile;
+pub use users::{MemberAccess, NewProfile};
 
 /// Current time truncated to microseconds, the precision both backends keep,
 /// so a value read back compares equal to the value written.

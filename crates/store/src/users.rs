@@ -4,12 +4,24 @@
 use crate::audit::{AuditEvent, compliance, record_in, scoped};
 use crate::db::{Tx, TxTenant, set_tenant};
 use crate::page::convert;
-use crate::rows::ProfileRow;
+use crate::rows::{ProfileRow, parse};
 use crate::{Db, PageRequest, StoreError, StoreResult, TenantScope, now};
 use chrono::{DateTime, Utc};
-use obera_types::{CustomerId, Department, Role, UpdateUser, UserId, UserProfile, UserStatus};
+use obera_types::{
+    CustomerId, CustomerStatus, Department, Role, UpdateUser, UserId, UserProfile, UserStatus,
+};
 
 /// A person to add to a customer.
+/// What the access check of a signed-in member reads on every request: their
+/// department, role and status, and their customer's status, in one query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberAccess {
+    pub department: Department,
+    pub role: Role,
+    pub status: UserStatus,
+    pub customer_status: CustomerStatus,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewProfile {
     pub email: String,
@@ -25,6 +37,7 @@ pub struct NewProfile {
 const INSERT_USER: &str = "INSERT INTO users (id, email, password_hash, platform_operator, customer_id, invite_token_hash, invite_expires_at, created_at, updated_at) VALUES ($1, $2, $3, FALSE, $4, $5, $6, $7, $7)";
 const INSERT_PROFILE: &str = "INSERT INTO user_profiles (customer_id, id, full_name, email, department, role, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING *";
 const GET_PROFILE: &str = "SELECT * FROM user_profiles WHERE customer_id = $1 AND id = $2";
+const MEMBER_ACCESS: &str = "SELECT p.department, p.role, p.status, c.status FROM user_profiles p JOIN customers c ON c.id = p.customer_id WHERE p.customer_id = $1 AND p.id = $2";
 const LIST_PROFILES: &str =
     "SELECT * FROM user_profiles WHERE customer_id = $1 AND id > $2 ORDER BY id LIMIT $3";
 const UPDATE_PROFILE: &str = "UPDATE user_profiles SET full_name = COALESCE($3, full_name), department = COALESCE($4, department), role = COALESCE($5, role), updated_at = $6 WHERE customer_id = $1 AND id = $2 RETURNING *";
@@ -104,7 +117,7 @@ impl Db {
     pub async fn get_profile(&self, scope: &TenantScope, id: UserId) -> StoreResult<UserProfile> {
         let mut tx = self.tenant(scope.customer_id(), false).await?;
         let p = profile_in(&mut tx, scope.customer_id(), id).await?;
-        tx.commit().await?;
+        tx.finish_read();
         Ok(p)
     }
 
@@ -116,8 +129,32 @@ impl Db {
     ) -> StoreResult<UserProfile> {
         let mut tx = self.tenant(customer, false).await?;
         let p = profile_in(&mut tx, customer, id).await?;
-        tx.commit().await?;
+        tx.finish_read();
         Ok(p)
+    }
+
+    /// The member's access facts and their customer's status (one query, one
+    /// transaction), or `NotFound` when the person is not a member of `customer`.
+    pub async fn member_access(
+        &self,
+        customer: CustomerId,
+        id: UserId,
+    ) -> StoreResult<MemberAccess> {
+        let mut tx = self.tenant(customer, false).await?;
+        let row: Option<(String, String, String, String)> =
+            on_tx!(&mut tx, |c| sqlx::query_as(MEMBER_ACCESS)
+                .bind(customer.0)
+                .bind(id.0)
+                .fetch_optional(c)
+                .await?);
+        tx.finish_read();
+        let (department, role, status, customer_status) = row.ok_or(StoreError::NotFound)?;
+        Ok(MemberAccess {
+            department: parse("department", &department)?,
+            role: parse("role", &role)?,
+            status: parse("status", &status)?,
+            customer_status: parse("customers.status", &customer_status)?,
+        })
     }
 
     /// One page of the customer's people.
@@ -133,7 +170,7 @@ impl Db {
             .bind(page.fetch_limit())
             .fetch_all(c)
             .await?);
-        tx.commit().await?;
+        tx.finish_read();
         let (rows, next) = page.finish(rows, |r| r.id);
         Ok((convert(rows)?, next))
     }

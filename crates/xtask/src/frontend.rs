@@ -175,28 +175,32 @@ pub fn build() -> anyhow::Result<()> {
     run(&mut trunk)?;
     precompress::compress(&project_root().join("frontend/dist"))?;
     std::fs::write(project_root().join(BUILD_STAMP), "")?;
-    report_size()
+    println!("{}", size_table()?);
+    Ok(())
 }
 
-/// Prints the size of each asset and of the whole app as browsers download it.
-pub fn report_size() -> anyhow::Result<()> {
+/// The size of each asset and of the whole app as browsers download it, as a
+/// Markdown table (printed after a build, recorded by `cargo xtask bench`).
+pub fn size_table() -> anyhow::Result<String> {
     let sizes = precompress::sizes(&project_root().join("frontend/dist"))?;
-    let kb = |b: u64| b as f64 / 1000.0;
+    let kb = |b: u64| format!("{:.1}", b as f64 / 1000.0);
+    let mut out =
+        String::from("| file | raw kB | gzip -9 kB | brotli 11 kB |\n|---|---|---|---|\n");
     for s in &sizes {
-        println!(
-            "SPA {}: {:.1} kB raw, {:.1} kB gzip, {:.1} kB brotli",
-            s.path.file_name().unwrap_or_default().to_string_lossy(),
+        let name = s.path.file_name().unwrap_or_default().to_string_lossy();
+        out.push_str(&format!(
+            "| `{name}` | {} | {} | {} |\n",
             kb(s.raw),
             kb(s.gzip),
             kb(s.brotli)
-        );
+        ));
     }
     let total = |f: fn(&precompress::Sizes) -> u64| kb(sizes.iter().map(f).sum());
-    println!(
-        "SPA total (wasm + js + css): {:.1} kB raw, {:.1} kB gzip, {:.1} kB brotli",
+    out.push_str(&format!(
+        "| whole app | {} | {} | {} |\n",
         total(|s| s.raw),
         total(|s| s.gzip),
         total(|s| s.brotli)
-    );
-    Ok(())
+    ));
+    Ok(out)
 }

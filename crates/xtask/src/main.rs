@@ -5,8 +5,9 @@
 //! - `openapi`  regenerate `openapi/openapi.json` (`--check` fails when it is stale)
 //! - `frontend` install the offline wasm toolchain and build the SPA
 //! - `sdk`      generate a Python SDK from the spec and drive a live server with it
-//! - `bench`    run the benchmarks and print the SPA's .wasm size
+//! - `bench`    benchmark the release server against same-run baselines (`--compare`, scenario names)
 
+mod bench;
 mod frontend;
 mod precompress;
 mod sdk;
@@ -26,10 +27,10 @@ fn main() -> anyhow::Result<()> {
         "openapi" => openapi(rest.iter().any(|a| a == "--check")),
         "frontend" => frontend::build(),
         "sdk" => sdk::smoke_test(),
-        "bench" => frontend::report_size(),
+        "bench" => bench::bench(rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run | test | openapi [--check] | frontend | sdk | bench>"
+                "usage: cargo xtask <run | test | openapi [--check] | frontend | sdk | bench [--compare] [name…]>"
             );
             if task == "help" {
                 Ok(())

@@ -10,7 +10,7 @@ use actix_web::dev::Payload;
 use actix_web::http::Method;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
-use obera_store::{Actor, AuditEvent, TenantScope, compliance};
+use obera_store::{Actor, AuditEvent, StoreError, TenantScope, compliance};
 use obera_types::{ApiScope, CustomerId, CustomerStatus, Department, Role, UserStatus};
 
 /// How the caller reached the customer.
@@ -78,7 +78,9 @@ async fn resolve(
             "demo sessions are read-only; sign up to make changes".to_owned(),
         ));
     }
-    let (actor, via) = match &principal {
+    // Each arm reads the customer's status together with the principal's own facts,
+    // so a request spends one store transaction on access, not two.
+    let (actor, via, status) = match &principal {
         Principal::User {
             user_id,
             customer_id,
@@ -87,14 +89,15 @@ async fn resolve(
             if *customer_id != customer {
                 return Err(ApiError::NotFound);
             }
-            let profile = state
-                .db
-                .profile_for_auth(customer, *user_id)
-                .await
-                .map_err(|_| {
-                    ApiError::Unauthenticated("your account no longer exists".to_owned())
-                })?;
-            if profile.status != UserStatus::Active {
+            let member = match state.db.member_access(customer, *user_id).await {
+                Err(StoreError::NotFound) => {
+                    return Err(ApiError::Unauthenticated(
+                        "your account no longer exists".to_owned(),
+                    ));
+                }
+                other => other?,
+            };
+            if member.status != UserStatus::Active {
                 return Err(ApiError::Unauthenticated(
                     "your account is deactivated".to_owned(),
                 ));
@@ -102,12 +105,17 @@ async fn resolve(
             (
                 Actor::User(*user_id),
                 Via::Member {
-                    department: profile.department,
-                    role: profile.role,
+                    department: member.department,
+                    role: member.role,
                 },
+                member.customer_status,
             )
         }
-        Principal::Operator { user_id, .. } => (Actor::Operator(*user_id), Via::Operator),
+        Principal::Operator { user_id, .. } => (
+            Actor::Operator(*user_id),
+            Via::Operator,
+            state.db.customer_by_id(customer).await?.status,
+        ),
         Principal::ApiKey(key) => {
             if key.customer_id != customer {
                 return Err(ApiError::NotFound);
@@ -117,10 +125,10 @@ async fn resolve(
                 Via::ApiKey {
                     scopes: key.scopes.clone(),
                 },
+                key.customer_status,
             )
         }
     };
-    let status = state.db.customer_by_id(customer).await?.status;
     if status == CustomerStatus::Suspended && via != Via::Operator {
         return Err(ApiError::CustomerSuspended);
     }

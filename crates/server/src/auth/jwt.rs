@@ -4,6 +4,7 @@
 //! signature check; `exp`, `nbf`, `iss` and `aud` are always validated. Previous
 //! public keys stay valid (and published in the JWKS) during a rotation.
 
+use crate::auth::verified::VerifiedTokens;
 use crate::config::{Mode, Settings};
 use anyhow::{Context, bail};
 use base64::Engine;
@@ -49,6 +50,9 @@ pub struct JwtKeys {
     pub ttl_secs: i64,
     issuer: String,
     audience: String,
+    /// Tokens already verified (see `verified.rs`): the signature check is the
+    /// costliest step of a cheap authenticated request.
+    verified: VerifiedTokens,
 }
 
 fn kid_of(public: &[u8]) -> String {
@@ -164,6 +168,7 @@ impl JwtKeys {
             ttl_secs: settings.access_token_ttl_secs,
             issuer: settings.jwt_issuer.clone(),
             audience: settings.jwt_audience.clone(),
+            verified: VerifiedTokens::default(),
         })
     }
 
@@ -200,13 +205,20 @@ impl JwtKeys {
 
     /// Verifies a token; any failure is `None` (the caller answers 401).
     pub fn verify(&self, token: &str) -> Option<Claims> {
+        let now = chrono::Utc::now().timestamp();
+        let leeway = i64::try_from(self.validation.leeway).unwrap_or(0);
+        if let Some(claims) = self.verified.get(token, now, leeway) {
+            return Some(claims);
+        }
         let header = jsonwebtoken::decode_header(token).ok()?;
         if header.alg != Algorithm::EdDSA {
             return None;
         }
         let key = self.decoding.get(header.kid.as_deref()?)?;
-        jsonwebtoken::decode::<Claims>(token, key, &self.validation)
-            .ok()
-            .map(|d| d.claims)
+        let claims = jsonwebtoken::decode::<Claims>(token, key, &self.validation)
+            .ok()?
+            .claims;
+        self.verified.insert(token, &claims);
+        Some(claims)
     }
 }

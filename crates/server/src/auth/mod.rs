@@ -8,3 +8,4 @@ pub mod password;
 pub mod principal;
 pub mod secrets;
 pub mod session;
+pub mod verified;
