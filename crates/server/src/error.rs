@@ -105,7 +105,7 @@ impl ApiError {
             status: status.as_u16(),
             detail,
             code: self.code(),
-            request_id: None,
+            request_id: crate::middleware::current_request_id(),
             errors: match self {
                 ApiError::Validation(errors) => errors.clone(),
                 _ => Vec::new(),

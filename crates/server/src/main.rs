@@ -43,7 +43,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings =
         Settings::load().context("read configuration (obera.toml, OBERA_* variables)")?;
-    telemetry::init(settings.log_format);
+    let _log_flush = telemetry::init(settings.log_format);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let mode = settings.mode;

@@ -125,14 +125,8 @@ fn test(args: &[String]) -> anyhow::Result<()> {
     let pg = std::env::var("TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
     let mut nextest = cargo();
-    nextest.args([
-        "nextest",
-        "run",
-        "--workspace",
-        "--exclude",
-        "obera-frontend",
-        "--no-fail-fast",
-    ]);
+    nextest.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
+    // The SPA's pure logic (colour contrast, safe return paths) is unit-tested natively.
     if skip_browser {
         nextest.args(["-E", "not test(/^browser::/)"]);
     } else {
