@@ -38,6 +38,15 @@ async fn the_public_pages_render_their_content() -> TestResult {
         .await?;
     b.wait_for_text("#integration-ninjaone", "Authentication")
         .await?;
+    // Every card holds its text (long permission names used to spill out of the cards).
+    let spilling = b
+        .js("return [...document.querySelectorAll('[data-testid=integration-card]')].filter(c => c.scrollWidth > c.clientWidth).map(c => c.id);")
+        .await?;
+    assert_eq!(
+        spilling,
+        json!([]),
+        "integration cards whose content is wider than the card"
+    );
     b.screenshot("integrations").await?;
 
     b.open("/auth").await?;

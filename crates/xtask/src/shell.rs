@@ -5,8 +5,13 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// The workspace root (xtask lives in `crates/xtask`).
+///
+/// Read at run time (`cargo run` sets `CARGO_MANIFEST_DIR`): checkouts that share a
+/// `CARGO_TARGET_DIR` also share the `xtask` binary cargo links there, so a path baked
+/// in at compile time can name another checkout.
 pub fn project_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
         .join("../..")
         .canonicalize()
         .unwrap_or_else(|_| PathBuf::from("."))
