@@ -8,9 +8,9 @@
 
 use crate::error::ApiError;
 use actix_web::http::header::{
-    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, VARY,
+    AcceptEncoding, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, Encoding, VARY,
 };
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 use std::path::{Component, Path, PathBuf};
 
 /// Where the SPA lives.
@@ -27,13 +27,9 @@ pub async fn serve(req: HttpRequest, dir: web::Data<StaticDir>) -> HttpResponse 
     if path.starts_with("/api/") || path == "/api" {
         return ApiError::NotFound.error_response();
     }
-    let accepted = req
-        .headers()
-        .get(ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let accepted = req.get_header::<AcceptEncoding>();
     if let Some(file) = safe_join(&dir.0, path).filter(|p| p.is_file())
-        && let Some((encoding, bytes)) = read_asset(&file, accepted).await
+        && let Some((encoding, bytes)) = read_asset(&file, accepted.as_ref()).await
     {
         let hashed = is_hashed_asset(&file);
         let mut response = HttpResponse::Ok();
@@ -66,35 +62,31 @@ pub async fn serve(req: HttpRequest, dir: web::Data<StaticDir>) -> HttpResponse 
 
 /// The bytes to send for `file` and their content encoding: the stored `.br` or
 /// `.gz` sibling the client accepts (brotli first), else the file itself.
-async fn read_asset(file: &Path, accept_encoding: &str) -> Option<(Option<&'static str>, Vec<u8>)> {
-    for (encoding, suffix) in [("br", "br"), ("gzip", "gz")] {
-        if !accepts(accept_encoding, encoding) {
+async fn read_asset(
+    file: &Path,
+    accepted: Option<&AcceptEncoding>,
+) -> Option<(Option<&'static str>, Vec<u8>)> {
+    for (encoding, name, suffix) in [
+        (Encoding::brotli(), "br", "br"),
+        (Encoding::gzip(), "gzip", "gz"),
+    ] {
+        if !accepts(accepted, &encoding) {
             continue;
         }
-        let mut name = file.as_os_str().to_owned();
-        name.push(".");
-        name.push(suffix);
-        if let Ok(bytes) = tokio::fs::read(PathBuf::from(name)).await {
-            return Some((Some(encoding), bytes));
+        let mut sibling = file.as_os_str().to_owned();
+        sibling.push(".");
+        sibling.push(suffix);
+        if let Ok(bytes) = tokio::fs::read(PathBuf::from(sibling)).await {
+            return Some((Some(name), bytes));
         }
     }
     tokio::fs::read(file).await.ok().map(|bytes| (None, bytes))
 }
 
-/// Whether an `Accept-Encoding` value allows `encoding` (listed without `q=0`).
-fn accepts(accept_encoding: &str, encoding: &str) -> bool {
-    accept_encoding.split(',').any(|item| {
-        let mut parts = item.split(';').map(str::trim);
-        parts
-            .next()
-            .is_some_and(|name| name.eq_ignore_ascii_case(encoding))
-            && parts.all(|p| {
-                !matches!(
-                    p.replace(' ', "").as_str(),
-                    "q=0" | "q=0.0" | "q=0.00" | "q=0.000"
-                )
-            })
-    })
+/// Whether the client's `Accept-Encoding` lists `encoding` with a non-zero weight
+/// (actix's own negotiation, as its compression middleware uses).
+fn accepts(accepted: Option<&AcceptEncoding>, encoding: &Encoding) -> bool {
+    accepted.is_some_and(|a| a.negotiate(std::iter::once(encoding)).as_ref() == Some(encoding))
 }
 
 /// Joins a URL path under `root`, refusing `..` and absolute components.
@@ -148,14 +140,24 @@ mod tests {
         );
     }
 
+    fn header_accepts(value: &str, encoding: Encoding) -> bool {
+        let req = actix_web::test::TestRequest::default()
+            .insert_header(("accept-encoding", value))
+            .to_http_request();
+        accepts(req.get_header::<AcceptEncoding>().as_ref(), &encoding)
+    }
+
     #[test]
     fn accept_encoding_is_read_with_its_weights() {
-        assert!(accepts("gzip, deflate, br, zstd", "br"));
-        assert!(accepts("BR;q=0.5", "br"));
-        assert!(!accepts("gzip, br;q=0", "br"));
-        assert!(!accepts("gzip", "br"));
-        assert!(!accepts("", "gzip"));
-        assert!(!accepts("brotli", "br"));
+        assert!(header_accepts(
+            "gzip, deflate, br, zstd",
+            Encoding::brotli()
+        ));
+        assert!(header_accepts("BR;q=0.5", Encoding::brotli()));
+        assert!(!header_accepts("gzip, br;q=0", Encoding::brotli()));
+        assert!(!header_accepts("gzip", Encoding::brotli()));
+        assert!(!header_accepts("", Encoding::gzip()));
+        assert!(!header_accepts("brotli", Encoding::brotli()));
     }
 
     #[test]

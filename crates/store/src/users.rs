@@ -11,7 +11,6 @@ use obera_types::{
     CustomerId, CustomerStatus, Department, Role, UpdateUser, UserId, UserProfile, UserStatus,
 };
 
-/// A person to add to a customer.
 /// What the access check of a signed-in member reads on every request: their
 /// department, role and status, and their customer's status, in one query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +21,7 @@ pub struct MemberAccess {
     pub customer_status: CustomerStatus,
 }
 
+/// A person to add to a customer.
 #[derive(Debug, Clone)]
 pub struct NewProfile {
     pub email: String,

@@ -7,11 +7,8 @@
 //! purpose; `--compare` fails when a goal is more than 10% worse than that baseline.
 
 use crate::frontend;
-use crate::shell::{cargo, project_root, run, target_dir};
+use crate::shell::{cargo, project_root, run, target_dir, test_postgres_url};
 use std::time::Instant;
-
-/// Default PostgreSQL (the same as the test suite's).
-const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 pub fn bench(args: &[String]) -> anyhow::Result<()> {
     let compare = args.iter().any(|a| a == "--compare");
@@ -40,8 +37,7 @@ pub fn bench(args: &[String]) -> anyhow::Result<()> {
         std::fs::create_dir_all(&docs)?;
         (docs.join("benchmarks.md"), docs.join("benchmarks.json"))
     };
-    let postgres =
-        std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned());
+    let postgres = test_postgres_url();
     let mut command = String::from("cargo xtask bench");
     for a in args {
         command.push(' ');

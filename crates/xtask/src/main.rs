@@ -122,8 +122,7 @@ fn test(args: &[String]) -> anyhow::Result<()> {
         ]))?;
     }
     openapi(true)?;
-    let pg = std::env::var("TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let pg = shell::test_postgres_url();
     let mut nextest = cargo();
     nextest.args(["nextest", "run", "--workspace", "--no-fail-fast"]);
     // The SPA's pure logic (colour contrast, safe return paths) is unit-tested natively.

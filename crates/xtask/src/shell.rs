@@ -17,6 +17,13 @@ pub fn project_root() -> PathBuf {
         .unwrap_or_else(|_| PathBuf::from("."))
 }
 
+/// The PostgreSQL server the tests and benchmarks use: `TEST_POSTGRES_URL`, else
+/// this machine's local server.
+pub fn test_postgres_url() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
 /// Cargo's target folder (respects `CARGO_TARGET_DIR`).
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")

@@ -67,3 +67,50 @@ pub fn SelectField(
         </div>
     }
 }
+
+/// Parses a field's text with its validated type, showing the message in `slot`
+/// (or clearing it); the value when it is valid.
+pub fn check_field<T>(
+    value: &str,
+    parse: impl Fn(String) -> Result<T, String>,
+    slot: RwSignal<Option<String>>,
+) -> Option<T> {
+    let parsed = parse(value.to_owned());
+    slot.set(parsed.as_ref().err().cloned());
+    parsed.ok()
+}
+
+/// A fieldset of checkboxes choosing any subset of `items`, bound to a signal;
+/// each box's `data-testid` is `testid(item)`.
+#[component]
+pub fn ChoiceSet<T>(
+    #[prop(into)] legend: String,
+    items: &'static [T],
+    selected: RwSignal<Vec<T>>,
+    label: fn(T) -> &'static str,
+    testid: fn(T) -> String,
+    /// Show labels as code (identifiers such as API scopes).
+    #[prop(optional)]
+    code: bool,
+    #[prop(into, optional)] set_testid: Option<String>,
+) -> impl IntoView
+where
+    T: Copy + PartialEq + Send + Sync + 'static,
+{
+    view! {
+        <fieldset class="checkbox-grid" data-testid=set_testid>
+            <legend>{legend}</legend>
+            {items.iter().map(|&item| view! {
+                <label class="check">
+                    <input type="checkbox" data-testid=testid(item)
+                        prop:checked=move || selected.with(|v| v.contains(&item))
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            selected.update(|v| { v.retain(|x| *x != item); if on { v.push(item) } });
+                        }/>
+                    {if code { view! { <code>{label(item)}</code> }.into_any() } else { label(item).into_any() }}
+                </label>
+            }).collect_view()}
+        </fieldset>
+    }
+}

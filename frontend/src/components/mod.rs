@@ -8,7 +8,7 @@ mod nav;
 mod secret;
 
 pub use feedback::{Empty, ErrorNotice, Loading};
-pub use fields::{SelectField, TextField};
+pub use fields::{ChoiceSet, SelectField, TextField, check_field};
 pub use footer::Footer;
 pub use guard::{NotAllowed, RequireAdmin, RequireAuth};
 pub use nav::Nav;

@@ -3,7 +3,8 @@
 use super::auth::capitalise;
 use crate::api::{self, ClientError};
 use crate::components::{
-    Empty, ErrorNotice, Loading, OneTimeSecret, RequireAdmin, SelectField, TextField,
+    ChoiceSet, Empty, ErrorNotice, Loading, OneTimeSecret, RequireAdmin, SelectField, TextField,
+    check_field,
 };
 use crate::state::{format_time, role_label, use_app_state};
 use leptos::ev::SubmitEvent;
@@ -34,16 +35,6 @@ fn user_status_badge(status: UserStatus) -> impl IntoView {
         UserStatus::Deactivated => "badge badge-danger",
     };
     view! { <span class=class data-testid="user-status">{capitalise(status.as_str())}</span> }
-}
-
-fn check<T>(
-    value: String,
-    parse: impl Fn(String) -> Result<T, String>,
-    slot: RwSignal<Option<String>>,
-) -> Option<T> {
-    let parsed = parse(value);
-    slot.set(parsed.as_ref().err().cloned());
-    parsed.ok()
 }
 
 /// `/admin`: the customer list for operators; customer admins go straight to their own customer.
@@ -260,8 +251,8 @@ fn CreateCustomerPanel(on_created: Callback<()>) -> impl IntoView {
     let server_err = move || action.value().get().and_then(Result::err);
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let company_name = check(name.get_untracked(), DisplayName::try_from, name_err);
-        let contact_email = check(email.get_untracked(), Email::try_from, email_err);
+        let company_name = check_field(&name.get_untracked(), DisplayName::try_from, name_err);
+        let contact_email = check_field(&email.get_untracked(), Email::try_from, email_err);
         if let (Some(company_name), Some(contact_email)) = (company_name, contact_email) {
             action.dispatch(CreateCustomer {
                 company_name,
@@ -398,8 +389,8 @@ fn EditCustomer(customer: Customer, on_saved: Callback<()>) -> impl IntoView {
     });
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let n = check(name.get_untracked(), DisplayName::try_from, name_err);
-        let e = check(email.get_untracked(), Email::try_from, email_err);
+        let n = check_field(&name.get_untracked(), DisplayName::try_from, name_err);
+        let e = check_field(&email.get_untracked(), Email::try_from, email_err);
         if let (Some(company_name), Some(contact_email)) = (n, e) {
             let plan = if operator {
                 plan.get_untracked().parse().ok()
@@ -595,8 +586,8 @@ fn InviteForm(customer: CustomerId, on_invited: Callback<()>) -> impl IntoView {
     });
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let e = check(email.get_untracked(), Email::try_from, email_err);
-        let n = check(name.get_untracked(), DisplayName::try_from, name_err);
+        let e = check_field(&email.get_untracked(), Email::try_from, email_err);
+        let n = check_field(&name.get_untracked(), DisplayName::try_from, name_err);
         if let (Some(email), Some(full_name), Ok(department)) =
             (e, n, dept.get_untracked().parse::<Department>())
         {
@@ -744,7 +735,7 @@ fn CreateKeyForm(customer: CustomerId, on_created: Callback<()>) -> impl IntoVie
     });
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let n = check(name.get_untracked(), DisplayName::try_from, name_err);
+        let n = check_field(&name.get_untracked(), DisplayName::try_from, name_err);
         let chosen = scopes.get_untracked();
         let expiry = expires.get_untracked();
         let expires_at = if expiry.is_empty() {
@@ -782,20 +773,8 @@ fn CreateKeyForm(customer: CustomerId, on_created: Callback<()>) -> impl IntoVie
                         prop:value=move || expires.get() on:input=move |ev| expires.set(event_target_value(&ev))/>
                 </div>
             </div>
-            <fieldset class="checkbox-grid">
-                <legend>"Scopes"</legend>
-                {ApiScope::ALL.iter().map(|&s| view! {
-                    <label class="check">
-                        <input type="checkbox" data-testid=format!("scope-{}", s.as_str().replace(':', "-"))
-                            prop:checked=move || scopes.with(|v| v.contains(&s))
-                            on:change=move |ev| {
-                                let on = event_target_checked(&ev);
-                                scopes.update(|v| { v.retain(|x| *x != s); if on { v.push(s) } });
-                            }/>
-                        <code>{s.as_str()}</code>
-                    </label>
-                }).collect_view()}
-            </fieldset>
+            <ChoiceSet legend="Scopes" items=ApiScope::ALL selected=scopes code=true
+                label=ApiScope::as_str testid=|s: ApiScope| format!("scope-{}", s.as_str().replace(':', "-"))/>
             {move || form_err.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
             <div><button type="submit" class="btn btn-primary" data-testid="api-key-submit" disabled=move || action.pending().get()>
                 {move || if action.pending().get() { "Creating…" } else { "Create API key" }}

@@ -2,7 +2,7 @@
 //! Fields are checked with the same validated types the server parses.
 
 use crate::api::{self, ClientError};
-use crate::components::{SelectField, TextField};
+use crate::components::{SelectField, TextField, check_field};
 use crate::state::{home_path, safe_return_path, use_app_state};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -48,23 +48,6 @@ fn field_error(
             .get()
             .or_else(|| server.get().and_then(|e| e.field(name)))
     })
-}
-
-fn check<T>(
-    value: &str,
-    parse: impl Fn(String) -> Result<T, String>,
-    slot: RwSignal<Option<String>>,
-) -> Option<T> {
-    match parse(value.to_owned()) {
-        Ok(v) => {
-            slot.set(None);
-            Some(v)
-        }
-        Err(msg) => {
-            slot.set(Some(msg));
-            None
-        }
-    }
 }
 
 /// The sign-in / sign-up page.
@@ -141,7 +124,7 @@ fn LoginForm() -> impl IntoView {
 
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let parsed_email = check(&email.get_untracked(), Email::try_from, email_err);
+        let parsed_email = check_field(&email.get_untracked(), Email::try_from, email_err);
         let pw = password.get_untracked();
         password_err.set(pw.is_empty().then(|| "enter your password".to_owned()));
         if let (Some(email), false) = (parsed_email, pw.is_empty()) {
@@ -192,10 +175,11 @@ fn SignupForm() -> impl IntoView {
 
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let company_name = check(&company.get_untracked(), DisplayName::try_from, company_err);
-        let full = check(&full_name.get_untracked(), DisplayName::try_from, name_err);
-        let mail = check(&email.get_untracked(), Email::try_from, email_err);
-        let pw = check(&password.get_untracked(), Password::try_from, password_err);
+        let company_name =
+            check_field(&company.get_untracked(), DisplayName::try_from, company_err);
+        let full = check_field(&full_name.get_untracked(), DisplayName::try_from, name_err);
+        let mail = check_field(&email.get_untracked(), Email::try_from, email_err);
+        let pw = check_field(&password.get_untracked(), Password::try_from, password_err);
         if let (Some(company_name), Some(full_name), Some(email), Some(password)) =
             (company_name, full, mail, pw)
         {
@@ -246,7 +230,9 @@ fn AcceptInviteForm(token: String) -> impl IntoView {
 
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        if let Some(password) = check(&password.get_untracked(), Password::try_from, password_err) {
+        if let Some(password) =
+            check_field(&password.get_untracked(), Password::try_from, password_err)
+        {
             action.dispatch(AcceptInviteRequest {
                 invite_token: token.get_value(),
                 password,

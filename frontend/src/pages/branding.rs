@@ -1,7 +1,9 @@
 //! `/settings/branding`: logo, colours (with live preview), features and default dashboard.
 
 use crate::api;
-use crate::components::{Empty, ErrorNotice, Loading, RequireAdmin, SelectField, TextField};
+use crate::components::{
+    ChoiceSet, Empty, ErrorNotice, Loading, RequireAdmin, SelectField, TextField,
+};
 use crate::state::{apply_branding, restore_branding, use_app_state};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -228,34 +230,10 @@ fn BrandingForm(customer: CustomerId, initial: Customization) -> impl IntoView {
                 <ColourField id="secondary-color" label="Secondary colour" value=secondary error=colour_error(secondary)/>
                 <ColourField id="accent-color" label="Accent colour" value=accent error=colour_error(accent)/>
                 <SelectField id="default-dashboard" label="Default dashboard" value=dashboard options=dashboards/>
-                <fieldset class="checkbox-grid" data-testid="feature-toggles">
-                    <legend>"Features"</legend>
-                    {FeatureKind::ALL.iter().map(|&f| view! {
-                        <label class="check">
-                            <input type="checkbox" data-testid=format!("feature-{}", f.as_str())
-                                prop:checked=move || features.with(|v| v.contains(&f))
-                                on:change=move |ev| {
-                                    let on = event_target_checked(&ev);
-                                    features.update(|v| { v.retain(|x| *x != f); if on { v.push(f) } });
-                                }/>
-                            {feature_label(f)}
-                        </label>
-                    }).collect_view()}
-                </fieldset>
-                <fieldset class="checkbox-grid" data-testid="integration-toggles">
-                    <legend>"Integrations"</legend>
-                    {IntegrationKind::ALL.iter().map(|&i| view! {
-                        <label class="check">
-                            <input type="checkbox" data-testid=format!("integration-{}", i.as_str())
-                                prop:checked=move || integrations.with(|v| v.contains(&i))
-                                on:change=move |ev| {
-                                    let on = event_target_checked(&ev);
-                                    integrations.update(|v| { v.retain(|x| *x != i); if on { v.push(i) } });
-                                }/>
-                            {integration_label(i)}
-                        </label>
-                    }).collect_view()}
-                </fieldset>
+                <ChoiceSet legend="Features" set_testid="feature-toggles" items=FeatureKind::ALL selected=features
+                    label=feature_label testid=|f: FeatureKind| format!("feature-{}", f.as_str())/>
+                <ChoiceSet legend="Integrations" set_testid="integration-toggles" items=IntegrationKind::ALL selected=integrations
+                    label=integration_label testid=|i: IntegrationKind| format!("integration-{}", i.as_str())/>
                 {move || server_err().map(|e| view! { <ErrorNotice error=e/> })}
                 {move || action.value().get().and_then(Result::ok).map(|_| view! {
                     <p class="notice" role="status" data-testid="branding-saved">"Branding saved."</p>
