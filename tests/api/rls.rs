@@ -4,6 +4,7 @@
 
 use crate::helpers::*;
 use obera_types::*;
+use sqlx::Connection;
 
 async fn postgres_app() -> Option<TestApp> {
     try_spawn(Kind::Postgres, |_| {}).await
@@ -146,4 +147,57 @@ async fn sqlite_and_postgres_migrations_have_the_same_versions() {
     };
     assert_eq!(names("sqlite"), names("postgres"));
     assert!(!names("sqlite").is_empty());
+}
+
+/// A customer route's tenant read (opened by the access check, kept for the
+/// handler's reads) is rolled back when the request is done: the pooled
+/// connection goes back outside any transaction and with no tenant set, so the
+/// next request on it cannot inherit either. One pooled connection, so every
+/// step below runs on the same PostgreSQL session.
+#[tokio::test]
+async fn a_requests_tenant_read_ends_with_the_request() {
+    let Some(app) = try_spawn(Kind::Postgres, |s| s.database_max_connections = 1).await else {
+        return;
+    };
+    let a = app.signup("Alpha").await;
+    let key = app.api_key(&a, &[ApiScope::UsersRead]).await;
+    let users = format!("/api/v1/customers/{}/users", a.customer_id);
+    // The key's first use records it (a write); the second keeps its read.
+    for token in [&a.token, &key.secret, &key.secret] {
+        let reply = app.get(&users, token).await;
+        assert_eq!(reply.status, reqwest::StatusCode::OK, "{}", reply.text);
+    }
+    let (_, reads) = app
+        .db
+        .member_access(a.customer_id, a.user_id)
+        .await
+        .unwrap();
+    drop(reads);
+
+    let obera_store::Db::Postgres(pool) = &app.db else {
+        unreachable!("a PostgreSQL app")
+    };
+    let (tenant, pid): (Option<String>, i32) =
+        sqlx::query_as("SELECT current_setting('app.customer_id', true), pg_backend_pid()")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    // Seen from another session, since inside a leftover transaction a probe
+    // would still look like it runs on its own.
+    let mut admin = sqlx::PgConnection::connect(&postgres_url().unwrap_or_default())
+        .await
+        .unwrap();
+    let state: String = sqlx::query_scalar("SELECT state FROM pg_stat_activity WHERE pid = $1")
+        .bind(pid)
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(
+        state, "idle",
+        "the connection came back inside a transaction"
+    );
+    assert!(
+        tenant.unwrap_or_default().is_empty(),
+        "the connection came back with a tenant set"
+    );
 }

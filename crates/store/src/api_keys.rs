@@ -2,8 +2,10 @@
 //! optional expiry and last-used time.
 
 use crate::audit::{AuditEvent, compliance, record_in, scoped};
+use crate::db::Lit;
 use crate::page::convert;
 use crate::rows::ApiKeyRow;
+use crate::scope::RequestReads;
 use crate::{Db, PageRequest, StoreError, StoreResult, TenantScope, now};
 use chrono::{DateTime, Utc};
 use obera_types::{ApiKey, ApiKeyId, ApiScope, CustomerId, CustomerStatus};
@@ -50,7 +52,7 @@ impl Db {
         scope: &TenantScope,
         new: &NewApiKey,
     ) -> StoreResult<ApiKey> {
-        let mut tx = self.tenant(scope.customer_id(), true).await?;
+        let mut tx = self.write_in(scope).await?;
         let row: ApiKeyRow = on_tx!(&mut tx, |c| sqlx::query_as(INSERT)
             .bind(scope.customer_id().0)
             .bind(new.id.0)
@@ -78,21 +80,21 @@ impl Db {
         scope: &TenantScope,
         page: PageRequest,
     ) -> StoreResult<(Vec<ApiKey>, Option<String>)> {
-        let mut tx = self.tenant(scope.customer_id(), false).await?;
+        let mut tx = self.read_in(scope).await?;
         let rows: Vec<ApiKeyRow> = on_tx!(&mut tx, |c| sqlx::query_as(LIST)
             .bind(scope.customer_id().0)
             .bind(page.after)
             .bind(page.fetch_limit())
             .fetch_all(c)
             .await?);
-        tx.finish_read();
+        scope.reads().finish(tx);
         let (rows, next) = page.finish(rows, |r| r.id);
         Ok((convert(rows)?, next))
     }
 
     /// Revokes a key; revoking twice keeps the first time.
     pub async fn revoke_api_key(&self, scope: &TenantScope, id: ApiKeyId) -> StoreResult<()> {
-        let mut tx = self.tenant(scope.customer_id(), true).await?;
+        let mut tx = self.write_in(scope).await?;
         let done = on_tx!(&mut tx, |c| sqlx::query(REVOKE)
             .bind(scope.customer_id().0)
             .bind(id.0)
@@ -111,12 +113,15 @@ impl Db {
 
     /// Finds the live key of `customer` with this secret hash and records its use
     /// (at most once per [`LAST_USED_RESOLUTION`]). The customer comes from the key's
-    /// own text, so the lookup runs inside that tenant and row-level security applies.
+    /// own text, so the lookup runs inside that tenant and row-level security
+    /// applies. The lookup rides in the first message of the request's tenant read
+    /// ([`Db::open_read`]), returned for the request's own reads; when the use is
+    /// recorded, that read ends first and none is returned.
     pub async fn authenticate_api_key(
         &self,
         customer: CustomerId,
         secret_hash: &str,
-    ) -> StoreResult<Option<ApiKeyPrincipal>> {
+    ) -> StoreResult<Option<(ApiKeyPrincipal, RequestReads)>> {
         type Found = (
             uuid::Uuid,
             Json<Vec<ApiScope>>,
@@ -124,18 +129,18 @@ impl Db {
             String,
         );
         let at = now();
-        let mut tx = self.tenant(customer, false).await?;
-        let row: Option<Found> = on_tx!(&mut tx, |c| sqlx::query_as(AUTHENTICATE)
-            .bind(customer.0)
-            .bind(secret_hash)
-            .bind(at)
-            .fetch_optional(c)
-            .await?);
-        tx.finish_read();
-        let Some((id, scopes, last_used, status)) = row else {
+        let (rows, tx) = self
+            .open_read::<Found>(
+                customer,
+                AUTHENTICATE,
+                &[Lit::Uuid(customer.0), Lit::Hex(secret_hash), Lit::Time(at)],
+            )
+            .await?;
+        let Some((id, scopes, last_used, status)) = rows.into_iter().next() else {
             return Ok(None);
         };
-        if last_used.is_none_or(|t| at - t >= LAST_USED_RESOLUTION) {
+        let reads = if last_used.is_none_or(|t| at - t >= LAST_USED_RESOLUTION) {
+            tx.finish_read();
             let mut tx = self.tenant(customer, true).await?;
             on_tx!(&mut tx, |c| sqlx::query(TOUCH)
                 .bind(customer.0)
@@ -145,12 +150,16 @@ impl Db {
                 .await?
                 .rows_affected());
             tx.commit().await?;
-        }
-        Ok(Some(ApiKeyPrincipal {
+            RequestReads::default()
+        } else {
+            RequestReads::holding(tx)
+        };
+        let principal = ApiKeyPrincipal {
             id: ApiKeyId(id),
             customer_id: customer,
             scopes: scopes.0,
             customer_status: crate::rows::parse("customers.status", &status)?,
-        }))
+        };
+        Ok(Some((principal, reads)))
     }
 }

@@ -110,6 +110,7 @@ impl Db {
         scope: &TenantScope,
         event: AuditEvent,
     ) -> StoreResult<()> {
+        scope.reads().end();
         self.record_audit(&scoped(scope, event)).await
     }
 
@@ -119,14 +120,14 @@ impl Db {
         scope: &TenantScope,
         page: PageRequest,
     ) -> StoreResult<(Vec<AuditLogEntry>, Option<String>)> {
-        let mut tx = self.tenant(scope.customer_id(), false).await?;
+        let mut tx = self.read_in(scope).await?;
         let rows: Vec<AuditRow> = on_tx!(&mut tx, |c| sqlx::query_as(LIST)
             .bind(scope.customer_id().0)
             .bind(page.after)
             .bind(page.fetch_limit())
             .fetch_all(c)
             .await?);
-        tx.finish_read();
+        scope.reads().finish(tx);
         let (rows, next) = page.finish(rows, |r| r.id);
         Ok((convert(rows)?, next))
     }

@@ -54,6 +54,14 @@ fn like_pattern(q: Option<&str>) -> String {
     pattern
 }
 
+async fn customer_in(tx: &mut Tx, id: CustomerId) -> StoreResult<CustomerRow> {
+    let row: Option<CustomerRow> = on_tx!(tx, |c| sqlx::query_as(GET)
+        .bind(id.0)
+        .fetch_optional(c)
+        .await?);
+    row.ok_or(StoreError::NotFound)
+}
+
 impl Db {
     /// Sign-up: a customer, its first admin (identity + profile), its default
     /// customisation and the audit event, all or nothing.
@@ -102,18 +110,18 @@ impl Db {
 
     /// The scope's own customer.
     pub async fn get_customer(&self, scope: &TenantScope) -> StoreResult<Customer> {
-        self.customer_by_id(scope.customer_id()).await
+        let mut tx = self.read_in(scope).await?;
+        let row = customer_in(&mut tx, scope.customer_id()).await?;
+        scope.reads().finish(tx);
+        row.try_into()
     }
 
     /// A customer by id, for the auth layer (status checks) before a scope exists.
     pub async fn customer_by_id(&self, id: CustomerId) -> StoreResult<Customer> {
         let mut tx = self.tenant(id, false).await?;
-        let row: Option<CustomerRow> = on_tx!(&mut tx, |c| sqlx::query_as(GET)
-            .bind(id.0)
-            .fetch_optional(c)
-            .await?);
+        let row = customer_in(&mut tx, id).await?;
         tx.finish_read();
-        row.ok_or(StoreError::NotFound)?.try_into()
+        row.try_into()
     }
 
     /// Changes the given fields of the scope's customer.
@@ -122,7 +130,7 @@ impl Db {
         scope: &TenantScope,
         patch: &UpdateCustomer,
     ) -> StoreResult<Customer> {
-        let mut tx = self.tenant(scope.customer_id(), true).await?;
+        let mut tx = self.write_in(scope).await?;
         let row: Option<CustomerRow> = on_tx!(&mut tx, |c| sqlx::query_as(UPDATE)
             .bind(scope.customer_id().0)
             .bind(patch.company_name.as_ref().map(|n| n.as_str()))
@@ -145,7 +153,7 @@ impl Db {
         scope: &TenantScope,
         status: CustomerStatus,
     ) -> StoreResult<Customer> {
-        let mut tx = self.tenant(scope.customer_id(), true).await?;
+        let mut tx = self.write_in(scope).await?;
         let row: Option<CustomerRow> = on_tx!(&mut tx, |c| sqlx::query_as(SET_STATUS)
             .bind(scope.customer_id().0)
             .bind(status.as_str())

@@ -83,12 +83,12 @@ pub(crate) async fn insert_default(tx: &mut Tx, customer: CustomerId) -> StoreRe
 impl Db {
     /// The scope's customisation.
     pub async fn get_customization(&self, scope: &TenantScope) -> StoreResult<Customization> {
-        let mut tx = self.tenant(scope.customer_id(), false).await?;
+        let mut tx = self.read_in(scope).await?;
         let row: Option<CustomizationRow> = on_tx!(&mut tx, |c| sqlx::query_as(GET)
             .bind(scope.customer_id().0)
             .fetch_optional(c)
             .await?);
-        tx.finish_read();
+        scope.reads().finish(tx);
         row.ok_or(StoreError::NotFound)?.try_into()
     }
 
@@ -98,7 +98,7 @@ impl Db {
         scope: &TenantScope,
         input: &CustomizationInput,
     ) -> StoreResult<Customization> {
-        let mut tx = self.tenant(scope.customer_id(), true).await?;
+        let mut tx = self.write_in(scope).await?;
         let saved = upsert(&mut tx, scope.customer_id(), input).await?;
         record_in(
             &mut tx,

@@ -1,12 +1,18 @@
 //! The two backends behind one type, and the transaction shapes every store call uses.
 
-use crate::{StoreError, StoreResult};
+use crate::{StoreError, StoreResult, TenantScope};
+use chrono::{DateTime, Utc};
 use obera_types::CustomerId;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{
-    AssertSqlSafe, ConnectOptions, Connection, PgPool, Postgres, Sqlite, SqlitePool, Transaction,
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
+use sqlx::{
+    AssertSqlSafe, ConnectOptions, Connection, FromRow, PgConnection, PgPool, Postgres, Sqlite,
+    SqliteConnection, SqlitePool, Transaction,
+};
+use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -39,24 +45,122 @@ pub enum Db {
     Postgres(PgPool),
 }
 
-/// A transaction on one of the two backends; store helpers take `&mut Tx` so
-/// several of them compose inside one request transaction.
+/// The unit of work of a store call on one of the two backends; store helpers take
+/// `&mut Tx` so several of them compose inside one request's work.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
-    Postgres(Transaction<'static, Postgres>),
+    Sqlite(SqliteWork),
+    Postgres(PgWork),
 }
 
-/// Runs `$body` with `$conn` bound to the transaction's concrete connection, once
-/// per backend arm, so each query is written once and type-checked for both.
+/// Work on SQLite: a transaction for writes; for reads a bare pooled connection,
+/// since each SQLite statement reads one consistent snapshot on its own and
+/// `BEGIN`/`ROLLBACK` would cost two more hops to the connection's worker thread.
+pub enum SqliteWork {
+    Write(Transaction<'static, Sqlite>),
+    Read(PoolConnection<Sqlite>),
+}
+
+/// Work on PostgreSQL: a sqlx transaction, or a read transaction begun by hand
+/// ([`PgRead`]) whose first message also carried a query. [`on_tx!`] reaches the
+/// connection through [`PgWork::conn`].
+pub enum PgWork {
+    Tx(Transaction<'static, Postgres>),
+    Read(PgRead),
+}
+
+impl Deref for SqliteWork {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        match self {
+            SqliteWork::Write(t) => t,
+            SqliteWork::Read(c) => c,
+        }
+    }
+}
+
+impl DerefMut for SqliteWork {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        match self {
+            SqliteWork::Write(t) => t,
+            SqliteWork::Read(c) => c,
+        }
+    }
+}
+
+impl PgWork {
+    /// The connection to run a statement on.
+    pub(crate) fn conn(&mut self) -> StoreResult<&mut PgConnection> {
+        match self {
+            PgWork::Tx(t) => Ok(t),
+            PgWork::Read(r) => r.conn(),
+        }
+    }
+}
+
+/// A PostgreSQL read transaction begun with a plain simple-protocol message, so
+/// that the statement sent with `BEGIN` can return rows (sqlx's `begin_with`
+/// discards them). That is what lets a request's access check and its tenant
+/// setting share one round trip (`cargo xtask bench`, P2 round trips).
+///
+/// Dropping it rolls back on a spawned task, after the response. Should the
+/// rollback fail or never finish, or no runtime be there to run it, the
+/// connection is closed instead of going back to the pool, so no later request
+/// can inherit the open transaction or its tenant setting.
+pub struct PgRead {
+    /// `Some` until `drop` hands it to the rollback task.
+    conn: Option<PoolConnection<Postgres>>,
+}
+
+impl PgRead {
+    fn conn(&mut self) -> StoreResult<&mut PgConnection> {
+        self.conn.as_deref_mut().ok_or_else(|| {
+            StoreError::Corrupt("a PostgreSQL read was used after it ended".to_owned())
+        })
+    }
+}
+
+impl Drop for PgRead {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else {
+            return;
+        };
+        let mut guard = CloseUnlessRolledBack(Some(conn));
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return; // `guard` closes the connection.
+        };
+        runtime.spawn(async move {
+            if let Some(conn) = guard.0.as_deref_mut()
+                && sqlx::raw_sql("ROLLBACK").execute(conn).await.is_ok()
+            {
+                // Out of the transaction: back to the pool, not closed.
+                drop(guard.0.take());
+            }
+        });
+    }
+}
+
+/// Closes a pooled connection on drop unless it was taken out first.
+struct CloseUnlessRolledBack(Option<PoolConnection<Postgres>>);
+
+impl Drop for CloseUnlessRolledBack {
+    fn drop(&mut self) {
+        if let Some(conn) = self.0.as_mut() {
+            conn.close_on_drop();
+        }
+    }
+}
+
+/// Runs `$body` with `$conn` bound to the work's concrete connection, once per
+/// backend arm, so each query is written once and type-checked for both.
 macro_rules! on_tx {
     ($tx:expr, |$conn:ident| $body:expr) => {
         match $tx {
             $crate::db::Tx::Sqlite(t) => {
-                let $conn: &mut sqlx::SqliteConnection = &mut *t;
+                let $conn: &mut sqlx::SqliteConnection = &mut **t;
                 $body
             }
             $crate::db::Tx::Postgres(t) => {
-                let $conn: &mut sqlx::PgConnection = &mut *t;
+                let $conn: &mut sqlx::PgConnection = t.conn()?;
                 $body
             }
         }
@@ -64,22 +168,23 @@ macro_rules! on_tx {
 }
 
 impl Tx {
-    /// Commits the transaction.
+    /// Commits the transaction. Writes always run in a real transaction; a read
+    /// has nothing to commit and just ends.
     pub async fn commit(self) -> StoreResult<()> {
         match self {
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Postgres(t) => t.commit().await?,
+            Tx::Sqlite(SqliteWork::Write(t)) => t.commit().await?,
+            Tx::Postgres(PgWork::Tx(t)) => t.commit().await?,
+            Tx::Sqlite(SqliteWork::Read(_)) | Tx::Postgres(PgWork::Read(_)) => {}
         }
         Ok(())
     }
 
-    /// Ends a transaction that only read, without waiting for the database: the
+    /// Ends work that only read, without waiting for the database: a sqlx
     /// transaction is dropped, which queues its `ROLLBACK` (for a read the same as
     /// `COMMIT`), and sqlx sends that with the ping it makes anyway when the pool
-    /// takes the connection back (sqlx 0.9 `return_to_pool`), after the response.
-    /// On PostgreSQL this takes one round trip off every read's critical path
-    /// (`cargo xtask bench`, P2 round trips); on SQLite one wait on the connection's
-    /// worker thread.
+    /// takes the connection back (sqlx 0.9 `return_to_pool`), after the response;
+    /// a [`PgRead`] rolls back on its own task; a bare SQLite connection just goes
+    /// back to the pool.
     pub(crate) fn finish_read(self) {
         drop(self);
     }
@@ -94,6 +199,72 @@ pub(crate) enum TxTenant {
     Customer(CustomerId),
     /// Cross-tenant operator access to the `customers` table only.
     Operator,
+}
+
+/// `BEGIN` and the setting that puts a PostgreSQL transaction in `tenant`'s scope,
+/// as one message. The uuid is formatted from a typed value, never from input.
+fn begin_sql(tenant: TxTenant) -> String {
+    match tenant {
+        TxTenant::None => "BEGIN".to_owned(),
+        TxTenant::Customer(id) => format!("BEGIN; SET LOCAL app.customer_id = '{}'", id.0),
+        TxTenant::Operator => "BEGIN; SET LOCAL app.platform_operator = 'on'".to_owned(),
+    }
+}
+
+/// A value written into the text of a statement by [`Db::open_read`]: only types
+/// whose text form cannot contain a quote or a semicolon.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Lit<'a> {
+    Uuid(uuid::Uuid),
+    Time(DateTime<Utc>),
+    /// Lowercase hexadecimal, e.g. a secret's SHA-256; anything else is refused.
+    Hex(&'a str),
+}
+
+impl Lit<'_> {
+    fn sql(&self) -> StoreResult<String> {
+        match self {
+            Lit::Uuid(u) => Ok(format!("'{u}'")),
+            Lit::Time(t) => Ok(format!(
+                "'{}'",
+                t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+            )),
+            Lit::Hex(h)
+                if h.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) =>
+            {
+                Ok(format!("'{h}'"))
+            }
+            Lit::Hex(_) => Err(StoreError::Corrupt(
+                "a value meant to be hexadecimal is not".to_owned(),
+            )),
+        }
+    }
+}
+
+/// `sql` with each `$n` placeholder replaced by the text of `args[n - 1]`. The
+/// statements are the store's own constants, which hold no `$` anywhere else.
+fn inline(sql: &str, args: &[Lit<'_>]) -> StoreResult<String> {
+    let mut out = String::with_capacity(sql.len() + args.len() * 40);
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let digits = rest[at + 1..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        let arg = rest[at + 1..at + 1 + digits]
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| args.get(n.checked_sub(1)?))
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!("statement placeholder without a value: {sql}"))
+            })?;
+        out.push_str(&arg.sql()?);
+        rest = &rest[at + 1 + digits..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 impl Db {
@@ -166,34 +337,70 @@ impl Db {
         }
     }
 
-    /// Begins a transaction. On SQLite, writers take the lock up front
-    /// (`BEGIN IMMEDIATE`) so a read-then-write never fails with `database is locked`.
-    /// On PostgreSQL the tenant setting is sent with `BEGIN` in one message.
+    /// Begins work. On SQLite, writers take the lock up front (`BEGIN IMMEDIATE`)
+    /// so a read-then-write never fails with `database is locked`, and readers
+    /// take a bare connection ([`SqliteWork`]). On PostgreSQL the tenant setting is
+    /// sent with `BEGIN` in one message.
     pub(crate) async fn begin(&self, tenant: TxTenant, write: bool) -> StoreResult<Tx> {
         match self {
+            Db::Sqlite(p) => Ok(Tx::Sqlite(if write {
+                SqliteWork::Write(p.begin_with("BEGIN IMMEDIATE").await?)
+            } else {
+                SqliteWork::Read(p.acquire().await?)
+            })),
+            Db::Postgres(p) => {
+                let sql = AssertSqlSafe(begin_sql(tenant));
+                Ok(Tx::Postgres(PgWork::Tx(p.begin_with(sql).await?)))
+            }
+        }
+    }
+
+    /// Begins a read of `customer`'s data whose first statement is `sql`, and
+    /// returns that statement's rows with the open read. On PostgreSQL `BEGIN`, the
+    /// tenant setting and `sql` travel as one message, one round trip where sqlx's
+    /// own transactions would take two; the values are therefore written into the
+    /// SQL text, which [`Lit`] keeps to types whose text cannot hold a quote. On
+    /// SQLite `sql` runs with ordinary binds.
+    pub(crate) async fn open_read<R>(
+        &self,
+        customer: CustomerId,
+        sql: &'static str,
+        args: &[Lit<'_>],
+    ) -> StoreResult<(Vec<R>, Tx)>
+    where
+        R: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
+    {
+        match self {
             Db::Sqlite(p) => {
-                let t = if write {
-                    p.begin_with("BEGIN IMMEDIATE").await?
-                } else {
-                    p.begin().await?
-                };
-                Ok(Tx::Sqlite(t))
+                let mut conn = p.acquire().await?;
+                let mut query = sqlx::query_as::<_, R>(sql);
+                for arg in args {
+                    query = match *arg {
+                        Lit::Uuid(u) => query.bind(u),
+                        Lit::Time(t) => query.bind(t),
+                        Lit::Hex(h) => query.bind(h),
+                    };
+                }
+                let rows = query.fetch_all(&mut *conn).await?;
+                Ok((rows, Tx::Sqlite(SqliteWork::Read(conn))))
             }
             Db::Postgres(p) => {
-                // The uuid is formatted from a typed value, never from input.
-                let sql = match tenant {
-                    TxTenant::None => "BEGIN".to_owned(),
-                    TxTenant::Customer(id) => {
-                        format!(
-                            "BEGIN; SELECT set_config('app.customer_id', '{}', true)",
-                            id.0
-                        )
-                    }
-                    TxTenant::Operator => {
-                        "BEGIN; SELECT set_config('app.platform_operator', 'on', true)".to_owned()
-                    }
+                let text = format!(
+                    "{}; {}",
+                    begin_sql(TxTenant::Customer(customer)),
+                    inline(sql, args)?
+                );
+                let mut read = PgRead {
+                    conn: Some(p.acquire().await?),
                 };
-                Ok(Tx::Postgres(p.begin_with(AssertSqlSafe(sql)).await?))
+                let rows = sqlx::raw_sql(AssertSqlSafe(text))
+                    .fetch_all(read.conn()?)
+                    .await?;
+                let rows = rows
+                    .iter()
+                    .map(R::from_row)
+                    .collect::<Result<Vec<R>, _>>()?;
+                Ok((rows, Tx::Postgres(PgWork::Read(read))))
             }
         }
     }
@@ -201,6 +408,23 @@ impl Db {
     /// A transaction scoped to one customer.
     pub(crate) async fn tenant(&self, customer: CustomerId, write: bool) -> StoreResult<Tx> {
         self.begin(TxTenant::Customer(customer), write).await
+    }
+
+    /// Work for one read in `scope`: the request's kept read if it has one, else
+    /// a new one. Hand it back with `scope.reads().finish(tx)`.
+    pub(crate) async fn read_in(&self, scope: &TenantScope) -> StoreResult<Tx> {
+        match scope.reads().take() {
+            Some(tx) => Ok(tx),
+            None => self.tenant(scope.customer_id(), false).await,
+        }
+    }
+
+    /// A write transaction in `scope`, after ending the request's kept read so the
+    /// request never holds two pooled connections at once (which, with every
+    /// request doing it, could starve the pool).
+    pub(crate) async fn write_in(&self, scope: &TenantScope) -> StoreResult<Tx> {
+        scope.reads().end();
+        self.tenant(scope.customer_id(), true).await
     }
 
     /// Runs raw SQL as the application role inside a tenant transaction and returns
@@ -225,7 +449,7 @@ pub(crate) async fn set_tenant(tx: &mut Tx, customer: CustomerId) -> StoreResult
     if let Tx::Postgres(t) = tx {
         sqlx::query("SELECT set_config('app.customer_id', $1, true)")
             .bind(customer.0.to_string())
-            .execute(&mut **t)
+            .execute(t.conn()?)
             .await?;
     }
     Ok(())
@@ -296,6 +520,30 @@ pub fn redact(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::{Lit, inline};
+
+    #[test]
+    fn inlined_statements_take_typed_values_only() {
+        let id = uuid::Uuid::from_u128(0xfeed);
+        let at = chrono::DateTime::from_timestamp(1_700_000_000, 5_000).unwrap_or_default();
+        assert_eq!(
+            inline(
+                "SELECT 1 WHERE a = $1 AND b = $2 AND c > $3 AND d = $1",
+                &[Lit::Uuid(id), Lit::Hex("00ff"), Lit::Time(at)]
+            )
+            .ok(),
+            Some(format!(
+                "SELECT 1 WHERE a = '{id}' AND b = '00ff' AND c > '2023-11-14T22:13:20.000005Z' AND d = '{id}'"
+            ))
+        );
+        for bad in ["x' OR 'a'='a", "00FF", "12;"] {
+            assert!(inline("SELECT $1", &[Lit::Hex(bad)]).is_err(), "{bad}");
+        }
+        assert!(inline("SELECT $2", &[Lit::Uuid(id)]).is_err());
+        assert!(inline("SELECT $0", &[Lit::Uuid(id)]).is_err());
+        assert!(inline("SELECT $", &[Lit::Uuid(id)]).is_err());
+    }
+
     #[test]
     fn passwords_are_redacted_from_urls() {
         assert_eq!(

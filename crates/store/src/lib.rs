@@ -28,7 +28,7 @@ pub use db::{Backend, Db, DbOptions, redact as redact_url};
 pub use error::{StoreError, StoreResult};
 pub use idempotency::StoredResponse;
 pub use page::PageRequest;
-pub use scope::{Actor, TenantScope};
+pub use scope::{Actor, RequestReads, TenantScope};
 pub use users::{MemberAccess, NewProfile};
 
 /// Current time truncated to microseconds, the precision both backends keep,

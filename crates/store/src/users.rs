@@ -2,9 +2,10 @@
 //! tenant-owned profile (`user_profiles`) holding department and role.
 
 use crate::audit::{AuditEvent, compliance, record_in, scoped};
-use crate::db::{Tx, TxTenant, set_tenant};
+use crate::db::{Lit, Tx, TxTenant, set_tenant};
 use crate::page::convert;
 use crate::rows::{ProfileRow, parse};
+use crate::scope::RequestReads;
 use crate::{Db, PageRequest, StoreError, StoreResult, TenantScope, now};
 use chrono::{DateTime, Utc};
 use obera_types::{
@@ -115,9 +116,9 @@ async fn keep_an_admin(tx: &mut Tx, customer: CustomerId, changing: UserId) -> S
 impl Db {
     /// A profile of the scope's customer.
     pub async fn get_profile(&self, scope: &TenantScope, id: UserId) -> StoreResult<UserProfile> {
-        let mut tx = self.tenant(scope.customer_id(), false).await?;
+        let mut tx = self.read_in(scope).await?;
         let p = profile_in(&mut tx, scope.customer_id(), id).await?;
-        tx.finish_read();
+        scope.reads().finish(tx);
         Ok(p)
     }
 
@@ -133,28 +134,31 @@ impl Db {
         Ok(p)
     }
 
-    /// The member's access facts and their customer's status (one query, one
-    /// transaction), or `NotFound` when the person is not a member of `customer`.
+    /// The member's access facts and their customer's status, or `NotFound` when
+    /// the person is not a member of `customer`, with the read it opened: the query
+    /// rides in the first message of the request's tenant read ([`Db::open_read`]),
+    /// which the caller keeps for the request's own reads or drops.
     pub async fn member_access(
         &self,
         customer: CustomerId,
         id: UserId,
-    ) -> StoreResult<MemberAccess> {
-        let mut tx = self.tenant(customer, false).await?;
-        let row: Option<(String, String, String, String)> =
-            on_tx!(&mut tx, |c| sqlx::query_as(MEMBER_ACCESS)
-                .bind(customer.0)
-                .bind(id.0)
-                .fetch_optional(c)
-                .await?);
-        tx.finish_read();
-        let (department, role, status, customer_status) = row.ok_or(StoreError::NotFound)?;
-        Ok(MemberAccess {
+    ) -> StoreResult<(MemberAccess, RequestReads)> {
+        let (rows, tx) = self
+            .open_read::<(String, String, String, String)>(
+                customer,
+                MEMBER_ACCESS,
+                &[Lit::Uuid(customer.0), Lit::Uuid(id.0)],
+            )
+            .await?;
+        let (department, role, status, customer_status) =
+            rows.into_iter().next().ok_or(StoreError::NotFound)?;
+        let access = MemberAccess {
             department: parse("department", &department)?,
             role: parse("role", &role)?,
             status: parse("status", &status)?,
             customer_status: parse("customers.status", &customer_status)?,
-        })
+        };
+        Ok((access, RequestReads::holding(tx)))
     }
 
     /// One page of the customer's people.
@@ -163,14 +167,14 @@ impl Db {
         scope: &TenantScope,
         page: PageRequest,
     ) -> StoreResult<(Vec<UserProfile>, Option<String>)> {
-        let mut tx = self.tenant(scope.customer_id(), false).await?;
+        let mut tx = self.read_in(scope).await?;
         let rows: Vec<ProfileRow> = on_tx!(&mut tx, |c| sqlx::query_as(LIST_PROFILES)
             .bind(scope.customer_id().0)
             .bind(page.after)
             .bind(page.fetch_limit())
             .fetch_all(c)
             .await?);
-        tx.finish_read();
+        scope.reads().finish(tx);
         let (rows, next) = page.finish(rows, |r| r.id);
         Ok((convert(rows)?, next))
     }
@@ -181,7 +185,7 @@ impl Db {
         scope: &TenantScope,
         new: &NewProfile,
     ) -> StoreResult<UserProfile> {
-        let mut tx = self.tenant(scope.customer_id(), true).await?;
+        let mut tx = self.write_in(scope).await?;
         let profile = insert_identity_and_profile(&mut tx, scope.customer_id(), new).await?;
         let event = AuditEvent::new("user.invited", compliance::CREDENTIALS)
             .detail("target_user_id", profile.id.to_string())
@@ -199,7 +203,7 @@ impl Db {
         id: UserId,
         patch: &UpdateUser,
     ) -> StoreResult<UserProfile> {
-        let mut tx = self.tenant(scope.customer_id(), true).await?;
+        let mut tx = self.write_in(scope).await?;
         let before = profile_in(&mut tx, scope.customer_id(), id).await?;
         if before.role == Role::Admin && patch.role.is_some_and(|r| r != Role::Admin) {
             keep_an_admin(&mut tx, scope.customer_id(), id).await?;
@@ -228,7 +232,7 @@ impl Db {
         id: UserId,
         status: UserStatus,
     ) -> StoreResult<UserProfile> {
-        let mut tx = self.tenant(scope.customer_id(), true).await?;
+        let mut tx = self.write_in(scope).await?;
         let before = profile_in(&mut tx, scope.customer_id(), id).await?;
         if before.status == UserStatus::Invited {
             return Err(StoreError::Conflict(

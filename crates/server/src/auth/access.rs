@@ -2,7 +2,7 @@
 //! the path (`/customers/{customer_id}/…`). This is the only place a
 //! `TenantScope` is minted. Another customer's id answers 404, never 403.
 
-use crate::auth::principal::Principal;
+use crate::auth::principal::{Principal, authenticate, bearer};
 use crate::error::ApiError;
 use crate::request_meta::with_request;
 use crate::state::AppState;
@@ -10,7 +10,7 @@ use actix_web::dev::Payload;
 use actix_web::http::Method;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
-use obera_store::{Actor, AuditEvent, StoreError, TenantScope, compliance};
+use obera_store::{Actor, AuditEvent, RequestReads, StoreError, TenantScope, compliance};
 use obera_types::{ApiScope, CustomerId, CustomerStatus, Department, Role, UserStatus};
 
 /// How the caller reached the customer.
@@ -62,13 +62,18 @@ impl CustomerAccess {
             };
             return Err(ApiError::Forbidden(what));
         }
-        Ok(self.scope)
+        Ok(self.scope.clone())
     }
 }
 
+/// Checks that `principal` may act on `customer`. For a read (GET, HEAD) the
+/// tenant read opened by the check (`reads`, or the member query's own) is kept
+/// in the scope, so the handler's reads add one round trip, not two; a write
+/// drops it, since its handler begins a write transaction anyway.
 async fn resolve(
     state: web::Data<AppState>,
     principal: Principal,
+    mut reads: RequestReads,
     customer: CustomerId,
     req: HttpRequest,
 ) -> Result<CustomerAccess, ApiError> {
@@ -95,7 +100,11 @@ async fn resolve(
                         "your account no longer exists".to_owned(),
                     ));
                 }
-                other => other?,
+                Ok((member, member_reads)) => {
+                    reads = member_reads;
+                    member
+                }
+                Err(e) => return Err(e.into()),
             };
             if member.status != UserStatus::Active {
                 return Err(ApiError::Unauthenticated(
@@ -132,7 +141,10 @@ async fn resolve(
     if status == CustomerStatus::Suspended && via != Via::Operator {
         return Err(ApiError::CustomerSuspended);
     }
-    let scope = TenantScope::for_verified_actor(customer, actor);
+    if is_write {
+        reads = RequestReads::default();
+    }
+    let scope = TenantScope::for_verified_actor(customer, actor).reading_through(reads);
     if via == Via::Operator {
         // Privileged access by MSP staff to a client's data is always on the client's record.
         let event = AuditEvent::new("operator.accessed_customer", compliance::PRIVILEGED)
@@ -154,23 +166,23 @@ impl FromRequest for CustomerAccess {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let customer = req
             .match_info()
             .get("customer_id")
             .map(str::parse::<CustomerId>);
-        let principal = Principal::from_request(req, payload);
+        let token = bearer(req).map(str::to_owned);
         let req = req.clone();
         Box::pin(async move {
             let state =
                 state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("app state missing")))?;
-            let principal = principal.await?;
+            let (principal, reads) = authenticate(&state, token).await?;
             let customer = match customer {
                 Some(Ok(id)) => id,
                 _ => return Err(ApiError::NotFound),
             };
-            resolve(state, principal, customer, req).await
+            resolve(state, principal, reads, customer, req).await
         })
     }
 }

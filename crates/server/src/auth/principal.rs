@@ -6,7 +6,7 @@ use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
-use obera_store::ApiKeyPrincipal;
+use obera_store::{ApiKeyPrincipal, RequestReads};
 use obera_types::{CustomerId, UserId};
 
 /// An authenticated caller.
@@ -66,10 +66,13 @@ pub fn bearer(req: &HttpRequest) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-async fn authenticate(
-    state: web::Data<AppState>,
+/// The caller behind `token`. An API key's lookup opens its customer's read,
+/// returned for the request to keep (see `CustomerAccess`); access tokens are
+/// checked without the database.
+pub(crate) async fn authenticate(
+    state: &AppState,
     token: Option<String>,
-) -> Result<Principal, ApiError> {
+) -> Result<(Principal, RequestReads), ApiError> {
     let token = token.ok_or_else(|| {
         ApiError::Unauthenticated("send `Authorization: Bearer <token>`".to_owned())
     })?;
@@ -78,15 +81,17 @@ async fn authenticate(
             .db
             .authenticate_api_key(customer, &secrets::hash(&token))
             .await?;
-        return key.map(Principal::ApiKey).ok_or_else(|| {
-            ApiError::Unauthenticated("the API key is invalid, revoked or expired".to_owned())
-        });
+        return key
+            .map(|(key, reads)| (Principal::ApiKey(key), reads))
+            .ok_or_else(|| {
+                ApiError::Unauthenticated("the API key is invalid, revoked or expired".to_owned())
+            });
     }
     let claims = state.keys.verify(&token).ok_or_else(|| {
         ApiError::Unauthenticated("the access token is invalid or expired".to_owned())
     })?;
     let user_id = UserId(claims.sub);
-    match (claims.op, claims.cid) {
+    let principal = match (claims.op, claims.cid) {
         (true, _) => Ok(Principal::Operator {
             user_id,
             read_only: claims.ro,
@@ -99,7 +104,8 @@ async fn authenticate(
         (false, None) => Err(ApiError::Unauthenticated(
             "the access token names no customer".to_owned(),
         )),
-    }
+    }?;
+    Ok((principal, RequestReads::default()))
 }
 
 impl FromRequest for Principal {
@@ -112,7 +118,8 @@ impl FromRequest for Principal {
         Box::pin(async move {
             let state =
                 state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("app state missing")))?;
-            authenticate(state, token).await
+            let (principal, _reads) = authenticate(&state, token).await?;
+            Ok(principal)
         })
     }
 }
