@@ -113,10 +113,12 @@ Memory: `VmHWM` of the server from `/proc` right after the P1 runs.
 - P2 (PostgreSQL): the P1 request with `ALTER TABLE … DISABLE ROW LEVEL SECURITY` on the tables it \
 reads (as the owner, between runs) vs enabled. Round trips: a second server talks to PostgreSQL \
 through a counting TCP proxy; every chunk the server writes and then waits on is one round trip. \
-The pool's release ping (sqlx pings every connection it takes back; a deferred `ROLLBACK` of a \
-read-only transaction rides on it) happens after the response and is shown apart.
+Ending the read happens after the response and is shown apart: the `ROLLBACK` of the request's \
+read transaction (sent on its own task, or queued to ride on the next message) and the pool's \
+release ping (sqlx pings every connection it takes back).
 - P3: `GET /api/v1/customers/{id}/users/{user_id}` with an API key (hash lookup with the customer's \
-status, then the read: two tenant transactions) vs `pgbench -S -M prepared -j 1` at the same client \
+status sent with `BEGIN` and the tenant setting, then the read in the same transaction) vs \
+`pgbench -S -M prepared -j 1` at the same client \
 count (scale 10), which is one prepared primary-key SELECT per transaction from a C client.
 - P4: a constant actix handler (`obera-bench noop`, one worker), `/health` (request id, tracing \
 span and access log, security headers, compression) and a JWT-protected no-op (a customer \

@@ -2,10 +2,11 @@
 //!
 //! A TCP proxy sits between a second `obera` process and PostgreSQL and counts
 //! every chunk the server sends: a client that waits for an answer before writing
-//! again sends one chunk per round trip. Chunks that are only the pool's
-//! release-time ping (`Sync`, optionally after a queued `ROLLBACK`) are counted
-//! apart: sqlx sends them after the connection is handed back, off the request's
-//! critical path, but they still occupy the connection and the database.
+//! again sends one chunk per round trip. Chunks that only end a read are counted
+//! apart: the pool's release-time ping (`Sync`, optionally after a queued
+//! `ROLLBACK`) and the `ROLLBACK` the store sends on its own task when a request's
+//! read ends. Both go out after the response, off the request's critical path,
+//! but they still occupy the connection and the database.
 
 use anyhow::Context;
 use std::net::SocketAddr;
@@ -22,7 +23,7 @@ const SYNC: &[u8] = &[b'S', 0, 0, 0, 4];
 pub struct Counts {
     /// Chunks the server waited on while handling a request.
     pub critical: AtomicU64,
-    /// The pool's release ping (with a deferred rollback, if any).
+    /// Ending a read: the pool's release ping and deferred or spawned rollbacks.
     pub release: AtomicU64,
 }
 
@@ -33,10 +34,7 @@ pub struct Proxy {
 }
 
 fn is_release(chunk: &[u8]) -> bool {
-    chunk == SYNC
-        || (chunk.first() == Some(&b'Q')
-            && chunk.ends_with(SYNC)
-            && chunk.windows(8).any(|w| w == b"ROLLBACK"))
+    chunk == SYNC || (chunk.first() == Some(&b'Q') && chunk.windows(8).any(|w| w == b"ROLLBACK"))
 }
 
 impl Proxy {

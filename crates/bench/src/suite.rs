@@ -283,7 +283,10 @@ async fn round_trips(
             key,
             name,
             per.0,
-            format!("+{:.1} after the response (pool release ping)", per.1),
+            format!(
+                "+{:.1} after the response (rollback, pool release ping)",
+                per.1
+            ),
         );
     }
     Ok(())

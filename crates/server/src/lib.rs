@@ -11,6 +11,7 @@ pub mod demo;
 pub mod docs;
 pub mod error;
 pub mod idempotency;
+pub mod log_writer;
 pub mod middleware;
 pub mod openapi;
 pub mod request_meta;
