@@ -2,7 +2,7 @@
 //! optional expiry and last-used time.
 
 use crate::audit::{AuditEvent, compliance, record_in, scoped};
-use crate::db::Lit;
+use crate::db::{Lit, Opening};
 use crate::page::convert;
 use crate::rows::ApiKeyRow;
 use crate::scope::RequestReads;
@@ -42,7 +42,11 @@ const LIST: &str = "SELECT customer_id, id, name, prefix, scopes, expires_at, la
 const REVOKE: &str =
     "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $3) WHERE customer_id = $1 AND id = $2";
 // The key only when live, with its customer's status; one statement, one round trip.
-const AUTHENTICATE: &str = "SELECT k.id, k.scopes, k.last_used_at, c.status FROM api_keys k JOIN customers c ON c.id = k.customer_id WHERE k.customer_id = $1 AND k.secret_hash = $2 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $3)";
+/// Opens an API key's request ([`Db::authenticate_api_key`]).
+pub(crate) const AUTHENTICATE: Opening = Opening {
+    name: "obera_authenticate_api_key",
+    sql: "SELECT k.id, k.scopes, k.last_used_at, c.status FROM api_keys k JOIN customers c ON c.id = k.customer_id WHERE k.customer_id = $1 AND k.secret_hash = $2 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $3)",
+};
 const TOUCH: &str = "UPDATE api_keys SET last_used_at = $3 WHERE customer_id = $1 AND id = $2";
 
 impl Db {
@@ -132,7 +136,7 @@ impl Db {
         let (rows, tx) = self
             .open_read::<Found>(
                 customer,
-                AUTHENTICATE,
+                &AUTHENTICATE,
                 &[Lit::Uuid(customer.0), Lit::Hex(secret_hash), Lit::Time(at)],
             )
             .await?;

@@ -2,7 +2,7 @@
 //! tenant-owned profile (`user_profiles`) holding department and role.
 
 use crate::audit::{AuditEvent, compliance, record_in, scoped};
-use crate::db::{Lit, Tx, TxTenant, set_tenant};
+use crate::db::{Lit, Opening, Tx, TxTenant, set_tenant};
 use crate::page::convert;
 use crate::rows::{ProfileRow, parse};
 use crate::scope::RequestReads;
@@ -38,7 +38,11 @@ pub struct NewProfile {
 const INSERT_USER: &str = "INSERT INTO users (id, email, password_hash, platform_operator, customer_id, invite_token_hash, invite_expires_at, created_at, updated_at) VALUES ($1, $2, $3, FALSE, $4, $5, $6, $7, $7)";
 const INSERT_PROFILE: &str = "INSERT INTO user_profiles (customer_id, id, full_name, email, department, role, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING *";
 const GET_PROFILE: &str = "SELECT * FROM user_profiles WHERE customer_id = $1 AND id = $2";
-const MEMBER_ACCESS: &str = "SELECT p.department, p.role, p.status, c.status FROM user_profiles p JOIN customers c ON c.id = p.customer_id WHERE p.customer_id = $1 AND p.id = $2";
+/// Opens a member's request ([`Db::member_access`]).
+pub(crate) const MEMBER_ACCESS: Opening = Opening {
+    name: "obera_member_access",
+    sql: "SELECT p.department, p.role, p.status, c.status FROM user_profiles p JOIN customers c ON c.id = p.customer_id WHERE p.customer_id = $1 AND p.id = $2",
+};
 const LIST_PROFILES: &str =
     "SELECT * FROM user_profiles WHERE customer_id = $1 AND id > $2 ORDER BY id LIMIT $3";
 const UPDATE_PROFILE: &str = "UPDATE user_profiles SET full_name = COALESCE($3, full_name), department = COALESCE($4, department), role = COALESCE($5, role), updated_at = $6 WHERE customer_id = $1 AND id = $2 RETURNING *";
@@ -146,7 +150,7 @@ impl Db {
         let (rows, tx) = self
             .open_read::<(String, String, String, String)>(
                 customer,
-                MEMBER_ACCESS,
+                &MEMBER_ACCESS,
                 &[Lit::Uuid(customer.0), Lit::Uuid(id.0)],
             )
             .await?;
