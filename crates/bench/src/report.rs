@@ -119,7 +119,10 @@ release ping (sqlx pings every connection it takes back).
 - P3: `GET /api/v1/customers/{id}/users/{user_id}` with an API key (hash lookup with the customer's \
 status sent with `BEGIN` and the tenant setting, then the read in the same transaction) vs \
 `pgbench -S -M prepared -j 1` at the same client \
-count (scale 10), which is one prepared primary-key SELECT per transaction from a C client.
+count (scale 10), which is one prepared primary-key SELECT per transaction from a C client. A third \
+run replays the database conversation of one P3 request with raw sqlx and no HTTP (`BEGIN`, tenant \
+setting and prepared access check in one message, the profile read, `ROLLBACK` on its own task, the \
+pool's release ping; as the owner, so without row-level security): the ceiling for the HTTP request.
 - P4: a constant actix handler (`obera-bench noop`, one worker), `/health` (request id, tracing \
 span and access log, security headers, compression) and a JWT-protected no-op (a customer \
 route for another tenant: the token is verified, then 404 before any database call), each server \

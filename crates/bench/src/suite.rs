@@ -200,7 +200,27 @@ pub async fn backend(
         match pgbench_url {
             Some(pg) => {
                 let bench = Probe::Pgbench { url: pg.to_owned() };
-                let r = compare(&[&get, &bench], load).await?;
+                let conversation = Probe::Raw {
+                    owner,
+                    query: RawQuery::ProfileConversation,
+                    customer: data.customer,
+                    keys: &data.members,
+                };
+                let r = compare(&[&get, &bench, &conversation], load).await?;
+                report.add(
+                    &format!("{name}.p3.conversation"),
+                    "P3 the server's database conversation, raw sqlx, no HTTP",
+                    &r[2],
+                );
+                report.notes.push(format!(
+                    "{name}: P3 ceiling: the database conversation of one P3 request, replayed by raw \
+                     sqlx without HTTP, runs at {:.2}× pgbench -S ({:.0} ÷ {:.0} req/s); the HTTP request \
+                     reaches {:.2} of that",
+                    r[2].rps / r[1].rps,
+                    r[2].rps,
+                    r[1].rps,
+                    r[0].rps / r[2].rps
+                ));
                 report.add(
                     &format!("{name}.p3.http"),
                     "P3 GET one member, API key",
