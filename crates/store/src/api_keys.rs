@@ -3,7 +3,6 @@
 
 use crate::audit::{AuditEvent, compliance, record_in, scoped};
 use crate::db::{Lit, Opening};
-use crate::page::convert;
 use crate::rows::ApiKeyRow;
 use crate::scope::RequestReads;
 use crate::{Db, PageRequest, StoreError, StoreResult, TenantScope, now};
@@ -84,16 +83,8 @@ impl Db {
         scope: &TenantScope,
         page: PageRequest,
     ) -> StoreResult<(Vec<ApiKey>, Option<String>)> {
-        let mut tx = self.read_in(scope).await?;
-        let rows: Vec<ApiKeyRow> = on_tx!(&mut tx, |c| sqlx::query_as(LIST)
-            .bind(scope.customer_id().0)
-            .bind(page.after)
-            .bind(page.fetch_limit())
-            .fetch_all(c)
-            .await?);
-        scope.reads().finish(tx);
-        let (rows, next) = page.finish(rows, |r| r.id);
-        Ok((convert(rows)?, next))
+        self.list_page(scope, LIST, page, |r: &ApiKeyRow| r.id)
+            .await
     }
 
     /// Revokes a key; revoking twice keeps the first time.

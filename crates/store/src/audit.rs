@@ -1,7 +1,6 @@
 //! The audit log: one function records every security event.
 
 use crate::db::{Tx, TxTenant};
-use crate::page::convert;
 use crate::rows::AuditRow;
 use crate::{Db, PageRequest, StoreResult, TenantScope, now};
 use obera_types::{AuditLogEntry, AuditLogId, CustomerId, UserId};
@@ -120,15 +119,6 @@ impl Db {
         scope: &TenantScope,
         page: PageRequest,
     ) -> StoreResult<(Vec<AuditLogEntry>, Option<String>)> {
-        let mut tx = self.read_in(scope).await?;
-        let rows: Vec<AuditRow> = on_tx!(&mut tx, |c| sqlx::query_as(LIST)
-            .bind(scope.customer_id().0)
-            .bind(page.after)
-            .bind(page.fetch_limit())
-            .fetch_all(c)
-            .await?);
-        scope.reads().finish(tx);
-        let (rows, next) = page.finish(rows, |r| r.id);
-        Ok((convert(rows)?, next))
+        self.list_page(scope, LIST, page, |r: &AuditRow| r.id).await
     }
 }

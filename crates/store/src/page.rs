@@ -1,7 +1,10 @@
 //! Keyset pagination over UUIDv7 ids, which sort in creation order on both backends
 //! (PostgreSQL `uuid` and SQLite 16-byte BLOBs compare bytewise).
 
-use crate::{StoreError, StoreResult};
+use crate::{Db, StoreError, StoreResult, TenantScope};
+use sqlx::FromRow;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
 
 /// A validated page request.
@@ -64,4 +67,32 @@ where
     T: TryFrom<R, Error = StoreError>,
 {
     rows.into_iter().map(T::try_from).collect()
+}
+
+impl Db {
+    /// One page of a tenant table for `scope`, read through the request's read.
+    /// `sql` takes the customer, the cursor and the row limit as `$1`–`$3`, as every
+    /// list query here does; `id_of` gives a row's id for the next cursor.
+    pub(crate) async fn list_page<R, T>(
+        &self,
+        scope: &TenantScope,
+        sql: &'static str,
+        page: PageRequest,
+        id_of: impl Fn(&R) -> Uuid,
+    ) -> StoreResult<(Vec<T>, Option<String>)>
+    where
+        R: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
+        T: TryFrom<R, Error = StoreError>,
+    {
+        let mut tx = self.read_in(scope).await?;
+        let rows: Vec<R> = on_tx!(&mut tx, |c| sqlx::query_as(sql)
+            .bind(scope.customer_id().0)
+            .bind(page.after)
+            .bind(page.fetch_limit())
+            .fetch_all(c)
+            .await?);
+        scope.reads().finish(tx);
+        let (rows, next) = page.finish(rows, id_of);
+        Ok((convert(rows)?, next))
+    }
 }

@@ -3,7 +3,6 @@
 
 use crate::audit::{AuditEvent, compliance, record_in, scoped};
 use crate::db::{Lit, Opening, Tx, TxTenant, set_tenant};
-use crate::page::convert;
 use crate::rows::{ProfileRow, parse};
 use crate::scope::RequestReads;
 use crate::{Db, PageRequest, StoreError, StoreResult, TenantScope, now};
@@ -171,16 +170,8 @@ impl Db {
         scope: &TenantScope,
         page: PageRequest,
     ) -> StoreResult<(Vec<UserProfile>, Option<String>)> {
-        let mut tx = self.read_in(scope).await?;
-        let rows: Vec<ProfileRow> = on_tx!(&mut tx, |c| sqlx::query_as(LIST_PROFILES)
-            .bind(scope.customer_id().0)
-            .bind(page.after)
-            .bind(page.fetch_limit())
-            .fetch_all(c)
-            .await?);
-        scope.reads().finish(tx);
-        let (rows, next) = page.finish(rows, |r| r.id);
-        Ok((convert(rows)?, next))
+        self.list_page(scope, LIST_PROFILES, page, |r: &ProfileRow| r.id)
+            .await
     }
 
     /// Adds a person to the scope's customer (invited or with a password).
