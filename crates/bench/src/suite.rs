@@ -197,7 +197,7 @@ pub async fn backend(
     if plan.wants("p3") {
         eprintln!("[{name}] P3 single-row GET…");
         let get = http(member_requests(&data), 200);
-        match pgbench_url {
+        let r = match pgbench_url {
             Some(pg) => {
                 let bench = Probe::Pgbench { url: pg.to_owned() };
                 let conversation = Probe::Raw {
@@ -222,11 +222,6 @@ pub async fn backend(
                     r[0].rps / r[2].rps
                 ));
                 report.add(
-                    &format!("{name}.p3.http"),
-                    "P3 GET one member, API key",
-                    &r[0],
-                );
-                report.add(
                     &format!("{name}.p3.pgbench"),
                     "P3 pgbench -S -M prepared",
                     &r[1],
@@ -240,6 +235,7 @@ pub async fn backend(
                         r[0].rps, r[1].rps, load.clients
                     ),
                 );
+                r
             }
             None => {
                 let raw = Probe::Raw {
@@ -250,11 +246,6 @@ pub async fn backend(
                 };
                 let r = compare(&[&get, &raw], load).await?;
                 report.add(
-                    &format!("{name}.p3.http"),
-                    "P3 GET one member, API key",
-                    &r[0],
-                );
-                report.add(
                     &format!("{name}.p3.raw_sqlx"),
                     "P3 same SQL, raw sqlx pool",
                     &r[1],
@@ -263,8 +254,14 @@ pub async fn backend(
                     "{name}: P3 has no pgbench; single-row GET ÷ raw sqlx = {:.2} ({:.0} ÷ {:.0} req/s)",
                     r[0].rps / r[1].rps, r[0].rps, r[1].rps
                 ));
+                r
             }
-        }
+        };
+        report.add(
+            &format!("{name}.p3.http"),
+            "P3 GET one member, API key",
+            &r[0],
+        );
     }
 
     if plan.wants("p4") && pgbench_url.is_none() {
