@@ -201,12 +201,19 @@ pub(crate) enum TxTenant {
     Operator,
 }
 
+/// The statement that scopes the current PostgreSQL transaction to `customer`;
+/// the row-level security policies read this setting. The uuid is formatted from a
+/// typed value, never from input.
+fn customer_setting(customer: CustomerId) -> String {
+    format!("SET LOCAL app.customer_id = '{}'", customer.0)
+}
+
 /// `BEGIN` and the setting that puts a PostgreSQL transaction in `tenant`'s scope,
-/// as one message. The uuid is formatted from a typed value, never from input.
+/// as one message.
 fn begin_sql(tenant: TxTenant) -> String {
     match tenant {
         TxTenant::None => "BEGIN".to_owned(),
-        TxTenant::Customer(id) => format!("BEGIN; SET LOCAL app.customer_id = '{}'", id.0),
+        TxTenant::Customer(id) => format!("BEGIN; {}", customer_setting(id)),
         TxTenant::Operator => "BEGIN; SET LOCAL app.platform_operator = 'on'".to_owned(),
     }
 }
@@ -459,8 +466,7 @@ impl Db {
 /// hatch: PostgreSQL needs the setting for row-level security; SQLite has none.
 pub(crate) async fn set_tenant(tx: &mut Tx, customer: CustomerId) -> StoreResult<()> {
     if let Tx::Postgres(t) = tx {
-        sqlx::query("SELECT set_config('app.customer_id', $1, true)")
-            .bind(customer.0.to_string())
+        sqlx::raw_sql(AssertSqlSafe(customer_setting(customer)))
             .execute(t.conn()?)
             .await?;
     }
