@@ -169,3 +169,65 @@ fn the_openapi_document_generates_clean_clients() {
         );
     }
 }
+
+/// The SPA shell (at `/` and at a client route) and `/docs` carry a
+/// Content-Security-Policy without `unsafe-inline`; the shell's inline loader is
+/// allowed by its hash and nothing else inline is; `/docs` does not persist tokens.
+#[tokio::test]
+async fn pages_carry_a_content_security_policy_without_unsafe_inline() {
+    use base64::Engine;
+    use sha2::Digest;
+    let dist = std::env::temp_dir().join(format!("obera-dist-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dist).unwrap();
+    let loader = "\nimport init from '/obera-frontend-0123456789abcdef.js';\ninit();\n";
+    std::fs::write(
+        dist.join("index.html"),
+        format!("<!doctype html><title>app shell</title><script type=\"module\">{loader}</script>"),
+    )
+    .unwrap();
+    let static_dir = dist.display().to_string();
+    let app =
+        crate::helpers::try_spawn(crate::helpers::Kind::Sqlite, |s| s.static_dir = static_dir)
+            .await
+            .unwrap();
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(loader));
+    for path in ["/", "/admin", "/docs", "/docs/init.js"] {
+        let r = app.get(path, "").await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        let csp = r
+            .headers
+            .get("content-security-policy")
+            .unwrap_or_else(|| panic!("{path} has no CSP"))
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            !csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"),
+            "{path}: {csp}"
+        );
+        for directive in [
+            "default-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(csp.contains(directive), "{path} lacks {directive}: {csp}");
+        }
+        let shell = !path.starts_with("/docs");
+        assert_eq!(
+            csp.contains(&format!("'sha256-{hash}'")),
+            shell,
+            "{path}: {csp}"
+        );
+        if shell {
+            assert!(
+                csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"),
+                "{csp}"
+            );
+        }
+    }
+    let init = app.get("/docs/init.js", "").await.text;
+    assert!(init.contains("persistAuthorization: false"), "{init}");
+    let _ = std::fs::remove_dir_all(&dist);
+}

@@ -1,7 +1,12 @@
 //! `/docs`: an interactive API reference (Swagger UI) served from assets compiled
 //! into the binary, so it works with no internet and loads nothing from a CDN.
+//! Every file is sent under [`csp::docs_policy`]; the page has no inline script.
+//! Authorisations typed into the page live only as long as the tab: with
+//! `persistAuthorization` Swagger UI would keep bearer tokens in `localStorage`,
+//! where any script on this origin (including the SPA's) could read them.
 
-use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use crate::csp;
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use actix_web::{HttpResponse, web};
 
 const BUNDLE_JS: &str = include_str!("../assets/swagger-ui/swagger-ui-bundle.js");
@@ -24,7 +29,7 @@ const INIT_JS: &str = r##"window.ui = SwaggerUIBundle({
   url: "/openapi.json",
   dom_id: "#swagger-ui",
   deepLinking: true,
-  persistAuthorization: true,
+  persistAuthorization: false,
   tryItOutEnabled: true
 });"##;
 
@@ -55,6 +60,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 fn asset(body: &'static str, content_type: &'static str, cacheable: bool) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, content_type))
+        .insert_header((CONTENT_SECURITY_POLICY, csp::docs_policy()))
         .insert_header((
             CACHE_CONTROL,
             if cacheable {

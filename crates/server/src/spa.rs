@@ -6,16 +6,22 @@
 //! compressed once at the highest levels; they are sent when the browser accepts
 //! them, which is smaller than on-the-fly compression and costs no CPU per request.
 
+use crate::csp;
 use crate::error::ApiError;
 use actix_web::http::header::{
-    AcceptEncoding, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, Encoding, VARY,
+    AcceptEncoding, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_SECURITY_POLICY, CONTENT_TYPE,
+    Encoding, VARY,
 };
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 use std::path::{Component, Path, PathBuf};
 
-/// Where the SPA lives.
+/// Where the SPA lives, and the origins besides its own that it may call (for the
+/// shell's `connect-src`).
 #[derive(Clone)]
-pub struct StaticDir(pub PathBuf);
+pub struct StaticDir {
+    pub path: PathBuf,
+    pub connect_origins: Vec<String>,
+}
 
 const MISSING_SPA: &str = r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Obera</title></head>
 <body><h1>Obera</h1><p>The API is running. The web app has not been built: run <code>cargo xtask run</code>,
@@ -28,7 +34,7 @@ pub async fn serve(req: HttpRequest, dir: web::Data<StaticDir>) -> HttpResponse 
         return ApiError::NotFound.error_response();
     }
     let accepted = req.get_header::<AcceptEncoding>();
-    if let Some(file) = safe_join(&dir.0, path).filter(|p| p.is_file())
+    if let Some(file) = safe_join(&dir.path, path).filter(|p| p.is_file())
         && let Some((encoding, bytes)) = read_asset(&file, accepted.as_ref()).await
     {
         let hashed = is_hashed_asset(&file);
@@ -51,11 +57,15 @@ pub async fn serve(req: HttpRequest, dir: web::Data<StaticDir>) -> HttpResponse 
             ))
             .body(bytes);
     }
-    let page = tokio::fs::read(dir.0.join("index.html"))
+    let page = tokio::fs::read(dir.path.join("index.html"))
         .await
         .unwrap_or_else(|_| MISSING_SPA.as_bytes().to_vec());
     HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, "text/html; charset=utf-8"))
+        .insert_header((
+            CONTENT_SECURITY_POLICY,
+            csp::spa_policy(&page, &dir.connect_origins),
+        ))
         .insert_header((CACHE_CONTROL, "no-cache"))
         .body(page)
 }

@@ -86,8 +86,11 @@ impl Application {
 
 fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let spec = web::Data::new(openapi::openapi_json());
-    let static_dir = web::Data::new(StaticDir(state.settings.static_dir.clone().into()));
     let origins = state.settings.cors_origin_list();
+    let static_dir = web::Data::new(StaticDir {
+        path: state.settings.static_dir.clone().into(),
+        connect_origins: origins.clone(),
+    });
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         let cors = origins
