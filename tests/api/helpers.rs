@@ -125,6 +125,9 @@ pub async fn try_spawn(kind: Kind, configure: impl FnOnce(&mut Settings)) -> Opt
         database_max_connections: 5,
         jwt_signing_key: Some(base64::engine::general_purpose::STANDARD.encode(seed)),
         jwt_key_file: dir.join("jwt.key").display().to_string(),
+        master_key: Some(
+            base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 32]>()),
+        ),
         static_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("../frontend/dist")
             .display()

@@ -52,6 +52,14 @@ pub struct Settings {
     /// Base64 Ed25519 public keys (comma-separated) of previous signing keys, still
     /// accepted and published in the JWKS until their tokens have expired (key rotation).
     pub jwt_previous_public_keys: String,
+    /// Base64 of the 32-byte master key that seals secrets at rest (`keyring`). Required in
+    /// production; in development it is generated into `master_key_file` on first start.
+    pub master_key: Option<String>,
+    /// Where development mode keeps its generated master key.
+    pub master_key_file: String,
+    /// Base64 master keys (comma-separated) replaced by a rotation: they still open what
+    /// they sealed until every value has been re-wrapped under `master_key`.
+    pub master_previous_keys: String,
     /// `iss` and `aud` of access tokens.
     pub jwt_issuer: String,
     pub jwt_audience: String,
@@ -82,6 +90,9 @@ impl Default for Settings {
             jwt_signing_key: None,
             jwt_key_file: "data/jwt-ed25519.key".to_owned(),
             jwt_previous_public_keys: String::new(),
+            master_key: None,
+            master_key_file: "data/master.key".to_owned(),
+            master_previous_keys: String::new(),
             jwt_issuer: "obera".to_owned(),
             jwt_audience: "obera-api".to_owned(),
             access_token_ttl_secs: 900,
@@ -106,6 +117,7 @@ impl fmt::Debug for Settings {
                 "jwt_signing_key",
                 &self.jwt_signing_key.as_ref().map(|_| "***"),
             )
+            .field("master_key", &self.master_key.as_ref().map(|_| "***"))
             .field("static_dir", &self.static_dir)
             .finish_non_exhaustive()
     }

@@ -4,6 +4,7 @@
 use crate::auth::jwt::JwtKeys;
 use crate::config::{SeedDemo, Settings};
 use crate::error::ApiError;
+use crate::keyring::Keyring;
 use crate::spa::StaticDir;
 use crate::state::AppState;
 use crate::{demo, docs, middleware, openapi, spa};
@@ -43,6 +44,7 @@ impl Application {
     /// Connects, migrates, seeds the demo data when asked, and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let keys = JwtKeys::from_settings(&settings)?;
+        let keyring = Keyring::from_settings(&settings)?;
         let db = connect(&settings).await?;
         let seed = match settings.seed_demo {
             SeedDemo::Always => true,
@@ -58,6 +60,7 @@ impl Application {
         let state = AppState {
             db,
             keys: Arc::new(keys),
+            keyring: Arc::new(keyring),
             settings: Arc::new(settings),
         };
         let server = run(listener, state.clone())?;

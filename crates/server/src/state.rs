@@ -2,13 +2,15 @@
 
 use crate::auth::jwt::JwtKeys;
 use crate::config::Settings;
+use crate::keyring::Keyring;
 use obera_store::Db;
 use std::sync::Arc;
 
-/// What handlers need: the store, the token keys and the settings.
+/// What handlers need: the store, the token keys, the secrets keyring and the settings.
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub keys: Arc<JwtKeys>,
+    pub keyring: Arc<Keyring>,
     pub settings: Arc<Settings>,
 }

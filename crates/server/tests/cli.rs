@@ -51,6 +51,33 @@ fn production_mode_without_a_signing_key_refuses_to_start() {
 }
 
 #[test]
+fn production_mode_without_a_master_key_refuses_to_start() {
+    let dir = temp();
+    let out = obera(
+        &dir,
+        &["serve"],
+        &[
+            ("OBERA_MODE", "production"),
+            ("OBERA_BIND", "127.0.0.1:0"),
+            (
+                "OBERA_JWT_SIGNING_KEY",
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            ),
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("OBERA_MASTER_KEY is required"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !dir.join("data").exists(),
+        "a key was generated in production mode"
+    );
+}
+
+#[test]
 fn bad_settings_are_named_in_the_error() {
     let dir = temp();
     let out = obera(&dir, &["migrate"], &[("OBERA_SEED_DEMO", "sometimes")]);

@@ -105,8 +105,9 @@ fn load_seed(settings: &Settings) -> anyhow::Result<[u8; 32]> {
         .map_err(|_| anyhow::anyhow!("the JWT signing key must be exactly 32 bytes"))
 }
 
+/// Writes a new file readable by the owner only (refuses to overwrite).
 #[cfg(unix)]
-fn write_private(path: &std::path::Path, contents: &str) -> anyhow::Result<()> {
+pub(crate) fn write_private(path: &std::path::Path, contents: &str) -> anyhow::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new()
@@ -119,7 +120,7 @@ fn write_private(path: &std::path::Path, contents: &str) -> anyhow::Result<()> {
 }
 
 #[cfg(not(unix))]
-fn write_private(path: &std::path::Path, contents: &str) -> anyhow::Result<()> {
+pub(crate) fn write_private(path: &std::path::Path, contents: &str) -> anyhow::Result<()> {
     Ok(std::fs::write(path, contents)?)
 }
 
