@@ -11,7 +11,7 @@ import uuid
 from obera_client import AuthenticatedClient, Client
 from obera_client.api.auth import get_me, login, signup
 from obera_client.api.users import invite_user, list_users
-from obera_client.models import Department, InviteUser, LoginRequest, Plan, Problem, Session, SignupRequest, UserPage
+from obera_client.models import Department, InviteUser, LoginRequest, Problem, Session, SignupRequest, UserPage
 
 
 def check(condition, message):
@@ -24,7 +24,7 @@ def main(base_url: str) -> None:
     email = f"sdk-{uuid.uuid4().hex[:12]}@example.com"
     password = "sdk smoke password"
 
-    created = signup.sync(client=public, body=SignupRequest(company_name="SDK Smoke Ltd", full_name="Sam Smoke", email=email, password=password, plan=Plan.PROFESSIONAL))
+    created = signup.sync(client=public, body=SignupRequest(company_name="SDK Smoke Ltd", full_name="Sam Smoke", email=email, password=password))
     check(isinstance(created, Session), f"signup returned {created!r}")
     customer_id = created.me.membership.customer_id
 

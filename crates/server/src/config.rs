@@ -77,6 +77,9 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Failed sign-ins per account (and 4× per IP address) within 15 minutes before 429.
     pub login_max_failures: i64,
+    /// Seconds between purges of expired refresh tokens, throttle windows and
+    /// idempotency records.
+    pub purge_interval_secs: u64,
 }
 
 impl Default for Settings {
@@ -103,6 +106,7 @@ impl Default for Settings {
             log_format: LogFormat::Text,
             max_body_bytes: 64 * 1024,
             login_max_failures: 5,
+            purge_interval_secs: 600,
         }
     }
 }

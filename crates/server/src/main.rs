@@ -25,8 +25,14 @@ enum Command {
     /// Apply database migrations and exit.
     Migrate,
     /// Load the demo operator and customers (skips customers already present).
-    SeedDemo,
-    /// Create or update an MSP operator account.
+    /// Development only: its accounts have published passwords.
+    SeedDemo {
+        /// Load the demo data even though `OBERA_MODE=production`.
+        #[arg(long = "i-know-this-is-production")]
+        i_know_this_is_production: bool,
+    },
+    /// Create an MSP operator account, or set a new password for one. An email
+    /// that belongs to a customer's person is refused.
     CreateAdmin {
         #[arg(long)]
         email: String,
@@ -34,8 +40,29 @@ enum Command {
         #[arg(long, env = "OBERA_ADMIN_PASSWORD", hide_env_values = true)]
         password: String,
     },
+    /// List, deactivate or reactivate MSP operator accounts.
+    Operators {
+        #[command(subcommand)]
+        action: OperatorAction,
+    },
     /// Print the OpenAPI document.
     Openapi,
+}
+
+#[derive(Subcommand)]
+enum OperatorAction {
+    /// Every operator account and whether it may sign in.
+    List,
+    /// Stop an operator signing in; their sessions end within a minute.
+    Deactivate {
+        #[arg(long)]
+        email: String,
+    },
+    /// Let a deactivated operator sign in again.
+    Reactivate {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[tokio::main]
@@ -48,15 +75,12 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => {
             let mode = settings.mode;
             let app = Application::build(settings).await?;
-            if mode == Mode::Development
-                && app
-                    .state()
-                    .db
-                    .find_login(demo::OPERATOR_EMAIL)
-                    .await?
-                    .is_some()
-            {
+            let db = &app.state().db;
+            if mode == Mode::Development && db.find_login(demo::OPERATOR_EMAIL).await?.is_some() {
                 println!("{}", demo::credentials_banner());
+            }
+            if !db.list_operators().await?.iter().any(|o| o.deactivated_at.is_none()) {
+                println!("{FIRST_OPERATOR_HINT}");
             }
             println!(
                 "Obera is listening on http://127.0.0.1:{}  (API reference: /docs)",
@@ -68,7 +92,15 @@ async fn main() -> anyhow::Result<()> {
             connect(&settings).await?.close().await;
             println!("migrations applied");
         }
-        Command::SeedDemo => {
+        Command::SeedDemo {
+            i_know_this_is_production,
+        } => {
+            if settings.mode == Mode::Production && !i_know_this_is_production {
+                anyhow::bail!(
+                    "refusing to load demo data in production mode: its accounts have published \
+                     passwords (pass --i-know-this-is-production to insist)"
+                );
+            }
             let db = connect(&settings).await?;
             demo::seed(&db).await?;
             println!("{}", demo::credentials_banner());
@@ -81,7 +113,46 @@ async fn main() -> anyhow::Result<()> {
             let id = db.upsert_operator(email.as_str(), &hash).await?;
             println!("operator {email} ready (id {id})");
         }
+        Command::Operators { action } => operators(&connect(&settings).await?, action).await?,
         Command::Openapi => print!("{}", obera_server::openapi::openapi_json()),
     }
     Ok(())
+}
+
+/// Printed at start-up while no operator can sign in.
+const FIRST_OPERATOR_HINT: &str = "No MSP operator account can sign in yet. Create the first one with\n  \
+     OBERA_ADMIN_PASSWORD='<a long password>' obera create-admin --email you@your-msp.example";
+
+async fn operators(db: &obera_store::Db, action: OperatorAction) -> anyhow::Result<()> {
+    match action {
+        OperatorAction::List => {
+            for op in db.list_operators().await? {
+                let state = match op.deactivated_at {
+                    None => "active".to_owned(),
+                    Some(at) => format!("deactivated {}", at.to_rfc3339()),
+                };
+                println!("{}  {}  {state}", op.id, op.email);
+            }
+        }
+        OperatorAction::Deactivate { email } => {
+            db.set_operator_active(&email, false)
+                .await
+                .map_err(|e| not_an_operator(e, &email))?;
+            println!("operator {email} deactivated; their sessions end within a minute");
+        }
+        OperatorAction::Reactivate { email } => {
+            db.set_operator_active(&email, true)
+                .await
+                .map_err(|e| not_an_operator(e, &email))?;
+            println!("operator {email} reactivated");
+        }
+    }
+    Ok(())
+}
+
+fn not_an_operator(e: obera_store::StoreError, email: &str) -> anyhow::Error {
+    match e {
+        obera_store::StoreError::NotFound => anyhow::anyhow!("no operator account has the email {email}"),
+        other => other.into(),
+    }
 }

@@ -2,11 +2,12 @@
 //! returns the port, so tests can ask for port 0.
 
 use crate::auth::jwt::JwtKeys;
-use crate::config::{SeedDemo, Settings};
+use crate::config::{Mode, SeedDemo, Settings};
 use crate::error::ApiError;
 use crate::keyring::Keyring;
 use crate::spa::StaticDir;
 use crate::state::AppState;
+use crate::workers::purge;
 use crate::{demo, docs, middleware, openapi, spa};
 use actix_cors::Cors;
 use actix_web::dev::Server;
@@ -40,18 +41,27 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
     })
 }
 
+/// Demo data (with its printed passwords and its password-less entry) exists for
+/// trying Obera out: production mode never loads it, and asking it to is an error
+/// rather than a silently ignored setting.
+async fn should_seed_demo(settings: &Settings, db: &Db) -> anyhow::Result<bool> {
+    match (settings.mode, settings.seed_demo) {
+        (Mode::Production, SeedDemo::Always) => anyhow::bail!(
+            "OBERA_SEED_DEMO=always is refused in production mode: demo accounts have published passwords"
+        ),
+        (Mode::Production, _) | (_, SeedDemo::Never) => Ok(false),
+        (Mode::Development, SeedDemo::Always) => Ok(true),
+        (Mode::Development, SeedDemo::Auto) => Ok(!db.has_customers().await?),
+    }
+}
+
 impl Application {
     /// Connects, migrates, seeds the demo data when asked, and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let keys = JwtKeys::from_settings(&settings)?;
         let keyring = Keyring::from_settings(&settings)?;
         let db = connect(&settings).await?;
-        let seed = match settings.seed_demo {
-            SeedDemo::Always => true,
-            SeedDemo::Auto => !db.has_customers().await?,
-            SeedDemo::Never => false,
-        };
-        if seed {
+        if should_seed_demo(&settings, &db).await? {
             demo::seed(&db).await?;
         }
         let listener = TcpListener::bind(&settings.bind)
@@ -62,8 +72,10 @@ impl Application {
             keys: Arc::new(keys),
             keyring: Arc::new(keyring),
             settings: Arc::new(settings),
+            operators: Arc::default(),
         };
         let server = run(listener, state.clone())?;
+        purge::spawn(state.db.clone(), state.settings.purge_interval_secs);
         Ok(Self {
             port,
             server,

@@ -16,6 +16,9 @@ pub struct LoginRecord {
     pub password_hash: Option<String>,
     pub platform_operator: bool,
     pub customer_id: Option<Uuid>,
+    /// Set when an operator account was deactivated (people are deactivated on
+    /// their profile instead).
+    pub deactivated_at: Option<DateTime<Utc>>,
 }
 
 impl LoginRecord {
@@ -56,10 +59,8 @@ pub enum RefreshOutcome {
     Invalid,
 }
 
-const FIND_LOGIN: &str =
-    "SELECT id, email, password_hash, platform_operator, customer_id FROM users WHERE email = $1";
-const FIND_LOGIN_BY_ID: &str =
-    "SELECT id, email, password_hash, platform_operator, customer_id FROM users WHERE id = $1";
+const FIND_LOGIN: &str = "SELECT id, email, password_hash, platform_operator, customer_id, deactivated_at FROM users WHERE email = $1";
+const FIND_LOGIN_BY_ID: &str = "SELECT id, email, password_hash, platform_operator, customer_id, deactivated_at FROM users WHERE id = $1";
 const INSERT_REFRESH: &str = "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, read_only, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 const FIND_REFRESH: &str = "SELECT user_id, family_id, read_only, expires_at, used_at, revoked_at FROM refresh_tokens WHERE token_hash = $1";
 // Marks a token used only if it still is unused: two concurrent refreshes cannot both win.

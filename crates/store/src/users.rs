@@ -45,13 +45,15 @@ pub(crate) const MEMBER_ACCESS: Opening = Opening {
 const LIST_PROFILES: &str =
     "SELECT * FROM user_profiles WHERE customer_id = $1 AND id > $2 ORDER BY id LIMIT $3";
 const UPDATE_PROFILE: &str = "UPDATE user_profiles SET full_name = COALESCE($3, full_name), department = COALESCE($4, department), role = COALESCE($5, role), updated_at = $6 WHERE customer_id = $1 AND id = $2 RETURNING *";
-const SET_PROFILE_STATUS: &str = "UPDATE user_profiles SET status = $3, updated_at = $4 WHERE customer_id = $1 AND id = $2 AND status <> 'invited' RETURNING *";
+const SET_PROFILE_STATUS: &str = "UPDATE user_profiles SET status = $3, updated_at = $4 WHERE customer_id = $1 AND id = $2 RETURNING *";
 const COUNT_ACTIVE_ADMINS: &str = "SELECT COUNT(*) FROM user_profiles WHERE customer_id = $1 AND role = 'admin' AND status = 'active' AND id <> $2";
-const INSERT_OPERATOR: &str = "INSERT INTO users (id, email, password_hash, platform_operator, customer_id, created_at, updated_at) VALUES ($1, $2, $3, TRUE, NULL, $4, $4) ON CONFLICT (email) DO UPDATE SET password_hash = $3, platform_operator = TRUE, updated_at = $4 RETURNING id";
-const FIND_INVITE: &str =
-    "SELECT id, customer_id FROM users WHERE invite_token_hash = $1 AND invite_expires_at > $2";
+// An invitation only ever yields a customer's person, never an operator.
+const FIND_INVITE: &str = "SELECT id, customer_id FROM users WHERE invite_token_hash = $1 AND invite_expires_at > $2 AND NOT platform_operator AND customer_id IS NOT NULL AND password_hash IS NULL";
 const ACCEPT_INVITE: &str = "UPDATE users SET password_hash = $2, invite_token_hash = NULL, invite_expires_at = NULL, updated_at = $3 WHERE id = $1";
 const ACTIVATE_PROFILE: &str = "UPDATE user_profiles SET status = 'active', updated_at = $3 WHERE customer_id = $1 AND id = $2 AND status = 'invited'";
+const HAS_PASSWORD: &str =
+    "SELECT password_hash IS NOT NULL FROM users WHERE id = $1 AND customer_id = $2";
+const SET_INVITE: &str = "UPDATE users SET invite_token_hash = $3, invite_expires_at = $4, updated_at = $5 WHERE id = $1 AND customer_id = $2 AND password_hash IS NULL";
 
 /// Inserts the identity and the profile of a new person of `customer`.
 pub(crate) async fn insert_identity_and_profile(
@@ -114,6 +116,52 @@ async fn keep_an_admin(tx: &mut Tx, customer: CustomerId, changing: UserId) -> S
         ));
     }
     Ok(())
+}
+
+/// Whether the person has set a password (accepted an invitation or signed up).
+async fn has_password(tx: &mut Tx, customer: CustomerId, id: UserId) -> StoreResult<bool> {
+    let found: Option<bool> = on_tx!(tx, |c| sqlx::query_scalar(HAS_PASSWORD)
+        .bind(id.0)
+        .bind(customer.0)
+        .fetch_optional(c)
+        .await?);
+    found.ok_or(StoreError::NotFound)
+}
+
+/// Sets (or, with `None`, voids) the invitation token of a person without a password.
+async fn set_invite(
+    tx: &mut Tx,
+    customer: CustomerId,
+    id: UserId,
+    invite: Option<(String, DateTime<Utc>)>,
+) -> StoreResult<()> {
+    let (hash, expires) = invite.unzip();
+    on_tx!(tx, |c| sqlx::query(SET_INVITE)
+        .bind(id.0)
+        .bind(customer.0)
+        .bind(hash)
+        .bind(expires)
+        .bind(now())
+        .execute(c)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+async fn set_status_in(
+    tx: &mut Tx,
+    customer: CustomerId,
+    id: UserId,
+    status: UserStatus,
+) -> StoreResult<UserProfile> {
+    let row: ProfileRow = on_tx!(tx, |c| sqlx::query_as(SET_PROFILE_STATUS)
+        .bind(customer.0)
+        .bind(id.0)
+        .bind(status.as_str())
+        .bind(now())
+        .fetch_one(c)
+        .await?);
+    row.try_into()
 }
 
 impl Db {
@@ -220,54 +268,79 @@ impl Db {
         row.try_into()
     }
 
-    /// Deactivates or reactivates a person. Deactivating the last active admin is refused.
+    /// Deactivates or reactivates a person. Deactivating someone who has not
+    /// accepted their invitation withdraws it: the token stops working at once. A
+    /// withdrawn invitation is renewed ([`Db::renew_invite`]), never reactivated,
+    /// since its person has no password to sign in with. Deactivating the last
+    /// active admin is refused.
     pub async fn set_profile_status(
         &self,
         scope: &TenantScope,
         id: UserId,
         status: UserStatus,
     ) -> StoreResult<UserProfile> {
+        let customer = scope.customer_id();
         let mut tx = self.write_in(scope).await?;
-        let before = profile_in(&mut tx, scope.customer_id(), id).await?;
-        if before.status == UserStatus::Invited {
+        let before = profile_in(&mut tx, customer, id).await?;
+        let withdrawing =
+            before.status == UserStatus::Invited && status == UserStatus::Deactivated;
+        if before.status == UserStatus::Invited && !withdrawing {
             return Err(StoreError::Conflict(
-                "an invitation that was not accepted cannot change status".to_owned(),
+                "this person has not accepted their invitation yet".to_owned(),
             ));
         }
-        if before.role == Role::Admin && status == UserStatus::Deactivated {
-            keep_an_admin(&mut tx, scope.customer_id(), id).await?;
+        if status == UserStatus::Active && !has_password(&mut tx, customer, id).await? {
+            return Err(StoreError::Conflict(
+                "this person never accepted their invitation; send a new invitation instead"
+                    .to_owned(),
+            ));
         }
-        let row: ProfileRow = on_tx!(&mut tx, |c| sqlx::query_as(SET_PROFILE_STATUS)
-            .bind(scope.customer_id().0)
-            .bind(id.0)
-            .bind(status.as_str())
-            .bind(now())
-            .fetch_one(c)
-            .await?);
-        let action = if status == UserStatus::Deactivated {
-            "user.deactivated"
-        } else {
-            "user.reactivated"
+        if before.role == Role::Admin
+            && before.status == UserStatus::Active
+            && status == UserStatus::Deactivated
+        {
+            keep_an_admin(&mut tx, customer, id).await?;
+        }
+        if withdrawing {
+            set_invite(&mut tx, customer, id, None).await?;
+        }
+        let row = set_status_in(&mut tx, customer, id, status).await?;
+        let action = match status {
+            _ if withdrawing => "user.invite_withdrawn",
+            UserStatus::Deactivated => "user.deactivated",
+            _ => "user.reactivated",
         };
         let event = AuditEvent::new(action, compliance::CREDENTIALS)
             .detail("target_user_id", id.to_string());
         record_in(&mut tx, &scoped(scope, event)).await?;
         tx.commit().await?;
-        row.try_into()
+        Ok(row)
     }
 
-    /// Creates or updates a platform operator (an MSP staff account with no customer).
-    pub async fn upsert_operator(&self, email: &str, password_hash: &str) -> StoreResult<UserId> {
-        let mut tx = self.begin(TxTenant::None, true).await?;
-        let id: uuid::Uuid = on_tx!(&mut tx, |c| sqlx::query_scalar(INSERT_OPERATOR)
-            .bind(UserId::new().0)
-            .bind(email)
-            .bind(password_hash)
-            .bind(now())
-            .fetch_one(c)
-            .await?);
+    /// Gives a person who has not accepted an invitation (pending or withdrawn) a
+    /// new one: `invite` is the new token's hash and expiry; any earlier token
+    /// stops working. `Conflict` once the person has a password.
+    pub async fn renew_invite(
+        &self,
+        scope: &TenantScope,
+        id: UserId,
+        invite: (String, DateTime<Utc>),
+    ) -> StoreResult<UserProfile> {
+        let customer = scope.customer_id();
+        let mut tx = self.write_in(scope).await?;
+        profile_in(&mut tx, customer, id).await?;
+        if has_password(&mut tx, customer, id).await? {
+            return Err(StoreError::Conflict(
+                "this person has already accepted an invitation".to_owned(),
+            ));
+        }
+        set_invite(&mut tx, customer, id, Some(invite)).await?;
+        let row = set_status_in(&mut tx, customer, id, UserStatus::Invited).await?;
+        let event = AuditEvent::new("user.invite_renewed", compliance::CREDENTIALS)
+            .detail("target_user_id", id.to_string());
+        record_in(&mut tx, &scoped(scope, event)).await?;
         tx.commit().await?;
-        Ok(id.into())
+        Ok(row)
     }
 
     /// Redeems an invitation: sets the password and activates the profile.
@@ -297,13 +370,18 @@ impl Db {
             .rows_affected());
         // The profile lives behind row-level security: enter the customer's tenant in the same transaction.
         set_tenant(&mut tx, customer).await?;
-        on_tx!(&mut tx, |c| sqlx::query(ACTIVATE_PROFILE)
+        let activated = on_tx!(&mut tx, |c| sqlx::query(ACTIVATE_PROFILE)
             .bind(customer.0)
             .bind(user.0)
             .bind(now())
             .execute(c)
             .await?
             .rows_affected());
+        // Only a pending invitation's profile can be activated: the transaction
+        // is dropped (rolled back) otherwise, so the password is not kept either.
+        if activated != 1 {
+            return Err(StoreError::NotFound);
+        }
         let event = AuditEvent {
             customer_id: Some(customer),
             user_id: Some(user),

@@ -1,6 +1,6 @@
 //! Sign-up, sign-in and session DTOs.
 
-use crate::{CustomerId, Department, DisplayName, Email, Password, Plan, Role, UserId};
+use crate::{CustomerId, Department, DisplayName, Email, Password, Role, UserId};
 use serde::{Deserialize, Serialize};
 
 /// Create a customer organisation with its first admin.
@@ -16,9 +16,6 @@ pub struct SignupRequest {
     pub email: Email,
     /// At least 10 characters.
     pub password: Password,
-    /// Defaults to `starter`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plan: Option<Plan>,
 }
 
 /// Sign in with email and password.

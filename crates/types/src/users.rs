@@ -38,7 +38,11 @@ pub struct InviteUser {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Invitation {
     pub user: UserProfile,
-    pub invite_token: String,
+    /// The one-time token to redeem. Absent when an API key invited the person:
+    /// invitation links are credentials, which only a signed-in admin issues
+    /// (`renew_invitation`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite_token: Option<String>,
 }
 
 /// Change some fields of a profile; absent fields stay as they are.

@@ -613,19 +613,21 @@ fn InviteForm(customer: CustomerId, on_invited: Callback<()>) -> impl IntoView {
             </button>
         </form>
         {move || server_err().map(|e| view! { <ErrorNotice error=e/> })}
-        {move || action.value().get().and_then(Result::ok).filter(|_| !dismissed.get()).map(|inv| {
+        {move || action.value().get().and_then(Result::ok).filter(|_| !dismissed.get()).and_then(|inv| {
+            // A signed-in admin always gets the token; only API keys invite without one.
+            let token = inv.invite_token?;
             let link = web_sys::window()
                 .and_then(|w| w.location().origin().ok())
-                .map(|o| format!("Invitation link: {o}/auth?invite={}", api::encode(&inv.invite_token)));
-            view! {
+                .map(|o| format!("Invitation link: {o}/auth?invite={}", api::encode(&token)));
+            Some(view! {
                 <OneTimeSecret
                     title=format!("Invitation token for {}", inv.user.email)
-                    secret=inv.invite_token.clone()
+                    secret=token
                     testid="invite-token"
                     extra=link.unwrap_or_default()
                     on_done=Callback::new(move |_| dismissed.set(true))
                 />
-            }
+            })
         })}
     }
 }

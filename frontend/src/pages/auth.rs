@@ -2,14 +2,14 @@
 //! Fields are checked with the same validated types the server parses.
 
 use crate::api::{self, ClientError};
-use crate::components::{SelectField, TextField, check_field};
+use crate::components::{TextField, check_field};
 use crate::state::{home_path, safe_return_path, use_app_state};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use obera_types::{
-    AcceptInviteRequest, DisplayName, Email, LoginRequest, Password, Plan, Session, SignupRequest,
+    AcceptInviteRequest, DisplayName, Email, LoginRequest, Password, Session, SignupRequest,
 };
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -153,16 +153,10 @@ fn LoginForm() -> impl IntoView {
 
 #[component]
 fn SignupForm() -> impl IntoView {
-    let query = use_query_map();
     let company = RwSignal::new(String::new());
     let full_name = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let plan = RwSignal::new(
-        query
-            .with_untracked(|q| q.get("plan"))
-            .unwrap_or_else(|| Plan::Starter.to_string()),
-    );
     let company_err = RwSignal::new(None::<String>);
     let name_err = RwSignal::new(None::<String>);
     let email_err = RwSignal::new(None::<String>);
@@ -183,21 +177,15 @@ fn SignupForm() -> impl IntoView {
         if let (Some(company_name), Some(full_name), Some(email), Some(password)) =
             (company_name, full, mail, pw)
         {
-            let plan = plan.get_untracked().parse::<Plan>().ok();
             action.dispatch(SignupRequest {
                 company_name,
                 full_name,
                 email,
                 password,
-                plan,
             });
         }
     };
 
-    let plans = Plan::ALL
-        .iter()
-        .map(|p| (p.to_string(), capitalise(p.as_str())))
-        .collect();
     view! {
         <form id="panel-signup" role="tabpanel" aria-labelledby="tab-signup" class="form" on:submit=submit novalidate=true>
             <h1>"Create your organisation"</h1>
@@ -209,7 +197,7 @@ fn SignupForm() -> impl IntoView {
                 error=field_error(email_err, server_err, "email")/>
             <TextField id="signup-password" label="Password" value=password kind="password" autocomplete="new-password" required=true
                 hint="At least 10 characters." error=field_error(password_err, server_err, "password")/>
-            <SelectField id="signup-plan" label="Plan" value=plan options=plans/>
+            <p class="muted small" data-testid="signup-plan-note">"New organisations start on the Starter plan; your MSP changes plans."</p>
             {move || server_err.get().map(|e| view! { <p class="form-error" role="alert" data-testid="auth-error">{e.message()}</p> })}
             <button type="submit" class="btn btn-primary btn-block" data-testid="signup-submit" disabled=move || action.pending().get()>
                 {move || if action.pending().get() { "Creating…" } else { "Create account" }}

@@ -138,7 +138,7 @@ pub fn Landing() -> impl IntoView {
                             <p class="price">{t.price}</p>
                             <p class="muted">{t.blurb}</p>
                             <ul class="tight">{t.items.iter().map(|i| view! { <li>{*i}</li> }).collect_view()}</ul>
-                            <a class="btn btn-primary" href=format!("/auth?tab=signup&plan={}", t.plan)>"Choose " {t.name}</a>
+                            <a class="btn btn-primary" href="/auth?tab=signup">"Choose " {t.name}</a>
                         </article>
                     })
                     .collect_view()}

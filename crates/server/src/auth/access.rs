@@ -66,6 +66,28 @@ impl CustomerAccess {
     }
 }
 
+impl CustomerAccess {
+    /// True when the caller is an API key.
+    pub fn is_api_key(&self) -> bool {
+        matches!(self.via, Via::ApiKey { .. })
+    }
+
+    /// The scope for a grant that could make a principal stronger than an API
+    /// key: making or changing an admin, minting credentials (API keys, invitation
+    /// links). Only a person may make it — the customer's admin or an MSP
+    /// operator — so a key's writes stay at member level and a leaked key can
+    /// never outgrow itself or outlive its revocation. `what` completes "API keys
+    /// cannot …".
+    pub fn require_person_admin(&self, what: &str) -> Result<TenantScope, ApiError> {
+        if self.is_api_key() {
+            return Err(ApiError::Forbidden(format!(
+                "API keys cannot {what}; a signed-in admin must"
+            )));
+        }
+        self.require(Need::Admin, ApiScope::CustomerWrite)
+    }
+}
+
 /// Checks that `principal` may act on `customer`. For a read (GET, HEAD) the
 /// tenant read opened by the check (`reads`, or the member query's own) is kept
 /// in the scope, so the handler's reads add one round trip, not two; a write

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod jwt;
+pub mod operator_status;
 pub mod password;
 pub mod principal;
 pub mod secrets;

@@ -36,6 +36,8 @@ async fn list_api_keys(
 }
 
 /// Create an API key (admins). The secret is in this response only; store it now.
+///
+/// Only a signed-in admin or MSP operator may create keys; API keys cannot.
 #[utoipa::path(tag = "api_keys", operation_id = "create_api_key", security(("bearer" = [])), request_body = CreateApiKey,
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC),
         ("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key returns the first response")),
@@ -47,13 +49,7 @@ async fn create_api_key(
     key: IdempotencyKey,
     body: Body<CreateApiKey>,
 ) -> ApiResult<HttpResponse> {
-    // Keys cannot mint keys: a leaked key must not be able to outlive its revocation.
-    if matches!(access.via, crate::auth::access::Via::ApiKey { .. }) {
-        return Err(ApiError::Forbidden(
-            "API keys cannot create API keys".to_owned(),
-        ));
-    }
-    let scope = access.require(Need::Admin, ApiScope::CustomerWrite)?;
+    let scope = access.require_person_admin("create API keys")?;
     let input = body.0;
     if input.scopes.is_empty() {
         return Err(ApiError::field("scopes", "choose at least one scope"));

@@ -3,6 +3,7 @@
 use crate::auth::principal::Principal;
 use crate::auth::{password, secrets, session};
 use crate::body::Body;
+use crate::config::Mode;
 use crate::demo;
 use crate::error::{ApiError, ApiResult};
 use crate::request_meta::{client_ip, with_request};
@@ -25,8 +26,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(me);
 }
 
-const THROTTLE_WINDOW_MINUTES: i64 = 15;
-
 /// Create a customer organisation and its first admin, and sign in.
 #[utoipa::path(tag = "auth", operation_id = "signup", request_body = SignupRequest,
     responses((status = 201, description = "Created", body = Session), (status = 409, description = "Email already registered", body = Problem), (status = 422, description = "Invalid input", body = Problem)))]
@@ -41,7 +40,8 @@ async fn signup(
     let customer = NewCustomer {
         company_name: input.company_name.to_string(),
         contact_email: input.email.to_string(),
-        plan: input.plan.unwrap_or(Plan::Starter),
+        // Self-service sign-up always starts on `starter`; operators change plans.
+        plan: Plan::Starter,
     };
     let admin = NewProfile {
         email: input.email.to_string(),
@@ -85,7 +85,7 @@ async fn sign_in(
     body: Body<LoginRequest>,
 ) -> ApiResult<web::Json<Session>> {
     let input = body.0;
-    let window = chrono::Duration::minutes(THROTTLE_WINDOW_MINUTES);
+    let window = obera_store::THROTTLE_WINDOW;
     let email_key = format!("email:{}", input.email);
     let ip_key = format!("ip:{}", client_ip(&req).unwrap_or_default());
     let max = state.settings.login_max_failures;
@@ -124,8 +124,14 @@ async fn sign_in(
     ))
 }
 
-/// Refuses sign-in (and refresh) for deactivated people and suspended customers.
+/// Refuses sign-in (and refresh) for deactivated people and operators and for
+/// suspended customers.
 async fn ensure_may_sign_in(state: &AppState, login: &LoginRecord) -> ApiResult<()> {
+    if login.deactivated_at.is_some() {
+        return Err(ApiError::Forbidden(
+            "this account is deactivated".to_owned(),
+        ));
+    }
     if let Some(customer) = login.customer() {
         if state.db.customer_by_id(customer).await?.status == CustomerStatus::Suspended {
             return Err(ApiError::CustomerSuspended);
@@ -231,7 +237,8 @@ async fn accept_invite(
 }
 
 /// Enter the demo customer as one of its department users, without a password.
-/// The session is read-only. 404 when the demo data is not loaded.
+/// The session is read-only. 404 when the demo data is not loaded, and always in
+/// production mode.
 #[utoipa::path(tag = "auth", operation_id = "demo_login", request_body = DemoLoginRequest,
     responses((status = 200, description = "Success", body = Session), (status = 404, description = "Not found, or another customer's", body = Problem)))]
 #[post("/auth/demo")]
@@ -240,6 +247,9 @@ async fn demo_login(
     req: HttpRequest,
     body: Body<DemoLoginRequest>,
 ) -> ApiResult<web::Json<Session>> {
+    if state.settings.mode == Mode::Production {
+        return Err(ApiError::NotFound);
+    }
     let email = demo::demo_email(body.0.department);
     let login = state
         .db

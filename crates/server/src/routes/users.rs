@@ -3,7 +3,7 @@
 use crate::auth::access::{CustomerAccess, Need};
 use crate::auth::secrets;
 use crate::body::Body;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::idempotency::{IdempotencyKey, created};
 use crate::routes::page;
 use crate::state::AppState;
@@ -21,7 +21,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_user)
         .service(update_user)
         .service(deactivate_user)
-        .service(reactivate_user);
+        .service(reactivate_user)
+        .service(renew_invitation);
 }
 
 /// How long an invitation can be redeemed.
@@ -44,6 +45,10 @@ async fn list_users(
 
 /// Invite a person. The response carries a one-time `invite_token` (valid 7 days)
 /// that the invitee redeems at `POST /api/v1/auth/accept-invite`.
+///
+/// API keys act at member level: a key may invite members and viewers, never an
+/// admin, and gets no `invite_token` back (an invitation link is a credential);
+/// a signed-in admin issues the link with `renew_invitation`.
 #[utoipa::path(tag = "users", operation_id = "invite_user", security(("bearer" = [])), request_body = InviteUser,
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC),
         ("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key returns the first response")),
@@ -55,19 +60,20 @@ async fn invite_user(
     key: IdempotencyKey,
     body: Body<InviteUser>,
 ) -> ApiResult<HttpResponse> {
-    let scope = access.require(Need::Admin, ApiScope::UsersWrite)?;
+    let mut scope = access.require(Need::Admin, ApiScope::UsersWrite)?;
     let input = body.0;
-    let token = secrets::new_invite_token();
+    let role = input.role.unwrap_or(Role::Member);
+    if role == Role::Admin {
+        scope = access.require_person_admin("invite an admin")?;
+    }
+    let token = (!access.is_api_key()).then(secrets::new_invite_token);
     let new = NewProfile {
         email: input.email.to_string(),
         full_name: input.full_name.to_string(),
         department: input.department,
-        role: input.role.unwrap_or(Role::Member),
+        role,
         password_hash: None,
-        invite: Some((
-            secrets::hash(&token),
-            obera_store::now() + chrono::Duration::days(INVITE_DAYS),
-        )),
+        invite: token.as_deref().map(invite_of),
     };
     created(&state, key, access.principal.id(), &input, async {
         let user = state.db.add_profile(&scope, &new).await?;
@@ -77,6 +83,55 @@ async fn invite_user(
         })
     })
     .await
+}
+
+/// Issue a new invitation link for a person who has not accepted one yet,
+/// pending or withdrawn (deactivated before accepting). Earlier links stop
+/// working. Signed-in admins and MSP operators only: API keys cannot mint
+/// invitation links.
+#[utoipa::path(tag = "users", operation_id = "renew_invitation", security(("bearer" = [])),
+    params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("user_id" = UserId, Path, description = "The person")),
+    responses((status = 201, description = "Created", body = Invitation), (status = 403, description = "Not allowed", body = Problem), (status = 404, description = "Not found, or another customer's", body = Problem), (status = 409, description = "The person has already accepted an invitation", body = Problem)))]
+#[post("/customers/{customer_id}/users/{user_id}/invitation")]
+async fn renew_invitation(
+    state: web::Data<AppState>,
+    access: CustomerAccess,
+    path: web::Path<(CustomerId, UserId)>,
+) -> ApiResult<HttpResponse> {
+    let scope = access.require_person_admin("issue invitation links")?;
+    let token = secrets::new_invite_token();
+    let user = state
+        .db
+        .renew_invite(&scope, path.1, invite_of(&token))
+        .await?;
+    Ok(HttpResponse::Created().json(Invitation {
+        user,
+        invite_token: Some(token),
+    }))
+}
+
+/// The stored form of an invitation token: its hash and expiry.
+fn invite_of(token: &str) -> (String, chrono::DateTime<chrono::Utc>) {
+    (
+        secrets::hash(token),
+        obera_store::now() + chrono::Duration::days(INVITE_DAYS),
+    )
+}
+
+/// API keys act at member level: they may not change an admin's account
+/// (demote, rename, deactivate or reactivate one), nor make anyone an admin.
+async fn key_may_change(
+    state: &AppState,
+    access: &CustomerAccess,
+    scope: &obera_store::TenantScope,
+    id: UserId,
+) -> ApiResult<()> {
+    if access.is_api_key() && state.db.get_profile(scope, id).await?.role == Role::Admin {
+        return Err(ApiError::Forbidden(
+            "API keys cannot change an admin's account; a signed-in admin must".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// Read one person.
@@ -105,12 +160,17 @@ async fn update_user(
     body: Body<UpdateUser>,
 ) -> ApiResult<web::Json<UserProfile>> {
     let scope = access.require(Need::Admin, ApiScope::UsersWrite)?;
+    if body.0.role == Some(Role::Admin) {
+        access.require_person_admin("make someone an admin")?;
+    }
+    key_may_change(&state, &access, &scope, path.1).await?;
     Ok(web::Json(
         state.db.update_profile(&scope, path.1, &body.0).await?,
     ))
 }
 
-/// Deactivate a person: they can no longer sign in. The last active admin cannot be deactivated.
+/// Deactivate a person: they can no longer sign in. Deactivating someone who has
+/// not accepted their invitation withdraws it. The last active admin cannot be deactivated.
 #[utoipa::path(tag = "users", operation_id = "deactivate_user", security(("bearer" = [])),
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("user_id" = UserId, Path, description = "The person")),
     responses((status = 200, description = "Success", body = UserProfile), (status = 403, description = "Not allowed", body = Problem), (status = 404, description = "Not found, or another customer's", body = Problem), (status = 409, description = "Conflicts with existing data", body = Problem)))]
@@ -121,6 +181,7 @@ async fn deactivate_user(
     path: web::Path<(CustomerId, UserId)>,
 ) -> ApiResult<web::Json<UserProfile>> {
     let scope = access.require(Need::Admin, ApiScope::UsersWrite)?;
+    key_may_change(&state, &access, &scope, path.1).await?;
     Ok(web::Json(
         state
             .db
@@ -129,7 +190,8 @@ async fn deactivate_user(
     ))
 }
 
-/// Reactivate a deactivated person.
+/// Reactivate a deactivated person. A withdrawn invitation is renewed with
+/// `renew_invitation` instead (409 here).
 #[utoipa::path(tag = "users", operation_id = "reactivate_user", security(("bearer" = [])),
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("user_id" = UserId, Path, description = "The person")),
     responses((status = 200, description = "Success", body = UserProfile), (status = 403, description = "Not allowed", body = Problem), (status = 404, description = "Not found, or another customer's", body = Problem), (status = 409, description = "Conflicts with existing data", body = Problem)))]
@@ -140,6 +202,7 @@ async fn reactivate_user(
     path: web::Path<(CustomerId, UserId)>,
 ) -> ApiResult<web::Json<UserProfile>> {
     let scope = access.require(Need::Admin, ApiScope::UsersWrite)?;
+    key_may_change(&state, &access, &scope, path.1).await?;
     Ok(web::Json(
         state
             .db

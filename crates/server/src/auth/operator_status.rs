@@ -1,0 +1,42 @@
+//! Whether an operator's access token may still act. Access tokens live 15
+//! minutes and carry no database state, so a deactivated operator would keep
+//! working until expiry; every operator request therefore re-checks the account
+//! row, as member requests re-check their profile, through a short cache so an
+//! operator's busy session costs one lookup per [`TTL`], not one per request.
+//! Each instance caches on its own; deactivation takes effect everywhere within
+//! [`TTL`].
+
+use obera_store::{Db, StoreResult};
+use obera_types::UserId;
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// How long a checked status is trusted.
+pub const TTL: Duration = Duration::from_secs(30);
+
+/// Recently checked operator accounts.
+#[derive(Debug, Default)]
+pub struct OperatorStatus {
+    checked: Mutex<HashMap<UserId, (Instant, bool)>>,
+}
+
+impl OperatorStatus {
+    /// True when `id` is an operator account that is not deactivated.
+    pub async fn is_active(&self, db: &Db, id: UserId) -> StoreResult<bool> {
+        let fresh = self.lock().get(&id).copied();
+        if let Some((_, active)) = fresh.filter(|(at, _)| at.elapsed() < TTL) {
+            return Ok(active);
+        }
+        let active = db.operator_is_active(id).await?;
+        let mut checked = self.lock();
+        // Operators are few; dropping stale entries here keeps the map their size.
+        checked.retain(|_, (at, _)| at.elapsed() < TTL);
+        checked.insert(id, (Instant::now(), active));
+        Ok(active)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, (Instant, bool)>> {
+        self.checked.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}

@@ -1,0 +1,3 @@
+//! Background work that runs inside the server process beside the API.
+
+pub mod purge;

@@ -1,0 +1,114 @@
+//! MSP operator accounts: global identities (`users` rows with
+//! `platform_operator`, no customer) that can enter every client organisation.
+//!
+//! An operator is never a customer's profile: creating one on an email that
+//! belongs to a customer is refused, and the database holds the same rule
+//! (migration 0002). Deactivation keeps the row (the audit trail names it) and
+//! ends the account's sign-ins.
+
+use crate::audit::{AuditEvent, compliance, record_in};
+use crate::db::TxTenant;
+use crate::{Db, StoreError, StoreResult, now};
+use chrono::{DateTime, Utc};
+use obera_types::UserId;
+use uuid::Uuid;
+
+/// An operator account as `obera operators list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OperatorAccount {
+    pub id: Uuid,
+    pub email: String,
+    pub created_at: DateTime<Utc>,
+    /// `None` while the account may sign in.
+    pub deactivated_at: Option<DateTime<Utc>>,
+}
+
+// The conditional `DO UPDATE … WHERE` returns no row when the email is a
+// customer's person, so the refusal and the write are one statement: no window
+// in which a profile could be turned into an operator.
+const UPSERT: &str = "INSERT INTO users (id, email, password_hash, platform_operator, customer_id, created_at, updated_at) VALUES ($1, $2, $3, TRUE, NULL, $4, $4) ON CONFLICT (email) DO UPDATE SET password_hash = $3, updated_at = $4 WHERE users.platform_operator AND users.customer_id IS NULL RETURNING id";
+const LIST: &str = "SELECT id, email, created_at, deactivated_at FROM users WHERE platform_operator ORDER BY email";
+const SET_DEACTIVATED: &str = "UPDATE users SET deactivated_at = $2, updated_at = $3 WHERE email = $1 AND platform_operator RETURNING id";
+const IS_ACTIVE: &str =
+    "SELECT deactivated_at IS NULL FROM users WHERE id = $1 AND platform_operator";
+const REVOKE_SESSIONS: &str =
+    "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL";
+
+impl Db {
+    /// Creates an operator, or sets a new password for an existing one. Refused
+    /// with `Conflict` when the email belongs to a customer's person: operators and
+    /// tenant profiles are distinct accounts.
+    pub async fn upsert_operator(&self, email: &str, password_hash: &str) -> StoreResult<UserId> {
+        let mut tx = self.begin(TxTenant::None, true).await?;
+        let id: Option<Uuid> = on_tx!(&mut tx, |c| sqlx::query_scalar(UPSERT)
+            .bind(UserId::new().0)
+            .bind(email)
+            .bind(password_hash)
+            .bind(now())
+            .fetch_optional(c)
+            .await?);
+        let id = id.ok_or_else(|| {
+            StoreError::Conflict(format!(
+                "{email} belongs to a customer's person; an MSP operator needs an email of its own"
+            ))
+        })?;
+        tx.commit().await?;
+        Ok(UserId(id))
+    }
+
+    /// Every operator account, by email.
+    pub async fn list_operators(&self) -> StoreResult<Vec<OperatorAccount>> {
+        let mut tx = self.begin(TxTenant::None, false).await?;
+        let rows = on_tx!(&mut tx, |c| sqlx::query_as(LIST).fetch_all(c).await?);
+        tx.finish_read();
+        Ok(rows)
+    }
+
+    /// Deactivates (`active = false`) or reactivates an operator by email.
+    /// Deactivation also revokes the account's refresh tokens; its access tokens
+    /// stop working when the server's short status cache expires. Both are
+    /// platform audit events. `NotFound` when no operator has this email.
+    pub async fn set_operator_active(&self, email: &str, active: bool) -> StoreResult<UserId> {
+        let at = now();
+        let mut tx = self.begin(TxTenant::None, true).await?;
+        let id: Option<Uuid> = on_tx!(&mut tx, |c| sqlx::query_scalar(SET_DEACTIVATED)
+            .bind(email)
+            .bind((!active).then_some(at))
+            .bind(at)
+            .fetch_optional(c)
+            .await?);
+        let id = UserId(id.ok_or(StoreError::NotFound)?);
+        if !active {
+            on_tx!(&mut tx, |c| sqlx::query(REVOKE_SESSIONS)
+                .bind(id.0)
+                .bind(at)
+                .execute(c)
+                .await?
+                .rows_affected());
+        }
+        let action = if active {
+            "operator.reactivated"
+        } else {
+            "operator.deactivated"
+        };
+        let event = AuditEvent {
+            user_id: Some(id),
+            ..AuditEvent::new(action, compliance::CREDENTIALS)
+        }
+        .detail("email", email);
+        record_in(&mut tx, &event).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Whether `id` is an operator account that may act now (exists, not deactivated).
+    pub async fn operator_is_active(&self, id: UserId) -> StoreResult<bool> {
+        let mut tx = self.begin(TxTenant::None, false).await?;
+        let active: Option<bool> = on_tx!(&mut tx, |c| sqlx::query_scalar(IS_ACTIVE)
+            .bind(id.0)
+            .fetch_optional(c)
+            .await?);
+        tx.finish_read();
+        Ok(active.unwrap_or(false))
+    }
+}
