@@ -37,6 +37,7 @@ fn requests(
         ),
         (Method::POST, format!("{c}/users/{b_user}/deactivate"), None),
         (Method::POST, format!("{c}/users/{b_user}/reactivate"), None),
+        (Method::POST, format!("{c}/users/{b_user}/invitation"), None),
         (Method::GET, format!("{c}/customization"), None),
         (
             Method::PUT,
@@ -71,6 +72,7 @@ fn smuggled(
             Some(json!({ "full_name": "Renamed" })),
         ),
         (Method::POST, format!("{c}/users/{b_user}/deactivate"), None),
+        (Method::POST, format!("{c}/users/{b_user}/invitation"), None),
         (Method::DELETE, format!("{c}/api-keys/{b_key}"), None),
     ]
 }

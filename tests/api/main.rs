@@ -11,6 +11,7 @@ mod isolation;
 mod jwt_attacks;
 mod keys_and_users;
 mod rls;
+mod security;
 mod surface;
 
 #[path = "../browser/mod.rs"]

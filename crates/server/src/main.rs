@@ -79,7 +79,12 @@ async fn main() -> anyhow::Result<()> {
             if mode == Mode::Development && db.find_login(demo::OPERATOR_EMAIL).await?.is_some() {
                 println!("{}", demo::credentials_banner());
             }
-            if !db.list_operators().await?.iter().any(|o| o.deactivated_at.is_none()) {
+            if !db
+                .list_operators()
+                .await?
+                .iter()
+                .any(|o| o.deactivated_at.is_none())
+            {
                 println!("{FIRST_OPERATOR_HINT}");
             }
             println!(
@@ -152,7 +157,9 @@ async fn operators(db: &obera_store::Db, action: OperatorAction) -> anyhow::Resu
 
 fn not_an_operator(e: obera_store::StoreError, email: &str) -> anyhow::Error {
     match e {
-        obera_store::StoreError::NotFound => anyhow::anyhow!("no operator account has the email {email}"),
+        obera_store::StoreError::NotFound => {
+            anyhow::anyhow!("no operator account has the email {email}")
+        }
         other => other.into(),
     }
 }

@@ -149,3 +149,92 @@ fn create_admin_validates_its_input_and_creates_an_operator() {
     let out = obera(&dir, &["bogus-command"], &[]);
     assert!(!out.status.success());
 }
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn operators_are_listed_deactivated_and_reactivated() {
+    let dir = temp();
+    let pw = [("OBERA_ADMIN_PASSWORD", "long enough password")];
+    let out = obera(&dir, &["create-admin", "--email", "ops@msp.example"], &pw);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = obera(&dir, &["operators", "list"], &[]);
+    assert!(
+        stdout(&out).contains("ops@msp.example  active"),
+        "{}",
+        stdout(&out)
+    );
+    let out = obera(
+        &dir,
+        &["operators", "deactivate", "--email", "ops@msp.example"],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = obera(&dir, &["operators", "list"], &[]);
+    assert!(
+        stdout(&out).contains("ops@msp.example  deactivated"),
+        "{}",
+        stdout(&out)
+    );
+    let out = obera(
+        &dir,
+        &["operators", "reactivate", "--email", "ops@msp.example"],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = obera(
+        &dir,
+        &["operators", "deactivate", "--email", "nobody@msp.example"],
+        &[],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("no operator account"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn seed_demo_refuses_production_mode_unless_insisted() {
+    let dir = temp();
+    let prod = [("OBERA_MODE", "production")];
+    let out = obera(&dir, &["seed-demo"], &prod);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("--i-know-this-is-production"),
+        "{}",
+        stderr(&out)
+    );
+    let out = obera(&dir, &["operators", "list"], &prod);
+    assert!(
+        !stdout(&out).contains("operator@obera.local"),
+        "demo data was loaded"
+    );
+    let out = obera(&dir, &["seed-demo", "--i-know-this-is-production"], &prod);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn create_admin_refuses_an_email_of_a_customers_person() {
+    let dir = temp();
+    let out = obera(&dir, &["seed-demo"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = obera(
+        &dir,
+        &[
+            "create-admin",
+            "--email",
+            "admin@northwind.demo.obera.local",
+        ],
+        &[("OBERA_ADMIN_PASSWORD", "long enough password")],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("belongs to a customer"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -35,7 +35,11 @@ impl Db {
         for (sql, cutoff, count) in [
             (REFRESH, at, &mut purged.refresh_tokens),
             (THROTTLE, at - THROTTLE_WINDOW, &mut purged.throttle_windows),
-            (IDEMPOTENCY, at - IDEMPOTENCY_TTL, &mut purged.idempotency_keys),
+            (
+                IDEMPOTENCY,
+                at - IDEMPOTENCY_TTL,
+                &mut purged.idempotency_keys,
+            ),
         ] {
             *count = on_tx!(&mut tx, |c| sqlx::query(sql)
                 .bind(cutoff)

@@ -282,8 +282,7 @@ impl Db {
         let customer = scope.customer_id();
         let mut tx = self.write_in(scope).await?;
         let before = profile_in(&mut tx, customer, id).await?;
-        let withdrawing =
-            before.status == UserStatus::Invited && status == UserStatus::Deactivated;
+        let withdrawing = before.status == UserStatus::Invited && status == UserStatus::Deactivated;
         if before.status == UserStatus::Invited && !withdrawing {
             return Err(StoreError::Conflict(
                 "this person has not accepted their invitation yet".to_owned(),

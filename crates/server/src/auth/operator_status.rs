@@ -18,25 +18,28 @@ pub const TTL: Duration = Duration::from_secs(30);
 /// Recently checked operator accounts.
 #[derive(Debug, Default)]
 pub struct OperatorStatus {
-    checked: Mutex<HashMap<UserId, (Instant, bool)>>,
+    checked: Mutex<HashMap<UserId, Instant>>,
 }
 
 impl OperatorStatus {
     /// True when `id` is an operator account that is not deactivated.
     pub async fn is_active(&self, db: &Db, id: UserId) -> StoreResult<bool> {
-        let fresh = self.lock().get(&id).copied();
-        if let Some((_, active)) = fresh.filter(|(at, _)| at.elapsed() < TTL) {
-            return Ok(active);
+        if self.lock().get(&id).is_some_and(|at| at.elapsed() < TTL) {
+            return Ok(true);
         }
         let active = db.operator_is_active(id).await?;
         let mut checked = self.lock();
         // Operators are few; dropping stale entries here keeps the map their size.
-        checked.retain(|_, (at, _)| at.elapsed() < TTL);
-        checked.insert(id, (Instant::now(), active));
+        checked.retain(|_, at| at.elapsed() < TTL);
+        // Only "active" is cached: a refused account is re-read on every request,
+        // so reactivation takes effect at once and refusals cost nothing hot.
+        if active {
+            checked.insert(id, Instant::now());
+        }
         Ok(active)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, (Instant, bool)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, Instant>> {
         self.checked.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

@@ -96,11 +96,9 @@ pub(crate) async fn authenticate(
     })?;
     let user_id = UserId(claims.sub);
     let principal = match (claims.op, claims.cid) {
-        (true, _) if !state.operators.is_active(&state.db, user_id).await? => {
-            Err(ApiError::Unauthenticated(
-                "this operator account is deactivated".to_owned(),
-            ))
-        }
+        (true, _) if !state.operators.is_active(&state.db, user_id).await? => Err(
+            ApiError::Unauthenticated("this operator account is deactivated".to_owned()),
+        ),
         (true, _) => Ok(Principal::Operator {
             user_id,
             read_only: claims.ro,

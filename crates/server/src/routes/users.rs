@@ -98,6 +98,9 @@ async fn renew_invitation(
     access: CustomerAccess,
     path: web::Path<(CustomerId, UserId)>,
 ) -> ApiResult<HttpResponse> {
+    let scope = access.require(Need::Admin, ApiScope::UsersWrite)?;
+    // Another customer's person answers 404 before the credential rule answers 403.
+    state.db.get_profile(&scope, path.1).await?;
     let scope = access.require_person_admin("issue invitation links")?;
     let token = secrets::new_invite_token();
     let user = state
