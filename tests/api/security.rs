@@ -180,6 +180,7 @@ async fn production_mode_refuses_to_seed_demo_data() {
         database_url: format!("sqlite://{}/obera.db", dir.display()),
         mode: obera_server::config::Mode::Production,
         jwt_signing_key: Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_owned()),
+        master_key: Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".to_owned()),
         seed_demo: obera_server::config::SeedDemo::Always,
         ..obera_server::config::Settings::default()
     };
