@@ -107,7 +107,7 @@ pub async fn seed(db: &Db) -> anyhow::Result<()> {
                 .add_profile(&scope, &profile(c.slug, department, role, &hash))
                 .await
             {
-                Ok(_) | Err(StoreError::Conflict(_)) => {}
+                Ok(_) | Err(StoreError::Duplicate(_)) => {}
                 Err(e) => return Err(e.into()),
             }
         }

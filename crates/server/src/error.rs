@@ -4,7 +4,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use obera_store::StoreError;
 use obera_types::{ErrorCode, FieldError, Problem};
-use std::fmt;
 
 /// Every way a request can fail. Each variant's doc names its status.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +35,9 @@ pub enum ApiError {
     /// 409: conflicts with existing data.
     #[error("{0}")]
     Conflict(String),
+    /// 422: the request names a record that does not exist (a foreign key).
+    #[error("a record this request refers to does not exist")]
+    InvalidReference,
     /// 422: an `Idempotency-Key` reused with a different request.
     #[error("this Idempotency-Key was used with a different request")]
     IdempotencyKeyReused,
@@ -76,6 +78,7 @@ impl ApiError {
             ApiError::CustomerSuspended => ErrorCode::CustomerSuspended,
             ApiError::NotFound => ErrorCode::NotFound,
             ApiError::Conflict(_) => ErrorCode::Conflict,
+            ApiError::InvalidReference => ErrorCode::ValidationFailed,
             ApiError::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
             ApiError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             ApiError::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
@@ -118,9 +121,9 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Validation(_) | ApiError::IdempotencyKeyReused => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ApiError::Validation(_)
+            | ApiError::InvalidReference
+            | ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthenticated(_)
             | ApiError::InvalidCredentials
             | ApiError::RefreshTokenReused => StatusCode::UNAUTHORIZED,
@@ -142,34 +145,40 @@ impl ResponseError for ApiError {
         }
         let mut builder = HttpResponse::build(self.status_code());
         builder.content_type("application/problem+json");
-        if matches!(self, ApiError::RateLimited) {
-            builder.insert_header(("Retry-After", "60"));
+        match self {
+            ApiError::RateLimited => {
+                builder.insert_header(("Retry-After", "60"));
+            }
+            // Short: the pool reconnects by itself as soon as the database is back.
+            ApiError::Unavailable => {
+                builder.insert_header(("Retry-After", "5"));
+            }
+            _ => {}
         }
         builder.json(self.problem())
     }
 }
 
+/// Store errors arrive already classified (by sqlx error kind, never by
+/// message text); this only picks the status for each class.
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ApiError::NotFound,
-            StoreError::Conflict(msg)
-                if msg.contains("UNIQUE") || msg.contains("duplicate key") =>
-            {
+            StoreError::Duplicate(_) => {
                 ApiError::Conflict("a record with these values already exists".to_owned())
             }
-            StoreError::Conflict(msg) => ApiError::Conflict(msg),
-            StoreError::Database(sqlx_err) if is_unavailable(&sqlx_err) => ApiError::Unavailable,
-            other => ApiError::Internal(anyhow::Error::new(other)),
+            StoreError::ForeignKey(_) => ApiError::InvalidReference,
+            StoreError::Rule(msg) => ApiError::Conflict(msg),
+            StoreError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "database unavailable");
+                ApiError::Unavailable
+            }
+            other @ (StoreError::Corrupt(_) | StoreError::Bug(_) | StoreError::Migrate(_)) => {
+                ApiError::Internal(anyhow::Error::new(other))
+            }
         }
     }
-}
-
-fn is_unavailable(e: &impl fmt::Display) -> bool {
-    let text = e.to_string();
-    text.contains("pool timed out")
-        || text.contains("Connection refused")
-        || text.contains("pool closed")
 }
 
 /// Result of a handler.

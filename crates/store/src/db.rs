@@ -295,7 +295,7 @@ impl Db {
                 .filter(|d| !d.as_os_str().is_empty())
             {
                 std::fs::create_dir_all(dir)
-                    .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+                    .map_err(|e| StoreError::Unavailable(sqlx::Error::Io(e)))?;
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(opts.max_connections)
@@ -322,7 +322,7 @@ impl Db {
                 .await?;
             Ok(Db::Postgres(pool))
         } else {
-            Err(StoreError::Database(sqlx::Error::Configuration(
+            Err(StoreError::Bug(sqlx::Error::Configuration(
                 format!(
                     "database URL must start with sqlite: or postgres:, got `{}`",
                     redact(&opts.url)
@@ -483,7 +483,7 @@ async fn migrate_postgres(owner: &PgConnectOptions, app_role: &str) -> StoreResu
         .all(|c| c.is_ascii_alphanumeric() || c == '_')
         || app_role.is_empty()
     {
-        return Err(StoreError::Database(sqlx::Error::Configuration(
+        return Err(StoreError::Bug(sqlx::Error::Configuration(
             format!("database role `{app_role}` must be letters, digits and underscores").into(),
         )));
     }

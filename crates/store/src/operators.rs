@@ -48,7 +48,7 @@ impl Db {
             .fetch_optional(c)
             .await?);
         let id = id.ok_or_else(|| {
-            StoreError::Conflict(format!(
+            StoreError::Rule(format!(
                 "{email} belongs to a customer's person; an MSP operator needs an email of its own"
             ))
         })?;

@@ -111,7 +111,7 @@ async fn keep_an_admin(tx: &mut Tx, customer: CustomerId, changing: UserId) -> S
         .fetch_one(c)
         .await?);
     if others == 0 {
-        return Err(StoreError::Conflict(
+        return Err(StoreError::Rule(
             "the customer must keep at least one active admin".to_owned(),
         ));
     }
@@ -284,12 +284,12 @@ impl Db {
         let before = profile_in(&mut tx, customer, id).await?;
         let withdrawing = before.status == UserStatus::Invited && status == UserStatus::Deactivated;
         if before.status == UserStatus::Invited && !withdrawing {
-            return Err(StoreError::Conflict(
+            return Err(StoreError::Rule(
                 "this person has not accepted their invitation yet".to_owned(),
             ));
         }
         if status == UserStatus::Active && !has_password(&mut tx, customer, id).await? {
-            return Err(StoreError::Conflict(
+            return Err(StoreError::Rule(
                 "this person never accepted their invitation; send a new invitation instead"
                     .to_owned(),
             ));
@@ -329,7 +329,7 @@ impl Db {
         let mut tx = self.write_in(scope).await?;
         profile_in(&mut tx, customer, id).await?;
         if has_password(&mut tx, customer, id).await? {
-            return Err(StoreError::Conflict(
+            return Err(StoreError::Rule(
                 "this person has already accepted an invitation".to_owned(),
             ));
         }

@@ -60,7 +60,7 @@ async fn signup(
         .sign_up(&customer, &admin, event)
         .await
         .map_err(|e| match e {
-            obera_store::StoreError::Conflict(_) => {
+            obera_store::StoreError::Duplicate(_) => {
                 ApiError::Conflict("an account with this email already exists".to_owned())
             }
             other => other.into(),
