@@ -108,3 +108,22 @@ both_backends! {
         assert_eq!(list.items.len(), 1, "a refused invitation created a user");
     }
 }
+
+both_backends! {
+    /// A database constraint a request trips (here the key's `created_by` foreign key,
+    /// which an operator without a tenant profile breaks) answers a problem document,
+    /// never a 500, and leaves the customer's keys untouched.
+    async fn a_request_that_trips_a_foreign_key_is_never_a_500(app) {
+        let admin = app.signup("Acme").await;
+        let op = app.operator().await;
+        let path = format!("/api/v1/customers/{}/api-keys", admin.customer_id);
+        let reply = app.send(Method::POST, &path, Some(&op.token), Some(&json!({ "name": "ops", "scopes": ["users:read"] }))).await;
+        assert_ne!(reply.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", reply.text);
+        if !reply.status.is_success() {
+            assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text);
+            assert_eq!(reply.problem().code, ErrorCode::ValidationFailed);
+            let keys: ApiKeyPage = app.get(&path, &admin.token).await.json();
+            assert!(keys.items.is_empty(), "a refused key was stored");
+        }
+    }
+}

@@ -112,11 +112,11 @@ mod tests {
         ));
     }
 
-    async fn sqlite_error(sql: &str) -> StoreError {
+    /// Runs `sql` against a small SQLite schema and classifies the failure;
+    /// `None` when the statement unexpectedly succeeded.
+    async fn sqlite_error(sql: &'static str) -> Result<Option<StoreError>, sqlx::Error> {
         use sqlx::Connection;
-        let mut c = sqlx::SqliteConnection::connect("sqlite::memory:")
-            .await
-            .unwrap();
+        let mut c = sqlx::SqliteConnection::connect("sqlite::memory:").await?;
         sqlx::raw_sql(
             "PRAGMA foreign_keys = ON;
              CREATE TABLE p (id INTEGER PRIMARY KEY, email TEXT UNIQUE);
@@ -124,24 +124,28 @@ mod tests {
              INSERT INTO p VALUES (1, 'a@x');",
         )
         .execute(&mut c)
-        .await
-        .unwrap();
-        sqlx::raw_sql(sql).execute(&mut c).await.unwrap_err().into()
+        .await?;
+        Ok(sqlx::raw_sql(sql)
+            .execute(&mut c)
+            .await
+            .err()
+            .map(StoreError::from))
     }
 
     #[tokio::test]
-    async fn constraint_violations_are_classified_by_kind_not_text() {
+    async fn constraint_violations_are_classified_by_kind_not_text() -> Result<(), sqlx::Error> {
         assert!(matches!(
-            sqlite_error("INSERT INTO p VALUES (2, 'a@x')").await,
-            StoreError::Duplicate(_)
+            sqlite_error("INSERT INTO p VALUES (2, 'a@x')").await?,
+            Some(StoreError::Duplicate(_))
         ));
         assert!(matches!(
-            sqlite_error("INSERT INTO c VALUES (1, 99)").await,
-            StoreError::ForeignKey(_)
+            sqlite_error("INSERT INTO c VALUES (1, 99)").await?,
+            Some(StoreError::ForeignKey(_))
         ));
         assert!(matches!(
-            sqlite_error("SELECT * FROM nowhere").await,
-            StoreError::Bug(_)
+            sqlite_error("SELECT * FROM nowhere").await?,
+            Some(StoreError::Bug(_))
         ));
+        Ok(())
     }
 }
