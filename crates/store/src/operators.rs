@@ -36,7 +36,7 @@ const REVOKE_SESSIONS: &str =
 
 impl Db {
     /// Creates an operator, or sets a new password for an existing one. Refused
-    /// with `Conflict` when the email belongs to a customer's person: operators and
+    /// with `Rule` when the email belongs to a customer's person: operators and
     /// tenant profiles are distinct accounts.
     pub async fn upsert_operator(&self, email: &str, password_hash: &str) -> StoreResult<UserId> {
         let mut tx = self.begin(TxTenant::None, true).await?;

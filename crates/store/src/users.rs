@@ -318,7 +318,7 @@ impl Db {
 
     /// Gives a person who has not accepted an invitation (pending or withdrawn) a
     /// new one: `invite` is the new token's hash and expiry; any earlier token
-    /// stops working. `Conflict` once the person has a password.
+    /// stops working. `Rule` once the person has a password.
     pub async fn renew_invite(
         &self,
         scope: &TenantScope,
