@@ -95,3 +95,25 @@ both_backends! {
         assert!(rest.items.iter().any(|e| e.action_type == "user.invited" && e.compliance_tags.contains(&"soc2:CC6.2".to_owned())));
     }
 }
+
+both_backends! {
+    /// An operator (who has no profile in the customer) creates a key for it, and the key
+    /// records the operator as its creator; the customer's admin sees it, another customer not.
+    async fn an_operator_creates_an_api_key_for_a_customer_and_is_recorded_as_creator(app) {
+        let op = app.operator().await;
+        let acme = app.signup("Acme").await;
+        let other = app.signup("Other").await;
+        let path = format!("/api/v1/customers/{}/api-keys", acme.customer_id);
+        let body = json!({ "name": "msp-rmm", "scopes": ["users:read"] });
+        let reply = app.send(Method::POST, &path, Some(&op.token), Some(&body)).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        let created: CreatedApiKey = reply.json();
+        assert_eq!(created.key.created_by, Some(op.user_id));
+        let listed: ApiKeyPage = app.get(&path, &acme.token).await.json();
+        assert_eq!(listed.items.len(), 1);
+        assert_eq!(listed.items[0].created_by, Some(op.user_id));
+        let theirs: ApiKeyPage = app.get(&format!("/api/v1/customers/{}/api-keys", other.customer_id), &other.token).await.json();
+        assert!(theirs.items.is_empty());
+        assert_eq!(app.get(&format!("/api/v1/customers/{}/users", acme.customer_id), &created.secret).await.status, StatusCode::OK);
+    }
+}

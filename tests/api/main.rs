@@ -7,6 +7,7 @@ mod helpers;
 mod auth;
 mod bad_input;
 mod customers;
+mod idempotency;
 mod isolation;
 mod jwt_attacks;
 mod keys_and_users;

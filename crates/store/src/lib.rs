@@ -28,7 +28,7 @@ pub use customers::NewCustomer;
 pub use customization::default_customization;
 pub use db::{Backend, Db, DbOptions, redact as redact_url};
 pub use error::{StoreError, StoreResult};
-pub use idempotency::StoredResponse;
+pub use idempotency::{Claim, IDEMPOTENCY_CLAIM_TTL, IdempotencyScope, StoredResponse};
 pub use maintenance::{IDEMPOTENCY_TTL, Purged, THROTTLE_WINDOW};
 pub use operators::OperatorAccount;
 pub use page::PageRequest;

@@ -40,8 +40,8 @@ async fn list_api_keys(
 /// Only a signed-in admin or MSP operator may create keys; API keys cannot.
 #[utoipa::path(tag = "api_keys", operation_id = "create_api_key", security(("bearer" = [])), request_body = CreateApiKey,
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC),
-        ("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key returns the first response")),
-    responses((status = 201, description = "Created", body = CreatedApiKey), (status = 403, description = "Not allowed", body = Problem), (status = 404, description = "Not found, or another customer's", body = Problem), (status = 422, description = "Invalid input", body = Problem)))]
+        ("Idempotency-Key" = Option<String>, Header, description = super::IDEMPOTENCY_KEY_DOC)),
+    responses((status = 201, description = "Created", body = CreatedApiKey), (status = 403, description = "Not allowed", body = Problem), (status = 404, description = "Not found, or another customer's", body = Problem), (status = 409, description = "The same Idempotency-Key is still in flight", body = Problem), (status = 422, description = "Invalid input", body = Problem)))]
 #[post("/customers/{customer_id}/api-keys")]
 async fn create_api_key(
     state: web::Data<AppState>,

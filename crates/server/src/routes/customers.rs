@@ -46,8 +46,8 @@ async fn list_customers(
 
 /// Create a customer (operators only). It starts active, with the default branding.
 #[utoipa::path(tag = "customers", operation_id = "create_customer", security(("bearer" = [])), request_body = CreateCustomer,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key returns the first response")),
-    responses((status = 201, description = "Created", body = Customer), (status = 403, description = "Not allowed", body = Problem), (status = 422, description = "Invalid input", body = Problem)))]
+    params(("Idempotency-Key" = Option<String>, Header, description = super::IDEMPOTENCY_KEY_DOC)),
+    responses((status = 201, description = "Created", body = Customer), (status = 403, description = "Not allowed", body = Problem), (status = 409, description = "The same Idempotency-Key is still in flight", body = Problem), (status = 422, description = "Invalid input", body = Problem)))]
 #[post("/customers")]
 async fn create_customer(
     state: web::Data<AppState>,

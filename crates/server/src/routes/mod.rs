@@ -31,4 +31,7 @@ pub fn page(params: &PageParams) -> Result<PageRequest, ApiError> {
 }
 
 /// The description shared by every `customer_id` path parameter.
+/// The description shared by every `Idempotency-Key` header parameter.
+pub const IDEMPOTENCY_KEY_DOC: &str = "Repeat a request safely: for 24 hours the same key, from the same caller on the same customer and operation, returns the first response (a different body answers 422; 409 while the first request is still in flight). Replayed responses carry `Idempotent-Replayed: true`.";
+
 pub const CUSTOMER_ID_DOC: &str = "The customer (tenant). Members may only name their own customer; another customer's id answers 404.";

@@ -51,7 +51,7 @@ async fn list_users(
 /// a signed-in admin issues the link with `renew_invitation`.
 #[utoipa::path(tag = "users", operation_id = "invite_user", security(("bearer" = [])), request_body = InviteUser,
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC),
-        ("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key returns the first response")),
+        ("Idempotency-Key" = Option<String>, Header, description = super::IDEMPOTENCY_KEY_DOC)),
     responses((status = 201, description = "Created", body = Invitation), (status = 403, description = "Not allowed", body = Problem), (status = 404, description = "Not found, or another customer's", body = Problem), (status = 409, description = "Conflicts with existing data", body = Problem), (status = 422, description = "Invalid input", body = Problem)))]
 #[post("/customers/{customer_id}/users")]
 async fn invite_user(
