@@ -11,6 +11,7 @@ mod idempotency;
 mod isolation;
 mod jwt_attacks;
 mod keys_and_users;
+mod last_admin;
 mod rls;
 mod security;
 mod surface;

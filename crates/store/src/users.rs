@@ -46,6 +46,9 @@ const LIST_PROFILES: &str =
     "SELECT * FROM user_profiles WHERE customer_id = $1 AND id > $2 ORDER BY id LIMIT $3";
 const UPDATE_PROFILE: &str = "UPDATE user_profiles SET full_name = COALESCE($3, full_name), department = COALESCE($4, department), role = COALESCE($5, role), updated_at = $6 WHERE customer_id = $1 AND id = $2 RETURNING *";
 const SET_PROFILE_STATUS: &str = "UPDATE user_profiles SET status = $3, updated_at = $4 WHERE customer_id = $1 AND id = $2 RETURNING *";
+// PostgreSQL only: the rows the last-admin rule depends on, locked in one order so two
+// concurrent changes queue instead of deadlocking.
+const LOCK_ACTIVE_ADMINS: &str = "SELECT id FROM user_profiles WHERE customer_id = $1 AND role = 'admin' AND status = 'active' ORDER BY id FOR UPDATE";
 const COUNT_ACTIVE_ADMINS: &str = "SELECT COUNT(*) FROM user_profiles WHERE customer_id = $1 AND role = 'admin' AND status = 'active' AND id <> $2";
 // An invitation only ever yields a customer's person, never an operator.
 const FIND_INVITE: &str = "SELECT id, customer_id FROM users WHERE invite_token_hash = $1 AND invite_expires_at > $2 AND NOT platform_operator AND customer_id IS NOT NULL AND password_hash IS NULL";
@@ -104,7 +107,21 @@ async fn profile_in(tx: &mut Tx, customer: CustomerId, id: UserId) -> StoreResul
 }
 
 /// Refuses a change that would leave the customer without an active admin.
+///
+/// Under PostgreSQL's READ COMMITTED two admins demoting each other would each count the
+/// other as still active and both commit, leaving none; locking the customer's active
+/// admin profiles first makes the second change wait for the first and then count what
+/// it committed. SQLite needs no lock: `BEGIN IMMEDIATE` already runs one writer at a time.
 async fn keep_an_admin(tx: &mut Tx, customer: CustomerId, changing: UserId) -> StoreResult<()> {
+    match tx {
+        Tx::Postgres(work) => {
+            sqlx::query(LOCK_ACTIVE_ADMINS)
+                .bind(customer.0)
+                .fetch_all(work.conn()?)
+                .await?;
+        }
+        Tx::Sqlite(_) => {}
+    }
     let others: i64 = on_tx!(tx, |c| sqlx::query_scalar(COUNT_ACTIVE_ADMINS)
         .bind(customer.0)
         .bind(changing.0)
