@@ -155,6 +155,10 @@ pub async fn try_spawn(kind: Kind, configure: impl FnOnce(&mut Settings)) -> Opt
 #[macro_export]
 macro_rules! both_backends {
     ($(#[doc = $doc:literal])* async fn $name:ident($app:ident) $body:block) => {
+        $crate::both_backends! { $(#[doc = $doc])* async fn $name($app) with |_| {}; $body }
+    };
+    // With settings changed before the server starts: `async fn name(app) with |s| …; { … }`.
+    ($(#[doc = $doc:literal])* async fn $name:ident($app:ident) with $configure:expr; $body:block) => {
         $(#[doc = $doc])*
         mod $name {
             #[allow(unused_imports)]
@@ -162,12 +166,12 @@ macro_rules! both_backends {
             async fn run($app: $crate::helpers::TestApp) $body
             #[tokio::test]
             async fn sqlite() {
-                let app = $crate::helpers::try_spawn($crate::helpers::Kind::Sqlite, |_| {}).await;
+                let app = $crate::helpers::try_spawn($crate::helpers::Kind::Sqlite, $configure).await;
                 run(app.unwrap_or_else(|| unreachable!())).await
             }
             #[tokio::test]
             async fn postgres() {
-                if let Some(app) = $crate::helpers::try_spawn($crate::helpers::Kind::Postgres, |_| {}).await {
+                if let Some(app) = $crate::helpers::try_spawn($crate::helpers::Kind::Postgres, $configure).await {
                     run(app).await
                 }
             }

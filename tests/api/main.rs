@@ -15,6 +15,8 @@ mod last_admin;
 mod rls;
 mod security;
 mod surface;
+mod throttling;
+mod unauthenticated_hashing;
 
 #[path = "../browser/mod.rs"]
 mod browser;

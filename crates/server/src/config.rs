@@ -75,11 +75,23 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Largest accepted JSON body in bytes.
     pub max_body_bytes: usize,
-    /// Failed sign-ins per account (and 4× per IP address) within 15 minutes before 429.
+    /// Failed sign-ins per account (and 4× per client address) within 15 minutes
+    /// before 429. Each attempt is counted before its password is checked.
     pub login_max_failures: i64,
     /// Seconds between purges of expired refresh tokens, throttle windows and
     /// idempotency records.
     pub purge_interval_secs: u64,
+    /// Sign-ups, invitation acceptances and demo entries allowed per client address
+    /// within 15 minutes before 429, each call counted on its own (accepted
+    /// invitations are not counted).
+    pub auth_max_per_address: i64,
+    /// Comma-separated IP addresses or CIDR ranges of reverse proxies whose
+    /// `X-Forwarded-For` names the client. Empty: the TCP peer is the client.
+    pub trusted_proxies: String,
+    /// Password hashes and checks running at once (0: one per core); each holds 19 MiB.
+    pub password_hash_concurrency: usize,
+    /// How long a request waits for a hashing slot before it is shed with 503.
+    pub password_hash_queue_ms: u64,
 }
 
 impl Default for Settings {
@@ -107,6 +119,10 @@ impl Default for Settings {
             max_body_bytes: 64 * 1024,
             login_max_failures: 5,
             purge_interval_secs: 600,
+            auth_max_per_address: 20,
+            trusted_proxies: String::new(),
+            password_hash_concurrency: 0,
+            password_hash_queue_ms: 1000,
         }
     }
 }

@@ -1,9 +1,11 @@
 //! `ApiError`: the one place where failures become HTTP statuses and problem JSON.
 
+use crate::auth::password::PasswordError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use obera_store::StoreError;
 use obera_types::{ErrorCode, FieldError, Problem};
+use std::time::Duration;
 
 /// Every way a request can fail. Each variant's doc names its status.
 #[derive(Debug, thiserror::Error)]
@@ -47,9 +49,12 @@ pub enum ApiError {
     /// 415: body is not JSON.
     #[error("send the body as application/json")]
     UnsupportedMediaType,
-    /// 429: too many attempts.
-    #[error("too many attempts; try again in a few minutes")]
-    RateLimited,
+    /// 429: too many attempts; `Retry-After` says when the throttle window frees up.
+    #[error("too many attempts; try again in {} seconds", whole_seconds(*.retry_after))]
+    RateLimited { retry_after: Duration },
+    /// 503: every password-hashing slot stayed busy; shed with `Retry-After`.
+    #[error("the server is busy; try again in a moment")]
+    Busy { retry_after: Duration },
     /// 503: the database is unreachable.
     #[error("the service is unavailable")]
     Unavailable,
@@ -82,8 +87,8 @@ impl ApiError {
             ApiError::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
             ApiError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             ApiError::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
-            ApiError::RateLimited => ErrorCode::RateLimited,
-            ApiError::Unavailable => ErrorCode::Unavailable,
+            ApiError::RateLimited { .. } => ErrorCode::RateLimited,
+            ApiError::Busy { .. } | ApiError::Unavailable => ErrorCode::Unavailable,
             ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -132,8 +137,8 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Busy { .. } | ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -146,8 +151,8 @@ impl ResponseError for ApiError {
         let mut builder = HttpResponse::build(self.status_code());
         builder.content_type("application/problem+json");
         match self {
-            ApiError::RateLimited => {
-                builder.insert_header(("Retry-After", "60"));
+            ApiError::RateLimited { retry_after } | ApiError::Busy { retry_after } => {
+                builder.insert_header(("Retry-After", whole_seconds(*retry_after).to_string()));
             }
             // Short: the pool reconnects by itself as soon as the database is back.
             ApiError::Unavailable => {
@@ -179,6 +184,21 @@ impl From<StoreError> for ApiError {
             }
         }
     }
+}
+
+impl From<PasswordError> for ApiError {
+    fn from(e: PasswordError) -> Self {
+        match e {
+            PasswordError::Saturated { retry_after } => ApiError::Busy { retry_after },
+            PasswordError::Failed(e) => ApiError::Internal(e),
+        }
+    }
+}
+
+/// `Retry-After` takes whole seconds: round up, and never say 0 (a client would
+/// retry at once and be refused again).
+fn whole_seconds(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 /// Result of a handler.

@@ -11,6 +11,7 @@ pub mod csp;
 pub mod demo;
 pub mod docs;
 pub mod error;
+pub mod forwarded;
 pub mod idempotency;
 pub mod keyring;
 pub mod log_writer;

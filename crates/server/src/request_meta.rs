@@ -1,6 +1,8 @@
 //! Request facts that audit events carry: client address and user agent.
 
-use actix_web::HttpRequest;
+use crate::state::AppState;
+use actix_web::http::header::X_FORWARDED_FOR;
+use actix_web::{HttpRequest, web};
 use obera_store::AuditEvent;
 
 /// Adds the caller's IP address and user agent to `event`.
@@ -14,8 +16,19 @@ pub fn with_request(mut event: AuditEvent, req: &HttpRequest) -> AuditEvent {
     event
 }
 
-/// The peer address. Forwarded headers are not trusted: behind a proxy, configure
-/// it to connect from a known address (a later issue adds trusted-proxy settings).
+/// The client's address: the TCP peer, or behind a trusted reverse proxy the
+/// address it forwarded ([`crate::forwarded`]). Throttles and audit events both use
+/// this, so a log line names the address that was throttled.
 pub fn client_ip(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
+    let peer = req.peer_addr()?.ip();
+    let forwarded_for: Vec<&[u8]> = req
+        .headers()
+        .get_all(X_FORWARDED_FOR)
+        .map(|v| v.as_bytes())
+        .collect();
+    let client = match req.app_data::<web::Data<AppState>>() {
+        Some(state) => state.proxies.client_address(peer, &forwarded_for),
+        None => peer.to_canonical(),
+    };
+    Some(client.to_string())
 }

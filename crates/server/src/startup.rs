@@ -2,8 +2,10 @@
 //! returns the port, so tests can ask for port 0.
 
 use crate::auth::jwt::JwtKeys;
+use crate::auth::password::PasswordWork;
 use crate::config::{Mode, SeedDemo, Settings};
 use crate::error::ApiError;
+use crate::forwarded::TrustedProxies;
 use crate::keyring::Keyring;
 use crate::spa::StaticDir;
 use crate::state::AppState;
@@ -17,6 +19,7 @@ use anyhow::Context;
 use obera_store::{Db, DbOptions};
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 use utoipa_actix_web::AppExt;
 
 /// A bound, ready-to-run server.
@@ -60,6 +63,7 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let keys = JwtKeys::from_settings(&settings)?;
         let keyring = Keyring::from_settings(&settings)?;
+        let proxies = TrustedProxies::parse(&settings.trusted_proxies)?;
         let db = connect(&settings).await?;
         if should_seed_demo(&settings, &db).await? {
             demo::seed(&db).await?;
@@ -71,6 +75,11 @@ impl Application {
             db,
             keys: Arc::new(keys),
             keyring: Arc::new(keyring),
+            passwords: Arc::new(PasswordWork::new(
+                settings.password_hash_concurrency,
+                Duration::from_millis(settings.password_hash_queue_ms),
+            )?),
+            proxies: Arc::new(proxies),
             settings: Arc::new(settings),
             operators: Arc::default(),
         };

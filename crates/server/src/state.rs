@@ -2,13 +2,16 @@
 
 use crate::auth::jwt::JwtKeys;
 use crate::auth::operator_status::OperatorStatus;
+use crate::auth::password::PasswordWork;
 use crate::config::Settings;
+use crate::forwarded::TrustedProxies;
 use crate::keyring::Keyring;
 use obera_store::Db;
 use std::sync::Arc;
 
 /// What handlers need: the store, the token keys, the secrets keyring, the
-/// settings and the operator status cache.
+/// settings, the operator status cache, and what is built from the settings once:
+/// the bound on password hashing and the trusted proxies.
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
@@ -16,4 +19,6 @@ pub struct AppState {
     pub keyring: Arc<Keyring>,
     pub settings: Arc<Settings>,
     pub operators: Arc<OperatorStatus>,
+    pub passwords: Arc<PasswordWork>,
+    pub proxies: Arc<TrustedProxies>,
 }

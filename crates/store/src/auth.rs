@@ -1,10 +1,11 @@
 //! Credentials: sign-in lookups, rotating refresh tokens with reuse detection,
-//! and the failed-sign-in throttle. These tables are global (no tenant): they are
-//! read before anyone knows which customer a request belongs to.
+//! and the attempt throttle of sign-in and the other unauthenticated calls. These
+//! tables are global (no tenant): they are read before anyone knows which customer
+//! a request belongs to.
 
 use crate::db::TxTenant;
-use crate::{Db, StoreResult, now};
-use chrono::{DateTime, Duration, Utc};
+use crate::{Db, StoreResult, THROTTLE_WINDOW, now};
+use chrono::{DateTime, Utc};
 use obera_types::{CustomerId, UserId};
 use uuid::Uuid;
 
@@ -31,6 +32,24 @@ impl LoginRecord {
     pub fn customer(&self) -> Option<CustomerId> {
         self.customer_id.map(CustomerId)
     }
+}
+
+/// One counter an attempt is counted against, and how many attempts it allows
+/// within the window. The `auth_throttle.failures` column holds the count.
+#[derive(Debug, Clone, Copy)]
+pub struct ThrottleLimit<'a> {
+    /// What is counted, e.g. `email:ada@example.com` or `ip:203.0.113.7`.
+    pub key: &'a str,
+    pub max: i64,
+}
+
+/// Whether an attempt may go ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// Counted; go ahead.
+    Granted,
+    /// A counter is full; nothing was counted. Try again after `retry_after`.
+    Refused { retry_after: std::time::Duration },
 }
 
 /// A refresh token to store (only its hash is kept).
@@ -68,8 +87,10 @@ const USE_REFRESH: &str = "UPDATE refresh_tokens SET used_at = $2 WHERE token_ha
 const REVOKE_FAMILY: &str =
     "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL";
 const REVOKE_FAMILY_OF: &str = "UPDATE refresh_tokens SET revoked_at = $2 WHERE revoked_at IS NULL AND family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)";
-const THROTTLE_GET: &str = "SELECT failures, window_started_at FROM auth_throttle WHERE key = $1";
-const THROTTLE_FAIL: &str = "INSERT INTO auth_throttle (key, failures, window_started_at) VALUES ($1, 1, $2) ON CONFLICT (key) DO UPDATE SET failures = CASE WHEN auth_throttle.window_started_at < $3 THEN 1 ELSE auth_throttle.failures + 1 END, window_started_at = CASE WHEN auth_throttle.window_started_at < $3 THEN $2 ELSE auth_throttle.window_started_at END";
+// Counts one attempt; a window older than the cut-off ($3) restarts at 1 from now ($2).
+const THROTTLE_RESERVE: &str = "INSERT INTO auth_throttle (key, failures, window_started_at) VALUES ($1, 1, $2) ON CONFLICT (key) DO UPDATE SET failures = CASE WHEN auth_throttle.window_started_at < $3 THEN 1 ELSE auth_throttle.failures + 1 END, window_started_at = CASE WHEN auth_throttle.window_started_at < $3 THEN $2 ELSE auth_throttle.window_started_at END RETURNING failures, window_started_at";
+const THROTTLE_GIVE_BACK: &str =
+    "UPDATE auth_throttle SET failures = failures - 1 WHERE key = $1 AND failures > 0";
 const THROTTLE_CLEAR: &str = "DELETE FROM auth_throttle WHERE key = $1";
 
 type RefreshRow = (
@@ -178,44 +199,72 @@ impl Db {
         tx.commit().await
     }
 
-    /// Failures recorded for `key` within `window` before now.
-    pub async fn throttle_failures(&self, key: &str, window: Duration) -> StoreResult<i64> {
-        let mut tx = self.begin(TxTenant::None, false).await?;
-        let row: Option<(i32, DateTime<Utc>)> = on_tx!(&mut tx, |c| sqlx::query_as(THROTTLE_GET)
-            .bind(key)
-            .fetch_optional(c)
-            .await?);
-        tx.finish_read();
-        Ok(match row {
-            Some((n, started)) if started >= now() - window => i64::from(n),
-            _ => 0,
-        })
+    /// Counts one attempt against every limit in one write transaction, before the
+    /// work it guards (a password check, a sign-up) starts, so parallel requests
+    /// cannot all pass a check that reads the count first: the upsert takes the row's
+    /// lock (PostgreSQL) or the database's write lock (SQLite, `BEGIN IMMEDIATE`), and
+    /// each request sees the counts of those committed before it.
+    ///
+    /// When any counter would exceed its `max`, nothing is counted (the transaction
+    /// is rolled back), so refused requests neither extend nor fill the window, and
+    /// the answer says how long until the longest-blocked counter's window ends. A
+    /// window older than [`THROTTLE_WINDOW`] restarts at this attempt (the purge task
+    /// deletes such rows with the same constant). Keys are counted in sorted
+    /// order so that two PostgreSQL transactions never wait on each other's rows.
+    pub async fn throttle_reserve(&self, limits: &[ThrottleLimit<'_>]) -> StoreResult<Reservation> {
+        let window = THROTTLE_WINDOW;
+        let at = now();
+        let mut sorted: Vec<&ThrottleLimit<'_>> = limits.iter().collect();
+        sorted.sort_by_key(|l| l.key);
+        let mut tx = self.begin(TxTenant::None, true).await?;
+        let mut blocked_until: Option<DateTime<Utc>> = None;
+        for limit in sorted {
+            let (count, started): (i32, DateTime<Utc>) =
+                on_tx!(&mut tx, |c| sqlx::query_as(THROTTLE_RESERVE)
+                    .bind(limit.key)
+                    .bind(at)
+                    .bind(at - window)
+                    .fetch_one(c)
+                    .await?);
+            if i64::from(count) > limit.max {
+                let until = started + window;
+                blocked_until = Some(blocked_until.map_or(until, |b| b.max(until)));
+            }
+        }
+        match blocked_until {
+            None => {
+                tx.commit().await?;
+                Ok(Reservation::Granted)
+            }
+            Some(until) => {
+                tx.rollback().await?;
+                Ok(Reservation::Refused {
+                    retry_after: (until - at).to_std().unwrap_or_default(),
+                })
+            }
+        }
     }
 
-    /// Counts one more failure for each key; a window older than `window` restarts at 1.
-    pub async fn throttle_fail(&self, keys: &[String], window: Duration) -> StoreResult<()> {
-        let at = now();
+    /// Settles a granted reservation that succeeded: the counters in `clear` start
+    /// over (the account whose owner just proved the password), and each counter in
+    /// `give_back` returns the one attempt this request reserved, so it keeps
+    /// counting only the failures.
+    pub async fn throttle_release(&self, clear: &[&str], give_back: &[&str]) -> StoreResult<()> {
         let mut tx = self.begin(TxTenant::None, true).await?;
-        for key in keys {
-            on_tx!(&mut tx, |c| sqlx::query(THROTTLE_FAIL)
-                .bind(key)
-                .bind(at)
-                .bind(at - window)
+        for key in clear {
+            on_tx!(&mut tx, |c| sqlx::query(THROTTLE_CLEAR)
+                .bind(*key)
                 .execute(c)
                 .await?
                 .rows_affected());
         }
-        tx.commit().await
-    }
-
-    /// Forgets the failures of `key` (after a successful sign-in).
-    pub async fn throttle_clear(&self, key: &str) -> StoreResult<()> {
-        let mut tx = self.begin(TxTenant::None, true).await?;
-        on_tx!(&mut tx, |c| sqlx::query(THROTTLE_CLEAR)
-            .bind(key)
-            .execute(c)
-            .await?
-            .rows_affected());
+        for key in give_back {
+            on_tx!(&mut tx, |c| sqlx::query(THROTTLE_GIVE_BACK)
+                .bind(*key)
+                .execute(c)
+                .await?
+                .rows_affected());
+        }
         tx.commit().await
     }
 }

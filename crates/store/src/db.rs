@@ -179,6 +179,17 @@ impl Tx {
         Ok(())
     }
 
+    /// Undoes the work's writes now, releasing its locks before the call returns
+    /// (dropping a transaction would only queue the `ROLLBACK`).
+    pub(crate) async fn rollback(self) -> StoreResult<()> {
+        match self {
+            Tx::Sqlite(SqliteWork::Write(t)) => t.rollback().await?,
+            Tx::Postgres(PgWork::Tx(t)) => t.rollback().await?,
+            Tx::Sqlite(SqliteWork::Read(_)) | Tx::Postgres(PgWork::Read(_)) => {}
+        }
+        Ok(())
+    }
+
     /// Ends work that only read, without waiting for the database: a sqlx
     /// transaction is dropped, which queues its `ROLLBACK` (for a read the same as
     /// `COMMIT`), and sqlx sends that with the ping it makes anyway when the pool

@@ -23,7 +23,7 @@ mod users;
 
 pub use api_keys::{ApiKeyPrincipal, NewApiKey};
 pub use audit::{AuditEvent, compliance};
-pub use auth::{LoginRecord, NewRefreshToken, RefreshOutcome};
+pub use auth::{LoginRecord, NewRefreshToken, RefreshOutcome, Reservation, ThrottleLimit};
 pub use customers::NewCustomer;
 pub use customization::default_customization;
 pub use db::{Backend, Db, DbOptions, redact as redact_url};

@@ -359,6 +359,21 @@ impl Db {
         Ok(row)
     }
 
+    /// True when `token_hash` names an invitation that can still be accepted. Callers
+    /// ask before hashing the new password, so a bogus token costs a lookup, not an
+    /// Argon2 run; [`Db::accept_invite`] checks again in its own transaction.
+    pub async fn invite_is_open(&self, token_hash: &str) -> StoreResult<bool> {
+        let mut tx = self.begin(TxTenant::None, false).await?;
+        let found: Option<(uuid::Uuid, Option<uuid::Uuid>)> =
+            on_tx!(&mut tx, |c| sqlx::query_as(FIND_INVITE)
+                .bind(token_hash)
+                .bind(now())
+                .fetch_optional(c)
+                .await?);
+        tx.finish_read();
+        Ok(matches!(found, Some((_, Some(_)))))
+    }
+
     /// Redeems an invitation: sets the password and activates the profile.
     /// Returns the user and customer, or `NotFound` for an unknown or expired token.
     pub async fn accept_invite(

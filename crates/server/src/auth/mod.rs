@@ -9,4 +9,5 @@ pub mod password;
 pub mod principal;
 pub mod secrets;
 pub mod session;
+pub mod throttle;
 pub mod verified;

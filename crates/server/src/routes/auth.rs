@@ -1,12 +1,13 @@
 //! Sign-up, sign-in, token refresh, sign-out, invitations, demo entry and `/me`.
 
 use crate::auth::principal::Principal;
-use crate::auth::{password, secrets, session};
+use crate::auth::throttle::{AddressLimited, Attempt};
+use crate::auth::{secrets, session};
 use crate::body::Body;
 use crate::config::Mode;
 use crate::demo;
 use crate::error::{ApiError, ApiResult};
-use crate::request_meta::{client_ip, with_request};
+use crate::request_meta::with_request;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use obera_store::{AuditEvent, LoginRecord, NewCustomer, NewProfile, RefreshOutcome, compliance};
@@ -27,8 +28,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 /// Create a customer organisation and its first admin, and sign in.
+///
+/// Each client address may sign up a limited number of times per 15 minutes (429).
 #[utoipa::path(tag = "auth", operation_id = "signup", request_body = SignupRequest,
-    responses((status = 201, description = "Created", body = Session), (status = 409, description = "Email already registered", body = Problem), (status = 422, description = "Invalid input", body = Problem)))]
+    responses((status = 201, description = "Created", body = Session), (status = 409, description = "Email already registered", body = Problem), (status = 422, description = "Invalid input", body = Problem), (status = 429, description = "Too many attempts; see Retry-After", body = Problem), (status = 503, description = "Busy; see Retry-After", body = Problem)))]
 #[post("/auth/signup")]
 async fn signup(
     state: web::Data<AppState>,
@@ -36,7 +39,12 @@ async fn signup(
     body: Body<SignupRequest>,
 ) -> ApiResult<HttpResponse> {
     let input = body.0;
-    let hash = password::hash(input.password.as_str().to_owned()).await?;
+    let attempt = Attempt::per_address(&state, &req, AddressLimited::Signup).await?;
+    let hash = state
+        .passwords
+        .hash(input.password.as_str().to_owned())
+        .await;
+    let hash = attempt.password_outcome(&state, hash).await?;
     let customer = NewCustomer {
         company_name: input.company_name.to_string(),
         contact_email: input.email.to_string(),
@@ -75,9 +83,10 @@ async fn signup(
 
 /// Sign in with email and password.
 ///
-/// Too many failures for one account or one address within 15 minutes answer 429.
+/// Too many failures for one account or one address within 15 minutes answer 429,
+/// with `Retry-After` giving the seconds until the window frees up.
 #[utoipa::path(tag = "auth", operation_id = "login", request_body = LoginRequest,
-    responses((status = 200, description = "Success", body = Session), (status = 401, description = "Not signed in, or the credentials are invalid", body = Problem), (status = 403, description = "Customer suspended or account deactivated", body = Problem), (status = 429, description = "Too many attempts", body = Problem)))]
+    responses((status = 200, description = "Success", body = Session), (status = 401, description = "Not signed in, or the credentials are invalid", body = Problem), (status = 403, description = "Customer suspended or account deactivated", body = Problem), (status = 429, description = "Too many attempts; see Retry-After", body = Problem), (status = 503, description = "Busy; see Retry-After", body = Problem)))]
 #[post("/auth/login")]
 async fn sign_in(
     state: web::Data<AppState>,
@@ -85,24 +94,19 @@ async fn sign_in(
     body: Body<LoginRequest>,
 ) -> ApiResult<web::Json<Session>> {
     let input = body.0;
-    let window = obera_store::THROTTLE_WINDOW;
-    let email_key = format!("email:{}", input.email);
-    let ip_key = format!("ip:{}", client_ip(&req).unwrap_or_default());
-    let max = state.settings.login_max_failures;
-    if state.db.throttle_failures(&email_key, window).await? >= max
-        || state.db.throttle_failures(&ip_key, window).await? >= max * 4
-    {
-        return Err(ApiError::RateLimited);
-    }
+    // Counted before the check; a failure leaves it counted.
+    let attempt = Attempt::sign_in(&state, &req, input.email.as_str()).await?;
     let found = state.db.find_login(input.email.as_str()).await?;
-    let ok = password::verify(
-        input.password,
-        found.as_ref().and_then(|l| l.password_hash.clone()),
-    )
-    .await?;
+    let ok = state
+        .passwords
+        .verify(
+            input.password,
+            found.as_ref().and_then(|l| l.password_hash.clone()),
+        )
+        .await;
+    let ok = attempt.password_outcome(&state, ok).await?;
     let customer = found.as_ref().and_then(LoginRecord::customer);
     let Some(login) = found.filter(|_| ok) else {
-        state.db.throttle_fail(&[email_key, ip_key], window).await?;
         let event = AuditEvent {
             customer_id: customer,
             ..AuditEvent::new("auth.login_failed", compliance::ACCESS)
@@ -112,7 +116,7 @@ async fn sign_in(
         return Err(ApiError::InvalidCredentials);
     };
     ensure_may_sign_in(&state, &login).await?;
-    state.db.throttle_clear(&email_key).await?;
+    attempt.succeeded(&state).await?;
     let event = AuditEvent {
         customer_id: login.customer(),
         user_id: Some(login.user_id()),
@@ -213,19 +217,30 @@ async fn logout(state: web::Data<AppState>, body: Body<LogoutRequest>) -> ApiRes
 }
 
 /// Accept an invitation: set a password and sign in.
+///
+/// Unknown tokens from one client address are limited per 15 minutes (429).
 #[utoipa::path(tag = "auth", operation_id = "accept_invite", request_body = AcceptInviteRequest,
-    responses((status = 200, description = "Success", body = Session), (status = 404, description = "Unknown or expired invitation", body = Problem), (status = 422, description = "Invalid input", body = Problem)))]
+    responses((status = 200, description = "Success", body = Session), (status = 404, description = "Unknown or expired invitation", body = Problem), (status = 422, description = "Invalid input", body = Problem), (status = 429, description = "Too many attempts; see Retry-After", body = Problem), (status = 503, description = "Busy; see Retry-After", body = Problem)))]
 #[post("/auth/accept-invite")]
 async fn accept_invite(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: Body<AcceptInviteRequest>,
 ) -> ApiResult<web::Json<Session>> {
     let input = body.0;
-    let hash = password::hash(input.password.as_str().to_owned()).await?;
-    let (user, _) = state
-        .db
-        .accept_invite(&secrets::hash(&input.invite_token), &hash)
-        .await?;
+    let attempt = Attempt::per_address(&state, &req, AddressLimited::AcceptInvite).await?;
+    let token_hash = secrets::hash(&input.invite_token);
+    // Looked up before hashing, so a bogus token never costs an Argon2 run.
+    if !state.db.invite_is_open(&token_hash).await? {
+        return Err(ApiError::NotFound);
+    }
+    let hash = state
+        .passwords
+        .hash(input.password.as_str().to_owned())
+        .await;
+    let hash = attempt.password_outcome(&state, hash).await?;
+    let (user, _) = state.db.accept_invite(&token_hash, &hash).await?;
+    attempt.succeeded(&state).await?;
     let login = state
         .db
         .find_login_by_id(user)
@@ -238,9 +253,9 @@ async fn accept_invite(
 
 /// Enter the demo customer as one of its department users, without a password.
 /// The session is read-only. 404 when the demo data is not loaded, and always in
-/// production mode.
+/// production mode; entries per client address are limited per 15 minutes (429).
 #[utoipa::path(tag = "auth", operation_id = "demo_login", request_body = DemoLoginRequest,
-    responses((status = 200, description = "Success", body = Session), (status = 404, description = "Not found, or another customer's", body = Problem)))]
+    responses((status = 200, description = "Success", body = Session), (status = 404, description = "Not found, or another customer's", body = Problem), (status = 429, description = "Too many attempts; see Retry-After", body = Problem)))]
 #[post("/auth/demo")]
 async fn demo_login(
     state: web::Data<AppState>,
@@ -250,6 +265,7 @@ async fn demo_login(
     if state.settings.mode == Mode::Production {
         return Err(ApiError::NotFound);
     }
+    Attempt::per_address(&state, &req, AddressLimited::Demo).await?;
     let email = demo::demo_email(body.0.department);
     let login = state
         .db
