@@ -245,10 +245,10 @@ impl Db {
         }
     }
 
-    /// Settles a granted reservation that succeeded: the counters in `clear` start
-    /// over (the account whose owner just proved the password), and each counter in
-    /// `give_back` returns the one attempt this request reserved, so it keeps
-    /// counting only the failures.
+    /// Settles a granted reservation whose work succeeded or never ran: the counters
+    /// in `clear` start over (the account whose owner just proved the password), and
+    /// each counter in `give_back` returns the one attempt this request reserved, so
+    /// it keeps counting only the failures.
     pub async fn throttle_release(&self, clear: &[&str], give_back: &[&str]) -> StoreResult<()> {
         let mut tx = self.begin(TxTenant::None, true).await?;
         for key in clear {
