@@ -135,6 +135,20 @@ async fn keep_an_admin(tx: &mut Tx, customer: CustomerId, changing: UserId) -> S
     Ok(())
 }
 
+/// The person and customer of an invitation that can still be accepted.
+async fn open_invite(tx: &mut Tx, token_hash: &str) -> StoreResult<Option<(UserId, CustomerId)>> {
+    let found: Option<(uuid::Uuid, Option<uuid::Uuid>)> =
+        on_tx!(tx, |c| sqlx::query_as(FIND_INVITE)
+            .bind(token_hash)
+            .bind(now())
+            .fetch_optional(c)
+            .await?);
+    Ok(match found {
+        Some((user, Some(customer))) => Some((UserId(user), CustomerId(customer))),
+        _ => None,
+    })
+}
+
 /// Whether the person has set a password (accepted an invitation or signed up).
 async fn has_password(tx: &mut Tx, customer: CustomerId, id: UserId) -> StoreResult<bool> {
     let found: Option<bool> = on_tx!(tx, |c| sqlx::query_scalar(HAS_PASSWORD)
@@ -364,14 +378,9 @@ impl Db {
     /// Argon2 run; [`Db::accept_invite`] checks again in its own transaction.
     pub async fn invite_is_open(&self, token_hash: &str) -> StoreResult<bool> {
         let mut tx = self.begin(TxTenant::None, false).await?;
-        let found: Option<(uuid::Uuid, Option<uuid::Uuid>)> =
-            on_tx!(&mut tx, |c| sqlx::query_as(FIND_INVITE)
-                .bind(token_hash)
-                .bind(now())
-                .fetch_optional(c)
-                .await?);
+        let found = open_invite(&mut tx, token_hash).await?;
         tx.finish_read();
-        Ok(matches!(found, Some((_, Some(_)))))
+        Ok(found.is_some())
     }
 
     /// Redeems an invitation: sets the password and activates the profile.
@@ -382,16 +391,9 @@ impl Db {
         password_hash: &str,
     ) -> StoreResult<(UserId, CustomerId)> {
         let mut tx = self.begin(TxTenant::None, true).await?;
-        let found: Option<(uuid::Uuid, Option<uuid::Uuid>)> =
-            on_tx!(&mut tx, |c| sqlx::query_as(FIND_INVITE)
-                .bind(token_hash)
-                .bind(now())
-                .fetch_optional(c)
-                .await?);
-        let (user, customer) = match found {
-            Some((user, Some(customer))) => (UserId(user), CustomerId(customer)),
-            _ => return Err(StoreError::NotFound),
-        };
+        let (user, customer) = open_invite(&mut tx, token_hash)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         on_tx!(&mut tx, |c| sqlx::query(ACCEPT_INVITE)
             .bind(user.0)
             .bind(password_hash)
