@@ -33,7 +33,8 @@ pub struct TestApp {
     _guard: Guard,
 }
 
-enum Guard {
+/// Removes a test's database when dropped.
+pub enum Guard {
     Dir(PathBuf),
     Postgres { admin_url: String, name: String },
 }
@@ -88,40 +89,78 @@ pub fn postgres_url() -> Option<String> {
     }
 }
 
+/// The login role PostgreSQL tests serve requests as, as production does with
+/// `obera_app`: it owns nothing and bypasses nothing, so row-level security binds it.
+pub const REQUEST_ROLE: &str = "obera_test_app";
+
+/// A fresh, empty PostgreSQL database, dropped with the guard: its URL as the
+/// server's owner (for migrations) and as [`REQUEST_ROLE`]. `None` when the
+/// PostgreSQL leg is skipped.
+pub async fn fresh_postgres() -> Option<(String, String, Guard)> {
+    let admin_url = postgres_url()?;
+    let name = format!("obera_test_{}", uuid::Uuid::new_v4().simple());
+    use sqlx::Connection;
+    let mut c = sqlx::PgConnection::connect(&admin_url)
+        .await
+        .unwrap_or_else(|e| panic!("connect to TEST_POSTGRES_URL: {e}"));
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+        .execute(&mut c)
+        .await
+        .unwrap_or_else(|e| panic!("create test database: {e}"));
+    create_login_role(&mut c, REQUEST_ROLE, "").await;
+    let _ = c.close().await;
+    let owner_url = database_url(&admin_url, None, &name);
+    let request_url = database_url(&admin_url, Some(REQUEST_ROLE), &name);
+    Some((owner_url, request_url, Guard::Postgres { admin_url, name }))
+}
+
+/// Creates a cluster-wide login role unless it exists. Parallel tests race to
+/// create the same role, so "already exists" is success.
+pub async fn create_login_role(c: &mut sqlx::PgConnection, role: &str, attributes: &str) {
+    let sql = format!(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN \
+         CREATE ROLE {role} LOGIN {attributes}; END IF; END $$"
+    );
+    if let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(c).await {
+        let code = e.as_database_error().and_then(|d| d.code());
+        assert!(
+            matches!(code.as_deref(), Some("23505" | "42710")),
+            "create role {role}: {e}"
+        );
+    }
+}
+
+/// `admin_url` pointed at database `name`, logging in as `user` when given.
+pub fn database_url(admin_url: &str, user: Option<&str>, name: &str) -> String {
+    let mut url = reqwest::Url::parse(admin_url)
+        .unwrap_or_else(|e| panic!("TEST_POSTGRES_URL is not a URL: {e}"));
+    url.set_path(name);
+    if let Some(user) = user {
+        let _ = url.set_username(user);
+        let _ = url.set_password(None);
+    }
+    url.to_string()
+}
+
 /// Starts the server on `kind`; `None` when PostgreSQL is not configured.
 pub async fn try_spawn(kind: Kind, configure: impl FnOnce(&mut Settings)) -> Option<TestApp> {
     let dir = temp_dir();
-    let (database_url, guard) = match kind {
+    let (database_url, migrate_url, guard) = match kind {
         Kind::Sqlite => (
             format!("sqlite://{}/obera.db", dir.display()),
+            None,
             Guard::Dir(dir.clone()),
         ),
         Kind::Postgres => {
-            let admin_url = postgres_url()?;
-            let name = format!("obera_test_{}", uuid::Uuid::new_v4().simple());
-            use sqlx::Connection;
-            let mut c = sqlx::PgConnection::connect(&admin_url)
-                .await
-                .unwrap_or_else(|e| panic!("connect to TEST_POSTGRES_URL: {e}"));
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-                .execute(&mut c)
-                .await
-                .unwrap_or_else(|e| panic!("create test database: {e}"));
-            let _ = c.close().await;
-            let base = admin_url
-                .rsplit_once('/')
-                .map_or(admin_url.as_str(), |(b, _)| b)
-                .to_owned();
-            (
-                format!("{base}/{name}"),
-                Guard::Postgres { admin_url, name },
-            )
+            let (owner, request, guard) = fresh_postgres().await?;
+            (request, Some(owner), guard)
         }
     };
     let seed: [u8; 32] = rand::random();
     let mut settings = Settings {
         bind: "127.0.0.1:0".to_owned(),
         database_url,
+        migrate_url,
         database_max_connections: 5,
         jwt_signing_key: Some(base64::engine::general_purpose::STANDARD.encode(seed)),
         jwt_key_file: dir.join("jwt.key").display().to_string(),

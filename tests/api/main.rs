@@ -7,6 +7,8 @@ mod helpers;
 mod auth;
 mod bad_input;
 mod customers;
+mod database_outage;
+mod database_roles;
 mod idempotency;
 mod isolation;
 mod jwt_attacks;

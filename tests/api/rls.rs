@@ -201,3 +201,39 @@ async fn a_requests_tenant_read_ends_with_the_request() {
         "the connection came back with a tenant set"
     );
 }
+
+/// An injected statement cannot step out of row-level security: the pool logs in
+/// as the request role itself, so `RESET ROLE` (or `SET ROLE` to the owner) has no
+/// stronger identity to return to. When the pool logged in as the owner and only
+/// set a role, `RESET ROLE` made every tenant's rows visible.
+#[tokio::test]
+async fn injected_reset_role_or_set_role_cannot_escape_row_level_security() {
+    let Some(app) = postgres_app().await else {
+        return;
+    };
+    let a = app.signup("Alpha").await;
+    let b = app.signup("Bravo").await;
+    app.add_member(&b, Department::It, Role::Member).await;
+    assert_eq!(
+        app.db
+            .count_visible_rows(
+                a.customer_id,
+                "RESET ROLE; SELECT COUNT(*) FROM user_profiles"
+            )
+            .await
+            .unwrap(),
+        1,
+        "RESET ROLE exposed other tenants' people"
+    );
+    let escalation = app
+        .db
+        .count_visible_rows(
+            a.customer_id,
+            "SET ROLE postgres; SELECT COUNT(*) FROM user_profiles",
+        )
+        .await;
+    assert!(
+        escalation.is_err(),
+        "the request role could SET ROLE to the owner: {escalation:?}"
+    );
+}

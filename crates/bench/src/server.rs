@@ -20,6 +20,8 @@ pub struct Process {
 pub struct Obera<'a> {
     pub bin: &'a Path,
     pub database_url: String,
+    /// The schema owner's URL, to migrate with (PostgreSQL).
+    pub migrate_url: Option<String>,
     /// Where its stderr (the access log at `info`) and generated key go.
     pub dir: &'a Path,
     /// The signing key, shared by every server of a run so tokens work on all of them.
@@ -57,6 +59,9 @@ impl Obera<'_> {
             .env("OBERA_LOG_FORMAT", "text")
             .env("RUST_LOG", self.rust_log)
             .stderr(Stdio::from(log));
+        if let Some(owner) = &self.migrate_url {
+            cmd.env("OBERA_MIGRATE_URL", owner);
+        }
         Process::spawn(cmd, Duration::from_secs(60))
             .with_context(|| format!("start obera ({})", self.label))
     }

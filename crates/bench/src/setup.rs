@@ -115,6 +115,14 @@ async fn postgres(plan: &Plan<'_>, report: &mut Report, admin: &str) -> anyhow::
             sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut conn).await?;
         }
     }
+    // Cluster-wide, so it may exist from an earlier run.
+    sqlx::raw_sql(AssertSqlSafe(format!(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{r}') THEN \
+         CREATE ROLE {r} LOGIN; END IF; END $$",
+        r = crate::suite::REQUEST_ROLE
+    )))
+    .execute(&mut conn)
+    .await?;
     let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
     let (url, pgbench_url) = (format!("{base}/{db}"), format!("{base}/{pgb}"));
     let result = async {

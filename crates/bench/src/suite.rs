@@ -42,6 +42,18 @@ struct Launch<'a> {
     rust_log: &'a str,
 }
 
+/// The login role the server under test serves PostgreSQL requests as (created by
+/// `setup`): it owns nothing, so row-level security binds it.
+pub const REQUEST_ROLE: &str = "obera_bench_app";
+
+/// A `postgres://` URL logging in as `user` instead, without a password (the
+/// benchmark's PostgreSQL trusts local connections).
+fn with_user(url: &str, user: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+    let host_and_db = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    format!("{scheme}://{user}@{host_and_db}")
+}
+
 /// The server's default log filter: one access-log line per request.
 const DEFAULT_LOG: &str = "info,sqlx=warn";
 
@@ -50,11 +62,19 @@ impl Plan<'_> {
         self.only.is_empty() || self.only.iter().any(|n| n == name)
     }
 
-    /// Starts the release server under test.
+    /// Starts the release server under test. On PostgreSQL `l.url` is the owner's:
+    /// the server migrates with it and serves requests as [`REQUEST_ROLE`], as in
+    /// production.
     fn start(&self, l: Launch<'_>) -> anyhow::Result<Process> {
+        let postgres = l.url.starts_with("postgres");
         Obera {
             bin: self.obera,
-            database_url: l.url.to_owned(),
+            database_url: if postgres {
+                with_user(l.url, REQUEST_ROLE)
+            } else {
+                l.url.to_owned()
+            },
+            migrate_url: postgres.then(|| l.url.to_owned()),
             dir: l.dir,
             key_file: &self.scratch.join("jwt-ed25519.key"),
             pool_size: l.pool_size,

@@ -37,12 +37,17 @@ pub enum LogFormat {
 pub struct Settings {
     /// Address to listen on.
     pub bind: String,
-    /// `sqlite://…` (default, embedded) or `postgres://…`.
+    /// `sqlite://…` (default, embedded) or `postgres://…`. On PostgreSQL it logs in
+    /// as the request role, which must own nothing and bypass nothing.
     pub database_url: String,
-    /// PostgreSQL role queries run as (row-level security applies to it).
-    pub database_role: String,
+    /// PostgreSQL only: the schema owner's URL. `obera serve` migrates with it at
+    /// start-up and closes it; `obera migrate` needs it. Without it the schema
+    /// must already be migrated.
+    pub migrate_url: Option<String>,
     /// Pool size.
     pub database_max_connections: u32,
+    /// How long a request waits for a database connection before answering 503.
+    pub database_acquire_timeout_ms: u64,
     pub mode: Mode,
     /// Base64 of a 32-byte Ed25519 seed that signs access tokens. Required in production;
     /// in development it is generated into `jwt_key_file` on first start.
@@ -99,8 +104,9 @@ impl Default for Settings {
         Self {
             bind: "127.0.0.1:8080".to_owned(),
             database_url: "sqlite://data/obera.db".to_owned(),
-            database_role: "obera_app".to_owned(),
+            migrate_url: None,
             database_max_connections: 10,
+            database_acquire_timeout_ms: 2000,
             mode: Mode::Development,
             jwt_signing_key: None,
             jwt_key_file: "data/jwt-ed25519.key".to_owned(),
@@ -132,6 +138,10 @@ impl fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("bind", &self.bind)
             .field("database_url", &obera_store::redact_url(&self.database_url))
+            .field(
+                "migrate_url",
+                &self.migrate_url.as_deref().map(obera_store::redact_url),
+            )
             .field("mode", &self.mode)
             .field(
                 "jwt_signing_key",

@@ -179,9 +179,10 @@ impl From<StoreError> for ApiError {
                 tracing::warn!(error = %cause, "database unavailable");
                 ApiError::Unavailable
             }
-            other @ (StoreError::Corrupt(_) | StoreError::Bug(_) | StoreError::Migrate(_)) => {
-                ApiError::Internal(anyhow::Error::new(other))
-            }
+            other @ (StoreError::Corrupt(_)
+            | StoreError::Bug(_)
+            | StoreError::Setup(_)
+            | StoreError::Migrate(_)) => ApiError::Internal(anyhow::Error::new(other)),
         }
     }
 }

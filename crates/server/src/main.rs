@@ -22,7 +22,7 @@ struct Cli {
 enum Command {
     /// Run the server (the default): migrate, seed demo data on an empty database, serve.
     Serve,
-    /// Apply database migrations and exit.
+    /// Apply database migrations and exit (PostgreSQL: as the owner in `OBERA_MIGRATE_URL`).
     Migrate,
     /// Load the demo operator and customers (skips customers already present).
     /// Development only: its accounts have published passwords.
@@ -94,6 +94,13 @@ async fn main() -> anyhow::Result<()> {
             app.run_until_stopped().await?;
         }
         Command::Migrate => {
+            let postgres = settings.database_url.starts_with("postgres");
+            if postgres && settings.migrate_url.as_deref().is_none_or(str::is_empty) {
+                anyhow::bail!(
+                    "obera migrate on PostgreSQL needs OBERA_MIGRATE_URL, the schema owner's URL \
+                     (OBERA_DATABASE_URL is the request role, which cannot change the schema)"
+                );
+            }
             connect(&settings).await?.close().await;
             println!("migrations applied");
         }

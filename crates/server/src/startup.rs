@@ -33,8 +33,9 @@ pub struct Application {
 pub async fn connect(settings: &Settings) -> anyhow::Result<Db> {
     let opts = DbOptions {
         url: settings.database_url.clone(),
-        app_role: settings.database_role.clone(),
+        migrate_url: settings.migrate_url.clone().filter(|u| !u.is_empty()),
         max_connections: settings.database_max_connections,
+        acquire_timeout: Duration::from_millis(settings.database_acquire_timeout_ms),
     };
     Db::connect(&opts).await.with_context(|| {
         format!(

@@ -9,33 +9,30 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use sqlx::{
-    AssertSqlSafe, ConnectOptions, Connection, FromRow, PgConnection, PgPool, Postgres, Sqlite,
-    SqliteConnection, SqlitePool, Transaction,
+    AssertSqlSafe, FromRow, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool,
+    Transaction,
 };
 use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
 use std::time::Duration;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
-
-/// Which database engine a [`Db`] talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
 
 /// How to open the database.
 #[derive(Debug, Clone)]
 pub struct DbOptions {
-    /// `sqlite://path` or `postgres://…`.
+    /// `sqlite://path` or `postgres://…`. On PostgreSQL its user is the request
+    /// role, which must own nothing and bypass nothing ([`crate::pg_setup`]).
     pub url: String,
-    /// PostgreSQL role the application's queries run as. It must not own the
-    /// tables and must not be a superuser, or row-level security would not apply.
-    pub app_role: String,
+    /// PostgreSQL only: the schema owner's URL, used once to migrate and then
+    /// closed. Without it the schema must already be migrated.
+    pub migrate_url: Option<String>,
     /// Pool size.
     pub max_connections: u32,
+    /// How long a request waits for a pooled connection (including connecting)
+    /// before it fails as unavailable. Short, so a database that went away is a
+    /// quick 503 rather than a request hanging on the pool.
+    pub acquire_timeout: Duration,
 }
 
 /// A pool on one of the two backends.
@@ -310,16 +307,24 @@ impl Db {
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(opts.max_connections)
+                .acquire_timeout(opts.acquire_timeout)
                 .test_before_acquire(false)
                 .connect_with(sqlite)
                 .await?;
             SQLITE_MIGRATIONS.run(&pool).await?;
             Ok(Db::Sqlite(pool))
         } else if opts.url.starts_with("postgres:") || opts.url.starts_with("postgresql:") {
-            let owner = PgConnectOptions::from_str(&opts.url)?;
-            migrate_postgres(&owner, &opts.app_role).await?;
+            let request = PgConnectOptions::from_str(&opts.url)?;
+            let role = crate::pg_setup::request_role(&request)?;
+            if let Some(owner) = &opts.migrate_url {
+                crate::pg_setup::migrate(&PgConnectOptions::from_str(owner)?, &role).await?;
+            }
+            // Before the pool: its connections prepare statements on tables that
+            // an unmigrated schema lacks, and would retry that until the timeout.
+            crate::pg_setup::check_request_role(&request).await?;
             let pool = PgPoolOptions::new()
                 .max_connections(opts.max_connections)
+                .acquire_timeout(opts.acquire_timeout)
                 .test_before_acquire(false)
                 .after_connect(|conn, _| {
                     Box::pin(async move {
@@ -329,25 +334,14 @@ impl Db {
                             .map(drop)
                     })
                 })
-                .connect_with(owner.options([("role", opts.app_role.as_str())]))
+                .connect_with(request)
                 .await?;
             Ok(Db::Postgres(pool))
         } else {
-            Err(StoreError::Bug(sqlx::Error::Configuration(
-                format!(
-                    "database URL must start with sqlite: or postgres:, got `{}`",
-                    redact(&opts.url)
-                )
-                .into(),
+            Err(StoreError::Setup(format!(
+                "database URL must start with sqlite: or postgres:, got `{}`",
+                redact(&opts.url)
             )))
-        }
-    }
-
-    /// Which backend this is.
-    pub fn backend(&self) -> Backend {
-        match self {
-            Db::Sqlite(_) => Backend::Sqlite,
-            Db::Postgres(_) => Backend::Postgres,
         }
     }
 
@@ -457,16 +451,22 @@ impl Db {
         self.tenant(scope.customer_id(), true).await
     }
 
-    /// Runs raw SQL as the application role inside a tenant transaction and returns
-    /// how many rows it saw. For tests that prove row-level security holds even
-    /// when the application's own `WHERE customer_id = …` filter is left out.
+    /// Runs raw SQL (one or more statements) as the request role inside a tenant
+    /// transaction and returns the first column of the last row it produced. For
+    /// tests that prove row-level security holds even when the application's own
+    /// `WHERE customer_id = …` filter is left out, or an injected statement such as
+    /// `RESET ROLE` runs first.
     pub async fn count_visible_rows(
         &self,
         customer: CustomerId,
         sql: &'static str,
     ) -> StoreResult<i64> {
+        use sqlx::Row;
         let mut tx = self.tenant(customer, false).await?;
-        let n: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(sql).fetch_one(c).await?);
+        let n: i64 = on_tx!(&mut tx, |c| {
+            let rows = sqlx::raw_sql(sql).fetch_all(c).await?;
+            rows.last().ok_or(StoreError::NotFound)?.try_get(0)?
+        });
         tx.finish_read();
         Ok(n)
     }
@@ -481,55 +481,6 @@ pub(crate) async fn set_tenant(tx: &mut Tx, customer: CustomerId) -> StoreResult
             .execute(t.conn()?)
             .await?;
     }
-    Ok(())
-}
-
-/// Creates the application role if missing, migrates as the owner on a dedicated
-/// connection (closed afterwards, so a failed run never leaves its advisory lock
-/// on a pooled connection), and grants the role what it may do. `audit_logs` gets
-/// no UPDATE or DELETE: the log is append-only for the application.
-async fn migrate_postgres(owner: &PgConnectOptions, app_role: &str) -> StoreResult<()> {
-    if !app_role
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_')
-        || app_role.is_empty()
-    {
-        return Err(StoreError::Bug(sqlx::Error::Configuration(
-            format!("database role `{app_role}` must be letters, digits and underscores").into(),
-        )));
-    }
-    let mut conn = owner
-        .clone()
-        .log_statements(tracing::log::LevelFilter::Debug)
-        .connect()
-        .await?;
-    let create_role = format!(
-        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{app_role}') THEN \
-         CREATE ROLE {app_role} NOLOGIN NOSUPERUSER NOBYPASSRLS; END IF; END $$"
-    );
-    // Concurrent test databases may race to create the cluster-global role.
-    if let Err(e) = sqlx::raw_sql(AssertSqlSafe(create_role))
-        .execute(&mut conn)
-        .await
-    {
-        let duplicate = matches!(&e, sqlx::Error::Database(d) if d.code().as_deref() == Some("23505") || d.code().as_deref() == Some("42710"));
-        if !duplicate {
-            return Err(e.into());
-        }
-    }
-    POSTGRES_MIGRATIONS.run(&mut conn).await?;
-    let grants = format!(
-        "GRANT USAGE ON SCHEMA public TO {r}; \
-         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {r}; \
-         REVOKE UPDATE, DELETE, TRUNCATE ON audit_logs FROM {r}; \
-         REVOKE ALL ON _sqlx_migrations FROM {r}; \
-         GRANT {r} TO CURRENT_USER",
-        r = app_role
-    );
-    sqlx::raw_sql(AssertSqlSafe(grants))
-        .execute(&mut conn)
-        .await?;
-    conn.close().await?;
     Ok(())
 }
 

@@ -32,6 +32,11 @@ pub enum StoreError {
     /// Anything else from the database driver: a bug in our SQL or set-up.
     #[error(transparent)]
     Bug(sqlx::Error),
+    /// The database is set up in a way the store refuses to run on (a request role
+    /// that could bypass row-level security, a schema not yet migrated, a bad URL);
+    /// the message says how to fix it.
+    #[error("{0}")]
+    Setup(String),
     /// A migration failed.
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
