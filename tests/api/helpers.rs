@@ -358,8 +358,8 @@ impl TestApp {
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
         let session: Session = reply.json();
         Member {
+            refresh_token: body_refresh_token(&session),
             token: session.access_token,
-            refresh_token: session.refresh_token,
             customer_id: CustomerId(uuid::Uuid::nil()),
             user_id: session.me.user_id,
             email,
@@ -428,14 +428,23 @@ impl TestApp {
     }
 }
 
+/// The refresh token of a session delivered in the body (no cookie opt-in).
+pub fn body_refresh_token(session: &Session) -> String {
+    session
+        .refresh_token
+        .clone()
+        .unwrap_or_else(|| panic!("a body-delivered session has a refresh_token"))
+}
+
 fn member_of(session: Session, email: String) -> Member {
+    let refresh_token = body_refresh_token(&session);
     let membership = session
         .me
         .membership
         .unwrap_or_else(|| panic!("no membership"));
     Member {
         token: session.access_token,
-        refresh_token: session.refresh_token,
+        refresh_token,
         customer_id: membership.customer_id,
         user_id: session.me.user_id,
         email,

@@ -32,7 +32,10 @@ pub struct LoginRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
-    pub refresh_token: String,
+    /// Required, unless the request opts into cookie delivery
+    /// (`X-Obera-Refresh-Delivery: cookie`) and the refresh cookie carries the token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
 /// End a session by revoking its refresh token family.
@@ -40,7 +43,10 @@ pub struct RefreshRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LogoutRequest {
-    pub refresh_token: String,
+    /// Required, unless the request opts into cookie delivery
+    /// (`X-Obera-Refresh-Delivery: cookie`) and the refresh cookie carries the token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
 /// Set a password with the token from an invitation and sign in.
@@ -70,8 +76,11 @@ pub struct Session {
     pub token_type: String,
     /// Seconds until `access_token` expires.
     pub expires_in: i64,
-    /// Single-use token for `POST /api/v1/auth/refresh`.
-    pub refresh_token: String,
+    /// Single-use token for `POST /api/v1/auth/refresh`. Absent when the request asked
+    /// for cookie delivery (`X-Obera-Refresh-Delivery: cookie`): the token is then only
+    /// in the `HttpOnly` cookie `obera_refresh`, out of reach of script.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
     pub me: Me,
 }
 

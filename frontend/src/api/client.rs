@@ -209,8 +209,10 @@ async fn do_refresh() -> Result<(), ClientError> {
     let Some(refresh_token) = session::refresh_token() else {
         return Err(ClientError::unauthenticated());
     };
-    let body = serde_json::to_string(&RefreshRequest { refresh_token })
-        .map_err(|e| ClientError::Decode(e.to_string()))?;
+    let body = serde_json::to_string(&RefreshRequest {
+        refresh_token: Some(refresh_token),
+    })
+    .map_err(|e| ClientError::Decode(e.to_string()))?;
     let resp = send_raw(Method::POST, "/auth/refresh", Some(&body), None).await?;
     match read_body(resp)
         .await

@@ -28,7 +28,7 @@ pub(super) fn access_token() -> Option<String> {
 }
 
 pub(super) fn refresh_token() -> Option<String> {
-    load().map(|s| s.refresh_token)
+    load().and_then(|s| s.refresh_token)
 }
 
 fn notify(me: Option<Me>) {

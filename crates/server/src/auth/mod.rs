@@ -7,6 +7,7 @@ pub mod jwt;
 pub mod operator_status;
 pub mod password;
 pub mod principal;
+pub mod refresh_cookie;
 pub mod secrets;
 pub mod session;
 pub mod throttle;

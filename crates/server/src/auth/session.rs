@@ -1,8 +1,11 @@
 //! Issuing sessions (access + refresh token) and describing the signed-in person.
 
+use crate::auth::refresh_cookie::{self, Delivery};
 use crate::auth::secrets;
 use crate::error::ApiResult;
 use crate::state::AppState;
+use actix_web::body::BoxBody;
+use actix_web::{HttpRequest, HttpResponse, Responder};
 use obera_store::{LoginRecord, NewRefreshToken};
 use obera_types::{Me, Membership, Session};
 use uuid::Uuid;
@@ -34,14 +37,36 @@ pub async fn describe(state: &AppState, login: &LoginRecord, read_only: bool) ->
     })
 }
 
+/// A new session on its way to the client: the JSON body, plus the refresh cookie when
+/// the client asked for cookie delivery (then the body has no `refresh_token`).
+/// Every route that starts or rotates a session answers with this, so delivery is
+/// decided in this one place.
+pub struct Issued {
+    session: Session,
+    cookie: Option<actix_web::cookie::Cookie<'static>>,
+}
+
+impl Responder for Issued {
+    type Body = BoxBody;
+
+    fn respond_to(self, _: &HttpRequest) -> HttpResponse {
+        let mut response = HttpResponse::Ok();
+        if let Some(cookie) = self.cookie {
+            response.cookie(cookie);
+        }
+        response.json(self.session)
+    }
+}
+
 /// Signs an access token and stores a new refresh token in `family` (a new family
-/// for a fresh sign-in, the old one when rotating).
+/// for a fresh sign-in, the old one when rotating), delivered as `delivery` says.
 pub async fn issue(
     state: &AppState,
     login: &LoginRecord,
     family: Option<Uuid>,
     read_only: bool,
-) -> ApiResult<Session> {
+    delivery: Delivery,
+) -> ApiResult<Issued> {
     let access_token = state.keys.issue(
         login.id,
         login.customer_id,
@@ -60,11 +85,22 @@ pub async fn issue(
                 + chrono::Duration::days(state.settings.refresh_token_ttl_days),
         })
         .await?;
-    Ok(Session {
+    let (refresh_token, cookie) = match delivery {
+        Delivery::Body => (Some(refresh_token), None),
+        Delivery::Cookie => (
+            None,
+            Some(refresh_cookie::carrying(
+                refresh_token,
+                state.settings.refresh_token_ttl_days,
+            )),
+        ),
+    };
+    let session = Session {
         access_token,
         token_type: "Bearer".to_owned(),
         expires_in: state.keys.ttl_secs,
         refresh_token,
         me: describe(state, login, read_only).await?,
-    })
+    };
+    Ok(Issued { session, cookie })
 }

@@ -1,6 +1,8 @@
 //! Sign-up, sign-in, token refresh, sign-out, invitations, demo entry and `/me`.
 
 use crate::auth::principal::Principal;
+use crate::auth::refresh_cookie::{self, Delivery};
+use crate::auth::session::Issued;
 use crate::auth::throttle::{AddressLimited, Attempt};
 use crate::auth::{secrets, session};
 use crate::body::Body;
@@ -9,7 +11,8 @@ use crate::demo;
 use crate::error::{ApiError, ApiResult};
 use crate::request_meta::with_request;
 use crate::state::AppState;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, Responder, get, post, web};
 use obera_store::{AuditEvent, LoginRecord, NewCustomer, NewProfile, RefreshOutcome, compliance};
 use obera_types::{
     AcceptInviteRequest, CustomerStatus, DemoLoginRequest, Department, LoginRequest, LogoutRequest,
@@ -30,14 +33,16 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// Create a customer organisation and its first admin, and sign in.
 ///
 /// Each client address may sign up a limited number of times per 15 minutes (429).
-#[utoipa::path(tag = "auth", operation_id = "signup", request_body = SignupRequest,
-    responses((status = 201, description = "Created", body = Session), (status = 409, description = "Email already registered", body = Problem), (status = 422, description = "Invalid input", body = Problem), (status = 429, description = "Too many attempts; see Retry-After", body = Problem), (status = 503, description = "Busy; see Retry-After", body = Problem)))]
+#[utoipa::path(tag = "auth", operation_id = "signup", params(("X-Obera-Refresh-Delivery" = Option<String>, Header, description = refresh_cookie::HEADER_DOC)),
+    request_body = SignupRequest,
+    responses((status = 201, description = "Created", body = Session), (status = 400, description = "Unknown refresh delivery", body = Problem), (status = 409, description = "Email already registered", body = Problem), (status = 422, description = "Invalid input", body = Problem), (status = 429, description = "Too many attempts; see Retry-After", body = Problem), (status = 503, description = "Busy; see Retry-After", body = Problem)))]
 #[post("/auth/signup")]
 async fn signup(
     state: web::Data<AppState>,
     req: HttpRequest,
+    delivery: Delivery,
     body: Body<SignupRequest>,
-) -> ApiResult<HttpResponse> {
+) -> ApiResult<impl Responder> {
     let input = body.0;
     let attempt = Attempt::per_address(&state, &req, AddressLimited::Signup).await?;
     let hash = state
@@ -78,21 +83,26 @@ async fn signup(
         .find_login(input.email.as_str())
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(HttpResponse::Created().json(session::issue(&state, &login, None, false).await?))
+    Ok(session::issue(&state, &login, None, false, delivery)
+        .await?
+        .customize()
+        .with_status(StatusCode::CREATED))
 }
 
 /// Sign in with email and password.
 ///
 /// Too many failures for one account or one address within 15 minutes answer 429,
 /// with `Retry-After` giving the seconds until the window frees up.
-#[utoipa::path(tag = "auth", operation_id = "login", request_body = LoginRequest,
-    responses((status = 200, description = "Success", body = Session), (status = 401, description = "Not signed in, or the credentials are invalid", body = Problem), (status = 403, description = "Customer suspended or account deactivated", body = Problem), (status = 429, description = "Too many attempts; see Retry-After", body = Problem), (status = 503, description = "Busy; see Retry-After", body = Problem)))]
+#[utoipa::path(tag = "auth", operation_id = "login", params(("X-Obera-Refresh-Delivery" = Option<String>, Header, description = refresh_cookie::HEADER_DOC)),
+    request_body = LoginRequest,
+    responses((status = 200, description = "Success", body = Session), (status = 400, description = "Unknown refresh delivery", body = Problem), (status = 401, description = "Not signed in, or the credentials are invalid", body = Problem), (status = 403, description = "Customer suspended or account deactivated", body = Problem), (status = 429, description = "Too many attempts; see Retry-After", body = Problem), (status = 503, description = "Busy; see Retry-After", body = Problem)))]
 #[post("/auth/login")]
 async fn sign_in(
     state: web::Data<AppState>,
     req: HttpRequest,
+    delivery: Delivery,
     body: Body<LoginRequest>,
-) -> ApiResult<web::Json<Session>> {
+) -> ApiResult<Issued> {
     let input = body.0;
     // Counted before the check; a failure leaves it counted.
     let attempt = Attempt::sign_in(&state, &req, input.email.as_str()).await?;
@@ -123,9 +133,7 @@ async fn sign_in(
         ..AuditEvent::new("auth.login", compliance::ACCESS)
     };
     state.db.record_audit(&with_request(event, &req)).await?;
-    Ok(web::Json(
-        session::issue(&state, &login, None, false).await?,
-    ))
+    session::issue(&state, &login, None, false, delivery).await
 }
 
 /// Refuses sign-in (and refresh) for deactivated people and operators and for
@@ -157,21 +165,24 @@ async fn ensure_may_sign_in(state: &AppState, login: &LoginRecord) -> ApiResult<
 
 /// Exchange a refresh token for a new session. Each refresh token works once;
 /// presenting a used one ends every session of that sign-in.
-#[utoipa::path(tag = "auth", operation_id = "refresh_session", request_body = RefreshRequest,
-    responses((status = 200, description = "Success", body = Session), (status = 401, description = "Not signed in, or the credentials are invalid", body = Problem)))]
+///
+/// With `X-Obera-Refresh-Delivery: cookie` and no `refresh_token` in the body, the token
+/// is read from the `obera_refresh` cookie and the new one is set in it. The cookie is
+/// never read without that header and a JSON body, so a cross-site form cannot use it.
+#[utoipa::path(tag = "auth", operation_id = "refresh_session", params(("X-Obera-Refresh-Delivery" = Option<String>, Header, description = refresh_cookie::HEADER_DOC)),
+    request_body = RefreshRequest,
+    responses((status = 200, description = "Success", body = Session), (status = 400, description = "Unknown refresh delivery", body = Problem), (status = 401, description = "Not signed in, or the credentials are invalid", body = Problem), (status = 403, description = "Customer suspended or account deactivated", body = Problem), (status = 415, description = "The body is not application/json", body = Problem), (status = 422, description = "No refresh token in the body (and no cookie delivery)", body = Problem)))]
 #[post("/auth/refresh")]
 async fn refresh(
     state: web::Data<AppState>,
     req: HttpRequest,
+    delivery: Delivery,
     body: Body<RefreshRequest>,
-) -> ApiResult<web::Json<Session>> {
+) -> ApiResult<Issued> {
     let invalid =
         || ApiError::Unauthenticated("the refresh token is invalid or expired".to_owned());
-    match state
-        .db
-        .use_refresh_token(&secrets::hash(&body.0.refresh_token))
-        .await?
-    {
+    let token = presented_token(&req, delivery, body.0.refresh_token)?.ok_or_else(invalid)?;
+    match state.db.use_refresh_token(&secrets::hash(&token)).await? {
         RefreshOutcome::Rotated {
             user_id,
             family_id,
@@ -183,9 +194,7 @@ async fn refresh(
                 .await?
                 .ok_or_else(invalid)?;
             ensure_may_sign_in(&state, &login).await?;
-            Ok(web::Json(
-                session::issue(&state, &login, Some(family_id), read_only).await?,
-            ))
+            session::issue(&state, &login, Some(family_id), read_only, delivery).await
         }
         RefreshOutcome::Reused { user_id } => {
             let customer = state
@@ -206,27 +215,62 @@ async fn refresh(
 }
 
 /// Sign out: the refresh token and every token rotated from the same sign-in stop working.
-#[utoipa::path(tag = "auth", operation_id = "logout", request_body = LogoutRequest, responses((status = 204, description = "Signed out")))]
+///
+/// With `X-Obera-Refresh-Delivery: cookie` the token may come from the `obera_refresh`
+/// cookie instead of the body, and the answer clears the cookie (`Max-Age=0`).
+#[utoipa::path(tag = "auth", operation_id = "logout", params(("X-Obera-Refresh-Delivery" = Option<String>, Header, description = refresh_cookie::HEADER_DOC)),
+    request_body = LogoutRequest, responses((status = 204, description = "Signed out"), (status = 400, description = "Unknown refresh delivery", body = Problem), (status = 415, description = "The body is not application/json", body = Problem), (status = 422, description = "No refresh token in the body (and no cookie delivery)", body = Problem)))]
 #[post("/auth/logout")]
-async fn logout(state: web::Data<AppState>, body: Body<LogoutRequest>) -> ApiResult<HttpResponse> {
-    state
-        .db
-        .revoke_refresh_family(&secrets::hash(&body.0.refresh_token))
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    delivery: Delivery,
+    body: Body<LogoutRequest>,
+) -> ApiResult<HttpResponse> {
+    if let Some(token) = presented_token(&req, delivery, body.0.refresh_token)? {
+        state
+            .db
+            .revoke_refresh_family(&secrets::hash(&token))
+            .await?;
+    }
+    let mut response = HttpResponse::NoContent();
+    if delivery == Delivery::Cookie {
+        response.cookie(refresh_cookie::cleared());
+    }
+    Ok(response.finish())
+}
+
+/// The refresh token of a refresh or logout: the body's, else (cookie delivery only)
+/// the cookie's. `None` in cookie mode without a cookie; in body mode a missing token
+/// is a 422 naming the field, as before cookies existed.
+fn presented_token(
+    req: &HttpRequest,
+    delivery: Delivery,
+    in_body: Option<String>,
+) -> ApiResult<Option<String>> {
+    match (in_body, delivery) {
+        (Some(token), _) => Ok(Some(token)),
+        (None, Delivery::Cookie) => Ok(delivery.presented(req)),
+        (None, Delivery::Body) => Err(ApiError::field(
+            "refresh_token",
+            format!("required unless {} is `cookie`", refresh_cookie::HEADER),
+        )),
+    }
 }
 
 /// Accept an invitation: set a password and sign in.
 ///
 /// Unknown tokens from one client address are limited per 15 minutes (429).
-#[utoipa::path(tag = "auth", operation_id = "accept_invite", request_body = AcceptInviteRequest,
-    responses((status = 200, description = "Success", body = Session), (status = 404, description = "Unknown or expired invitation", body = Problem), (status = 422, description = "Invalid input", body = Problem), (status = 429, description = "Too many attempts; see Retry-After", body = Problem), (status = 503, description = "Busy; see Retry-After", body = Problem)))]
+#[utoipa::path(tag = "auth", operation_id = "accept_invite", params(("X-Obera-Refresh-Delivery" = Option<String>, Header, description = refresh_cookie::HEADER_DOC)),
+    request_body = AcceptInviteRequest,
+    responses((status = 200, description = "Success", body = Session), (status = 400, description = "Unknown refresh delivery", body = Problem), (status = 404, description = "Unknown or expired invitation", body = Problem), (status = 422, description = "Invalid input", body = Problem), (status = 429, description = "Too many attempts; see Retry-After", body = Problem), (status = 503, description = "Busy; see Retry-After", body = Problem)))]
 #[post("/auth/accept-invite")]
 async fn accept_invite(
     state: web::Data<AppState>,
     req: HttpRequest,
+    delivery: Delivery,
     body: Body<AcceptInviteRequest>,
-) -> ApiResult<web::Json<Session>> {
+) -> ApiResult<Issued> {
     let input = body.0;
     let attempt = Attempt::per_address(&state, &req, AddressLimited::AcceptInvite).await?;
     let token_hash = secrets::hash(&input.invite_token);
@@ -246,22 +290,22 @@ async fn accept_invite(
         .find_login_by_id(user)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(web::Json(
-        session::issue(&state, &login, None, false).await?,
-    ))
+    session::issue(&state, &login, None, false, delivery).await
 }
 
 /// Enter the demo customer as one of its department users, without a password.
 /// The session is read-only. 404 when the demo data is not loaded, and always in
 /// production mode; entries per client address are limited per 15 minutes (429).
-#[utoipa::path(tag = "auth", operation_id = "demo_login", request_body = DemoLoginRequest,
-    responses((status = 200, description = "Success", body = Session), (status = 404, description = "Not found, or another customer's", body = Problem), (status = 429, description = "Too many attempts; see Retry-After", body = Problem)))]
+#[utoipa::path(tag = "auth", operation_id = "demo_login", params(("X-Obera-Refresh-Delivery" = Option<String>, Header, description = refresh_cookie::HEADER_DOC)),
+    request_body = DemoLoginRequest,
+    responses((status = 200, description = "Success", body = Session), (status = 400, description = "Unknown refresh delivery", body = Problem), (status = 404, description = "Not found, or another customer's", body = Problem), (status = 429, description = "Too many attempts; see Retry-After", body = Problem)))]
 #[post("/auth/demo")]
 async fn demo_login(
     state: web::Data<AppState>,
     req: HttpRequest,
+    delivery: Delivery,
     body: Body<DemoLoginRequest>,
-) -> ApiResult<web::Json<Session>> {
+) -> ApiResult<Issued> {
     if state.settings.mode == Mode::Production {
         return Err(ApiError::NotFound);
     }
@@ -278,7 +322,7 @@ async fn demo_login(
         ..AuditEvent::new("auth.demo_login", compliance::ACCESS)
     };
     state.db.record_audit(&with_request(event, &req)).await?;
-    Ok(web::Json(session::issue(&state, &login, None, true).await?))
+    session::issue(&state, &login, None, true, delivery).await
 }
 
 /// The signed-in person and their customer membership.
