@@ -8,5 +8,10 @@ mod state;
 
 fn main() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(app::App);
+    // Restore the session (refresh cookie) before the first render, so guarded pages
+    // do not bounce a signed-in person to the sign-in page on reload.
+    wasm_bindgen_futures::spawn_local(async {
+        api::restore().await;
+        leptos::mount::mount_to_body(app::App);
+    });
 }

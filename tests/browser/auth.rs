@@ -84,42 +84,70 @@ async fn an_unauthenticated_visitor_is_sent_to_sign_in_and_then_back_where_they_
     b.close().await
 }
 
-/// Overwrites a token in the stored session, as if it had expired or been revoked.
-async fn spoil_token(b: &Browser, field: &str) -> TestResult {
-    b.js(&format!(
-        "const s = JSON.parse(localStorage.getItem('obera.session')); s.{field} = 'spoiled'; localStorage.setItem('obera.session', JSON.stringify(s));"
-    ))
-    .await?;
-    Ok(())
+/// Everything script can read: both storages and `document.cookie`.
+async fn script_readable_state(b: &Browser) -> TestResult<String> {
+    let v = b
+        .js("return JSON.stringify({ local: Object.assign({}, localStorage), session: Object.assign({}, sessionStorage), cookie: document.cookie });")
+        .await?;
+    Ok(v.as_str().unwrap_or_default().to_owned())
 }
 
 #[tokio::test]
-async fn an_expired_access_token_is_refreshed_silently_and_an_ended_session_returns_to_the_page()
+async fn no_script_readable_storage_holds_the_refresh_token_and_a_reload_keeps_the_session()
 -> TestResult {
     let Some((_app, b)) = app_and_browser().await? else {
         return Ok(());
     };
-    let who = sign_up(&b, "Expiry").await?;
+    let who = sign_up(&b, "Cookie").await?;
+    let readable = script_readable_state(&b).await?;
+    assert!(
+        !readable.contains("ort_") && !readable.contains("refresh"),
+        "a refresh token is within script reach: {readable}"
+    );
+
+    // A reload restores the session through the HttpOnly cookie.
     b.open("/settings/branding").await?;
     b.testid("branding-form").await?;
-
-    // A bad access token: the client refreshes and the page keeps working.
-    spoil_token(&b, "access_token").await?;
     b.client.refresh().await?;
     b.testid("branding-form").await?;
     b.wait_for_text("[data-testid=nav-user-detail]", &who.company)
         .await?;
+    let readable = script_readable_state(&b).await?;
+    assert!(!readable.contains("ort_"), "{readable}");
 
-    // Both tokens gone bad: sign in again and land on the same page.
-    spoil_token(&b, "access_token").await?;
-    spoil_token(&b, "refresh_token").await?;
+    // Signed out, a reload stays signed out.
+    b.sign_out().await?;
     b.client.refresh().await?;
+    b.testid("nav-sign-in").await?;
+    b.open("/settings/branding").await?;
     b.wait_for_path("/auth?return=%2Fsettings%2Fbranding")
         .await?;
-    b.fill("login-email", &who.email).await?;
-    b.fill("login-password", &who.password).await?;
-    b.click("login-submit").await?;
-    b.wait_for_path("/settings/branding").await?;
-    b.testid("branding-form").await?;
+    b.close().await
+}
+
+#[tokio::test]
+async fn signing_up_and_working_in_the_app_raises_no_content_security_policy_violation()
+-> TestResult {
+    let Some((_app, b)) = app_and_browser().await? else {
+        return Ok(());
+    };
+    // A violation at load (the inline loader's hash) would keep the app from rendering,
+    // which `open` waits for; the listener catches everything after that.
+    b.open("/auth?tab=signup").await?;
+    b.js("window.__csp = []; document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));")
+        .await?;
+    b.fill("signup-company", &unique("Csp Org ")).await?;
+    b.fill("signup-name", "Csp Admin").await?;
+    b.fill("signup-email", &format!("{}@example.com", unique("csp")))
+        .await?;
+    b.fill("signup-password", "correct horse battery staple")
+        .await?;
+    b.click("signup-submit").await?;
+    b.wait_for_text("[data-testid=dashboard-title]", "Administration dashboard")
+        .await?;
+    b.click("sign-out").await?;
+    b.testid("nav-sign-in").await?;
+    let violations = b.js("return window.__csp;").await?;
+    assert_eq!(violations, serde_json::json!([]), "CSP violations");
     b.close().await
 }

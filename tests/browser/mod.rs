@@ -261,10 +261,15 @@ impl Browser {
         Ok(self.client.execute(script, vec![]).await?)
     }
 
-    /// The customer id of the signed-in member, from the stored session.
+    /// The customer id of the signed-in member, asked of the API through the refresh
+    /// cookie (the SPA keeps its tokens in memory only).
     pub async fn my_customer_id(&self) -> TestResult<String> {
         let v = self
-            .js("const s = JSON.parse(localStorage.getItem('obera.session') || 'null'); return s && s.me.membership ? s.me.membership.customer_id : null;")
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; fetch('/api/v1/auth/refresh', { method: 'POST', headers: { 'content-type': 'application/json', 'x-obera-refresh-delivery': 'cookie' }, body: '{}' }).then(r => r.json()).then(s => done(s.me && s.me.membership ? s.me.membership.customer_id : null), () => done(null));",
+                vec![],
+            )
             .await?;
         v.as_str()
             .map(str::to_owned)

@@ -121,6 +121,13 @@ fn base_url() -> String {
     BASE.with(Clone::clone)
 }
 
+/// Whether the API is on the page's own origin: then the refresh token travels only in
+/// the server's `HttpOnly` cookie, which a cross-origin API would not receive.
+pub fn cookie_delivery() -> bool {
+    let base = base_url();
+    base.is_empty() || web_sys::window().and_then(|w| w.location().origin().ok()) == Some(base)
+}
+
 /// Percent-encodes a query or path component.
 pub fn encode(s: &str) -> String {
     String::from(js_sys::encode_uri_component(s))
@@ -135,6 +142,9 @@ async fn send_raw(
     let mut builder = RequestBuilder::new(&format!("{}/api/v1{path}", base_url()))
         .method(method)
         .header("Accept", "application/json");
+    if cookie_delivery() {
+        builder = builder.header("X-Obera-Refresh-Delivery", "cookie");
+    }
     if let Some(token) = token {
         builder = builder.header("Authorization", &format!("Bearer {token}"));
     }
@@ -206,13 +216,13 @@ async fn refresh_once() -> Result<(), ClientError> {
 }
 
 async fn do_refresh() -> Result<(), ClientError> {
-    let Some(refresh_token) = session::refresh_token() else {
+    // In cookie mode the browser sends the token; the body stays empty.
+    let refresh_token = session::refresh_token();
+    if refresh_token.is_none() && !cookie_delivery() {
         return Err(ClientError::unauthenticated());
-    };
-    let body = serde_json::to_string(&RefreshRequest {
-        refresh_token: Some(refresh_token),
-    })
-    .map_err(|e| ClientError::Decode(e.to_string()))?;
+    }
+    let body = serde_json::to_string(&RefreshRequest { refresh_token })
+        .map_err(|e| ClientError::Decode(e.to_string()))?;
     let resp = send_raw(Method::POST, "/auth/refresh", Some(&body), None).await?;
     match read_body(resp)
         .await
@@ -229,6 +239,14 @@ async fn do_refresh() -> Result<(), ClientError> {
             }
             Err(err)
         }
+    }
+}
+
+/// Restores the session after a page load through the refresh cookie; without one
+/// (signed out, or the API on another origin) the app starts signed out.
+pub async fn restore() {
+    if cookie_delivery() {
+        let _ = refresh_once().await;
     }
 }
 

@@ -4,7 +4,7 @@
 mod client;
 pub mod session;
 
-pub use client::{ClientError, encode};
+pub use client::{ClientError, encode, restore};
 
 use client::{Auth, call, json};
 use gloo_net::http::Method;
@@ -44,7 +44,8 @@ pub async fn accept_invite(req: AcceptInviteRequest) -> ApiResult<Session> {
     start_session("/auth/accept-invite", json(&req)?).await
 }
 
-/// Revokes the refresh token family and forgets the tokens, even if the server is unreachable.
+/// Revokes the refresh token family (in cookie mode the server also clears the cookie)
+/// and forgets the tokens, even if the server is unreachable.
 pub async fn logout() {
     if let Some(stored) = session::load() {
         let req = LogoutRequest {
