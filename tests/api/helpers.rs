@@ -228,6 +228,30 @@ pub struct Member {
     pub email: String,
 }
 
+/// The password [`TestApp::new_operator_account`] gives operators.
+pub const OPERATOR_PASSWORD: &str = "operator password 1";
+
+/// An enrolled second factor: the shared secret (base32) and the recovery codes.
+#[derive(Debug, Clone)]
+pub struct Enrolled {
+    pub secret: String,
+    pub recovery_codes: Vec<String>,
+}
+
+/// The code an authenticator app holding `secret` (base32) shows `offset` 30-second
+/// steps from now. The server accepts one step either side, and each step once, so
+/// a test that signs in again after enrolling uses the next step (`offset` 1).
+pub fn totp_code(secret: &str, offset: i64) -> String {
+    let bytes = totp_rs::Secret::try_from_base32(secret)
+        .unwrap_or_else(|e| panic!("secret {secret}: {e:?}"));
+    let totp = totp_rs::Builder::new()
+        .with_secret(bytes)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let at = chrono::Utc::now().timestamp() + offset * 30;
+    totp.generate(u64::try_from(at).unwrap_or(0)).to_string()
+}
+
 /// A response: status, headers and body text.
 pub struct Reply {
     pub status: StatusCode,
@@ -344,26 +368,88 @@ impl TestApp {
             .await
     }
 
-    /// Creates an operator account and signs in as it.
-    pub async fn operator(&self) -> Member {
+    /// Creates an operator account (password [`OPERATOR_PASSWORD`]) without signing in.
+    pub async fn new_operator_account(&self) -> String {
         let email = format!("op-{}@msp.example.com", uuid::Uuid::new_v4().simple());
-        let hash = obera_server::auth::password::hash("operator password 1".to_owned())
+        let hash = obera_server::auth::password::hash(OPERATOR_PASSWORD.to_owned())
             .await
             .unwrap_or_default();
         self.db
             .upsert_operator(&email, &hash)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
-        let reply = self.login(&email, "operator password 1").await;
+        email
+    }
+
+    /// Creates an operator account, signs in, enrols its (mandatory) second factor
+    /// and refreshes into a full session.
+    pub async fn operator(&self) -> Member {
+        self.operator_with_factor().await.0
+    }
+
+    /// [`TestApp::operator`], with the enrolled factor.
+    pub async fn operator_with_factor(&self) -> (Member, Enrolled) {
+        let email = self.new_operator_account().await;
+        let reply = self.login(&email, OPERATOR_PASSWORD).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
         let session: Session = reply.json();
-        Member {
+        assert!(session.me.mfa.enrolment_only, "{:?}", session.me.mfa);
+        let restricted = Member {
             refresh_token: body_refresh_token(&session),
             token: session.access_token,
             customer_id: CustomerId(uuid::Uuid::nil()),
             user_id: session.me.user_id,
             email,
-        }
+        };
+        self.enrol(restricted).await
+    }
+
+    /// Enrols `member`'s second factor through the API (start, confirm with the
+    /// current code) and refreshes: the member with the new session, and the factor.
+    pub async fn enrol(&self, member: Member) -> (Member, Enrolled) {
+        let reply = self
+            .send(
+                Method::POST,
+                "/api/v1/me/mfa/enrolment",
+                Some(&member.token),
+                None::<&()>,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        let enrolment: MfaEnrolment = reply.json();
+        let code = serde_json::json!({ "code": totp_code(&enrolment.secret, 0) });
+        let reply = self
+            .send(
+                Method::POST,
+                "/api/v1/me/mfa/enrolment/confirm",
+                Some(&member.token),
+                Some(&code),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        let recovery: RecoveryCodes = reply.json();
+        let session = self.refresh(&member.refresh_token).await;
+        assert!(session.me.mfa.enrolled, "{:?}", session.me.mfa);
+        let member = Member {
+            refresh_token: body_refresh_token(&session),
+            token: session.access_token,
+            ..member
+        };
+        let enrolled = Enrolled {
+            secret: enrolment.secret,
+            recovery_codes: recovery.codes,
+        };
+        (member, enrolled)
+    }
+
+    /// Exchanges a refresh token for a new session (asserting success).
+    pub async fn refresh(&self, refresh_token: &str) -> Session {
+        let body = serde_json::json!({ "refresh_token": refresh_token });
+        let reply = self
+            .send(Method::POST, "/api/v1/auth/refresh", None, Some(&body))
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        reply.json()
     }
 
     /// Invites a person into `admin`'s customer, accepts the invitation and signs them in.

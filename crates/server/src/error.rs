@@ -22,6 +22,15 @@ pub enum ApiError {
     /// 401: wrong email or password (never says which).
     #[error("email or password is wrong")]
     InvalidCredentials,
+    /// 401: the password was right; the account's second factor is needed too.
+    #[error("enter the code from your authenticator app (or a recovery code) as `mfa_code`")]
+    MfaRequired,
+    /// 401: the second-factor code is wrong, expired or already used.
+    #[error("the code is wrong, expired or already used")]
+    MfaCodeInvalid,
+    /// 403: an enrolment-only session tried something other than enrolling.
+    #[error("enrol a second factor (`POST /api/v1/me/mfa/enrolment`) before doing anything else")]
+    MfaEnrolmentRequired,
     /// 401: a refresh token was reused; its family is revoked.
     #[error("this refresh token was already used; all sessions of this sign-in were ended")]
     RefreshTokenReused,
@@ -79,6 +88,9 @@ impl ApiError {
             ApiError::Unauthenticated(_) => ErrorCode::Unauthenticated,
             ApiError::InvalidCredentials => ErrorCode::InvalidCredentials,
             ApiError::RefreshTokenReused => ErrorCode::RefreshTokenReused,
+            ApiError::MfaRequired => ErrorCode::MfaRequired,
+            ApiError::MfaCodeInvalid => ErrorCode::MfaCodeInvalid,
+            ApiError::MfaEnrolmentRequired => ErrorCode::MfaEnrolmentRequired,
             ApiError::Forbidden(_) => ErrorCode::Forbidden,
             ApiError::CustomerSuspended => ErrorCode::CustomerSuspended,
             ApiError::NotFound => ErrorCode::NotFound,
@@ -131,8 +143,12 @@ impl ResponseError for ApiError {
             | ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthenticated(_)
             | ApiError::InvalidCredentials
-            | ApiError::RefreshTokenReused => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) | ApiError::CustomerSuspended => StatusCode::FORBIDDEN,
+            | ApiError::RefreshTokenReused
+            | ApiError::MfaRequired
+            | ApiError::MfaCodeInvalid => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_)
+            | ApiError::CustomerSuspended
+            | ApiError::MfaEnrolmentRequired => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

@@ -45,6 +45,12 @@ enum Command {
         #[command(subcommand)]
         action: OperatorAction,
     },
+    /// Remove an account's second factor and recovery codes (a lost phone and lost
+    /// codes). Where one is mandatory, the next sign-in must enrol a new one.
+    ResetMfa {
+        #[arg(long)]
+        email: String,
+    },
     /// Print the OpenAPI document.
     Openapi,
 }
@@ -126,6 +132,7 @@ async fn main() -> anyhow::Result<()> {
             println!("operator {email} ready (id {id})");
         }
         Command::Operators { action } => operators(&connect(&settings).await?, action).await?,
+        Command::ResetMfa { email } => reset_mfa(&connect(&settings).await?, &email).await?,
         Command::Openapi => print!("{}", obera_server::openapi::openapi_json()),
     }
     Ok(())
@@ -158,6 +165,23 @@ async fn operators(db: &obera_store::Db, action: OperatorAction) -> anyhow::Resu
                 .map_err(|e| not_an_operator(e, &email))?;
             println!("operator {email} reactivated");
         }
+    }
+    Ok(())
+}
+
+async fn reset_mfa(db: &obera_store::Db, email: &str) -> anyhow::Result<()> {
+    let email = email.trim().to_lowercase();
+    let login = db
+        .find_login(&email)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no account has the email {email}"))?;
+    let owner = obera_server::auth::second_factor::owner(&login);
+    let event = obera_store::AuditEvent::new("auth.mfa_reset", obera_store::compliance::PRIVILEGED)
+        .detail("by", "obera reset-mfa");
+    if db.remove_second_factor(owner, event).await? {
+        println!("removed the second factor of {email}");
+    } else {
+        println!("{email} had no second factor");
     }
     Ok(())
 }

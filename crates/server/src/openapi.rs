@@ -19,6 +19,7 @@ stable `code`. Lists are keyset-paginated: pass `next_cursor` back as `cursor`."
     components(schemas(obera_types::Problem, obera_types::ErrorCode, obera_types::FieldError)),
     tags(
         (name = "auth", description = "Sign-up, sign-in, sessions"),
+        (name = "mfa", description = "The signed-in person's second factor (TOTP)"),
         (name = "customers", description = "Customer organisations (tenants)"),
         (name = "users", description = "People of a customer"),
         (name = "customization", description = "Branding and feature toggles"),

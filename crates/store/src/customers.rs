@@ -22,7 +22,7 @@ pub struct NewCustomer {
 
 const INSERT: &str = "INSERT INTO customers (id, company_name, contact_email, plan, status, created_at, updated_at) VALUES ($1, $2, $3, $4, 'active', $5, $5) RETURNING *";
 const GET: &str = "SELECT * FROM customers WHERE id = $1";
-const UPDATE: &str = "UPDATE customers SET company_name = COALESCE($2, company_name), contact_email = COALESCE($3, contact_email), plan = COALESCE($4, plan), updated_at = $5 WHERE id = $1 RETURNING *";
+const UPDATE: &str = "UPDATE customers SET company_name = COALESCE($2, company_name), contact_email = COALESCE($3, contact_email), plan = COALESCE($4, plan), mfa_required = COALESCE($6, mfa_required), updated_at = $5 WHERE id = $1 RETURNING *";
 const SET_STATUS: &str =
     "UPDATE customers SET status = $2, updated_at = $3 WHERE id = $1 RETURNING *";
 // $3 is a lower-cased substring pattern ('%' matches all); LOWER(...) LIKE behaves the same on both backends.
@@ -137,6 +137,7 @@ impl Db {
             .bind(patch.contact_email.as_ref().map(|e| e.as_str()))
             .bind(patch.plan.map(Plan::as_str))
             .bind(now())
+            .bind(patch.mfa_required)
             .fetch_optional(c)
             .await?);
         let customer: Customer = row.ok_or(StoreError::NotFound)?.try_into()?;

@@ -20,6 +20,7 @@ mod page;
 mod pg_setup;
 mod rows;
 mod scope;
+mod second_factor;
 mod users;
 
 pub use api_keys::{ApiKeyPrincipal, NewApiKey};
@@ -34,6 +35,7 @@ pub use maintenance::{IDEMPOTENCY_TTL, Purged, THROTTLE_WINDOW};
 pub use operators::OperatorAccount;
 pub use page::PageRequest;
 pub use scope::{Actor, RequestReads, TenantScope};
+pub use second_factor::{FactorOwner, SecondFactor};
 pub use users::{MemberAccess, NewProfile};
 
 /// Current time truncated to microseconds, the precision both backends keep,

@@ -28,6 +28,7 @@ pub(crate) struct CustomerRow {
     pub contact_email: String,
     pub plan: String,
     pub status: String,
+    pub mfa_required: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -41,6 +42,7 @@ impl TryFrom<CustomerRow> for t::Customer {
             contact_email: r.contact_email,
             plan: parse("plan", &r.plan)?,
             status: parse("status", &r.status)?,
+            mfa_required: r.mfa_required,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })

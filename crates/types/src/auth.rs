@@ -25,6 +25,11 @@ pub struct SignupRequest {
 pub struct LoginRequest {
     pub email: Email,
     pub password: String,
+    /// The second factor, for accounts that have one: the 6-digit code the
+    /// authenticator app shows, or one unused recovery code. Without it such an
+    /// account answers 401 `mfa_required` once the password is right.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mfa_code: Option<String>,
 }
 
 /// Exchange a refresh token for a new session (the old token stops working).
@@ -98,6 +103,8 @@ pub struct Me {
     /// The customer this person belongs to; absent for operators.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub membership: Option<Membership>,
+    /// The account's second factor.
+    pub mfa: crate::MfaStatus,
 }
 
 /// A person's place in a customer organisation.

@@ -13,6 +13,9 @@ pub struct Customer {
     pub contact_email: String,
     pub plan: Plan,
     pub status: CustomerStatus,
+    /// Everyone in the organisation must sign in with a second factor; people who
+    /// have none are limited to enrolling one until they do.
+    pub mfa_required: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -40,6 +43,11 @@ pub struct UpdateCustomer {
     pub contact_email: Option<Email>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<Plan>,
+    /// Make a second factor mandatory for everyone in the organisation (or not).
+    /// Only a signed-in admin who has enrolled one, or an operator, may change it;
+    /// API keys may not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mfa_required: Option<bool>,
 }
 
 /// Filters for the operator's customer list.

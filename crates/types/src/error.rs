@@ -34,6 +34,12 @@ pub enum ErrorCode {
     CustomerSuspended,
     /// A refresh token was used twice; the whole session family was revoked.
     RefreshTokenReused,
+    /// The password was right and the account has a second factor: send `mfa_code` too.
+    MfaRequired,
+    /// The second-factor code (or recovery code) is wrong, expired or already used.
+    MfaCodeInvalid,
+    /// This session may only enrol a second factor (`/me/mfa/...`) until it does.
+    MfaEnrolmentRequired,
     /// The database is unreachable.
     Unavailable,
     /// Something went wrong on our side; quote the `request_id`.
@@ -90,6 +96,9 @@ impl ErrorCode {
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::CustomerSuspended => "customer_suspended",
             ErrorCode::RefreshTokenReused => "refresh_token_reused",
+            ErrorCode::MfaRequired => "mfa_required",
+            ErrorCode::MfaCodeInvalid => "mfa_code_invalid",
+            ErrorCode::MfaEnrolmentRequired => "mfa_enrolment_required",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
         }

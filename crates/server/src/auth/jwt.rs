@@ -38,6 +38,19 @@ pub struct Claims {
     /// Read-only (demo) session.
     #[serde(default)]
     pub ro: bool,
+    /// Enrolment-only session: the account must have a second factor and has none
+    /// yet, so the token opens only the enrolment routes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub enrol: bool,
+}
+
+/// What a session may do besides being someone's: set when the token is issued.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// A demo session: reads only.
+    pub read_only: bool,
+    /// Only enrolling a second factor (see [`Claims::enrol`]).
+    pub enrolment_only: bool,
 }
 
 /// Signing key, verification keys by `kid`, and the published key set.
@@ -184,7 +197,7 @@ impl JwtKeys {
         sub: Uuid,
         cid: Option<Uuid>,
         op: bool,
-        ro: bool,
+        limits: Limits,
     ) -> anyhow::Result<String> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
@@ -197,7 +210,8 @@ impl JwtKeys {
             jti: Uuid::new_v4(),
             cid,
             op,
-            ro,
+            ro: limits.read_only,
+            enrol: limits.enrolment_only,
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.kid.clone());

@@ -8,6 +8,7 @@ pub mod operator_status;
 pub mod password;
 pub mod principal;
 pub mod refresh_cookie;
+pub mod second_factor;
 pub mod secrets;
 pub mod session;
 pub mod throttle;

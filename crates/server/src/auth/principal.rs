@@ -1,5 +1,6 @@
 //! `Principal`: who is calling, from `Authorization: Bearer <access token | API key>`.
 
+use crate::auth::jwt::Claims;
 use crate::auth::secrets;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -91,14 +92,12 @@ pub(crate) async fn authenticate(
                 ApiError::Unauthenticated("the API key is invalid, revoked or expired".to_owned())
             });
     }
-    let claims = state.keys.verify(&token).ok_or_else(|| {
-        ApiError::Unauthenticated("the access token is invalid or expired".to_owned())
-    })?;
+    let claims = person_claims(state, &token).await?;
+    if claims.enrol {
+        return Err(ApiError::MfaEnrolmentRequired);
+    }
     let user_id = UserId(claims.sub);
     let principal = match (claims.op, claims.cid) {
-        (true, _) if !state.operators.is_active(&state.db, user_id).await? => Err(
-            ApiError::Unauthenticated("this operator account is deactivated".to_owned()),
-        ),
         (true, _) => Ok(Principal::Operator {
             user_id,
             read_only: claims.ro,
@@ -113,6 +112,59 @@ pub(crate) async fn authenticate(
         )),
     }?;
     Ok((principal, RequestReads::default()))
+}
+
+/// The verified claims of a person's access token; an operator's only while the
+/// operator account is active (re-checked through the short-lived cache).
+async fn person_claims(state: &AppState, token: &str) -> Result<Claims, ApiError> {
+    let claims = state.keys.verify(token).ok_or_else(|| {
+        ApiError::Unauthenticated("the access token is invalid or expired".to_owned())
+    })?;
+    if claims.op && !state.operators.is_active(&state.db, UserId(claims.sub)).await? {
+        return Err(ApiError::Unauthenticated(
+            "this operator account is deactivated".to_owned(),
+        ));
+    }
+    Ok(claims)
+}
+
+/// A signed-in person or operator, from an access token, enrolment-only sessions
+/// included: what `/me` and the second-factor routes take. Every other route takes
+/// [`Principal`], which refuses enrolment-only sessions (403
+/// `mfa_enrolment_required`), so such a session can enrol and nothing else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedIn {
+    pub user_id: UserId,
+    pub read_only: bool,
+    pub enrolment_only: bool,
+}
+
+impl FromRequest for SignedIn {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer(req).map(str::to_owned);
+        Box::pin(async move {
+            let state =
+                state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("app state missing")))?;
+            let token = token.ok_or_else(|| {
+                ApiError::Unauthenticated("send `Authorization: Bearer <token>`".to_owned())
+            })?;
+            if secrets::api_key_customer(&token).is_some() {
+                return Err(ApiError::Forbidden(
+                    "API keys have no user; use a customer endpoint".to_owned(),
+                ));
+            }
+            let claims = person_claims(&state, &token).await?;
+            Ok(SignedIn {
+                user_id: UserId(claims.sub),
+                read_only: claims.ro,
+                enrolment_only: claims.enrol,
+            })
+        })
+    }
 }
 
 impl FromRequest for Principal {

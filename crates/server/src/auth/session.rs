@@ -1,7 +1,8 @@
 //! Issuing sessions (access + refresh token) and describing the signed-in person.
 
 use crate::auth::refresh_cookie::{self, Delivery};
-use crate::auth::secrets;
+use crate::auth::jwt::Limits;
+use crate::auth::{second_factor, secrets};
 use crate::error::ApiResult;
 use crate::state::AppState;
 use actix_web::body::BoxBody;
@@ -10,7 +11,8 @@ use obera_store::{LoginRecord, NewRefreshToken};
 use obera_types::{Me, Membership, Session};
 use uuid::Uuid;
 
-/// Who `login` is, as `GET /me` shows it.
+/// Who `login` is, as `GET /me` shows it, with the state of their second factor
+/// (which decides whether a new session is enrolment-only).
 pub async fn describe(state: &AppState, login: &LoginRecord, read_only: bool) -> ApiResult<Me> {
     let membership = match login.customer() {
         Some(customer) => {
@@ -20,6 +22,7 @@ pub async fn describe(state: &AppState, login: &LoginRecord, read_only: bool) ->
         }
         None => None,
     };
+    let mfa = second_factor::status(state, login, membership.as_ref().map(|(_, c)| c)).await?;
     Ok(Me {
         user_id: login.user_id(),
         email: login.email.clone(),
@@ -34,6 +37,7 @@ pub async fn describe(state: &AppState, login: &LoginRecord, read_only: bool) ->
             department: p.department,
             role: p.role,
         }),
+        mfa,
     })
 }
 
@@ -60,6 +64,10 @@ impl Responder for Issued {
 
 /// Signs an access token and stores a new refresh token in `family` (a new family
 /// for a fresh sign-in, the old one when rotating), delivered as `delivery` says.
+///
+/// The second-factor requirement is read afresh here, on every sign-in and every
+/// refresh: an account that must have one and has none gets an enrolment-only
+/// access token, and the first refresh after it enrols gets a full one.
 pub async fn issue(
     state: &AppState,
     login: &LoginRecord,
@@ -67,11 +75,15 @@ pub async fn issue(
     read_only: bool,
     delivery: Delivery,
 ) -> ApiResult<Issued> {
+    let me = describe(state, login, read_only).await?;
     let access_token = state.keys.issue(
         login.id,
         login.customer_id,
         login.platform_operator,
-        read_only,
+        Limits {
+            read_only,
+            enrolment_only: me.mfa.enrolment_only,
+        },
     )?;
     let refresh_token = secrets::new_refresh_token();
     state
@@ -100,7 +112,7 @@ pub async fn issue(
         token_type: "Bearer".to_owned(),
         expires_in: state.keys.ttl_secs,
         refresh_token,
-        me: describe(state, login, read_only).await?,
+        me,
     };
     Ok(Issued { session, cookie })
 }

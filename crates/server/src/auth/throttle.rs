@@ -44,7 +44,7 @@ pub struct Attempt {
 
 impl Attempt {
     /// Counts a sign-in for `email` from the caller's address before its password is
-    /// checked: 429 once the account has `login_max_failures` attempts in the window,
+    /// checked (and, on the second-factor routes, before a code is checked): 429 once the account has `login_max_failures` attempts in the window,
     /// or the address four times that (many accounts guessed from one place).
     pub async fn sign_in(state: &AppState, req: &HttpRequest, email: &str) -> ApiResult<Attempt> {
         let max = state.settings.login_max_failures;
@@ -106,11 +106,25 @@ impl Attempt {
         outcome: Result<T, PasswordError>,
     ) -> ApiResult<T> {
         if let Err(PasswordError::Saturated { .. }) = outcome {
-            let mut keys: Vec<&str> = self.account.as_deref().into_iter().collect();
-            keys.push(&self.address);
-            state.db.throttle_release(&[], &keys).await?;
+            self.give_back(state).await?;
         }
         outcome.map_err(ApiError::from)
+    }
+
+    /// The password was right and no second-factor code came with it, so nothing
+    /// was guessed: every counter gets its attempt back, and the sign-in that
+    /// follows with the code is counted on its own. (Keeping it would charge each
+    /// two-step sign-in twice to an office's shared address.) A wrong code is a
+    /// failure like a wrong password and stays counted.
+    pub async fn password_accepted(self, state: &AppState) -> ApiResult<()> {
+        self.give_back(state).await
+    }
+
+    async fn give_back(&self, state: &AppState) -> ApiResult<()> {
+        let mut keys: Vec<&str> = self.account.as_deref().into_iter().collect();
+        keys.push(&self.address);
+        state.db.throttle_release(&[], &keys).await?;
+        Ok(())
     }
 }
 

@@ -55,6 +55,7 @@ mod tests {
             cid: None,
             op: false,
             ro: false,
+            enrol: false,
         }
     }
 

@@ -1,10 +1,10 @@
 //! Sign-up, sign-in, token refresh, sign-out, invitations, demo entry and `/me`.
 
-use crate::auth::principal::Principal;
 use crate::auth::refresh_cookie::{self, Delivery};
 use crate::auth::session::Issued;
 use crate::auth::throttle::{AddressLimited, Attempt};
-use crate::auth::{secrets, session};
+use crate::auth::principal::SignedIn;
+use crate::auth::{second_factor, secrets, session};
 use crate::body::Body;
 use crate::config::Mode;
 use crate::demo;
@@ -89,13 +89,19 @@ async fn signup(
         .with_status(StatusCode::CREATED))
 }
 
-/// Sign in with email and password.
+/// Sign in with email and password, and the second factor where the account has one.
+///
+/// An account with a second factor answers 401 `mfa_required` to a right password
+/// without `mfa_code`; send both again. A wrong code answers 401 `mfa_code_invalid`
+/// and counts as a failed attempt. An operator (or a member of a customer that
+/// requires a second factor) who has not enrolled one gets an enrolment-only
+/// session (`me.mfa.enrolment_only`): enrol through `/me/mfa/...`, then refresh.
 ///
 /// Too many failures for one account or one address within 15 minutes answer 429,
 /// with `Retry-After` giving the seconds until the window frees up.
 #[utoipa::path(tag = "auth", operation_id = "login", params(("X-Obera-Refresh-Delivery" = Option<String>, Header, description = refresh_cookie::HEADER_DOC)),
     request_body = LoginRequest,
-    responses((status = 200, description = "Success", body = Session), (status = 400, description = "Unknown refresh delivery", body = Problem), (status = 401, description = "Not signed in, or the credentials are invalid", body = Problem), (status = 403, description = "Customer suspended or account deactivated", body = Problem), (status = 429, description = "Too many attempts; see Retry-After", body = Problem), (status = 503, description = "Busy; see Retry-After", body = Problem)))]
+    responses((status = 200, description = "Success", body = Session), (status = 400, description = "Unknown refresh delivery", body = Problem), (status = 401, description = "Wrong email or password (`invalid_credentials`), second factor needed (`mfa_required`) or wrong (`mfa_code_invalid`)", body = Problem), (status = 403, description = "Customer suspended or account deactivated", body = Problem), (status = 429, description = "Too many attempts; see Retry-After", body = Problem), (status = 503, description = "Busy; see Retry-After", body = Problem)))]
 #[post("/auth/login")]
 async fn sign_in(
     state: web::Data<AppState>,
@@ -126,6 +132,22 @@ async fn sign_in(
         return Err(ApiError::InvalidCredentials);
     };
     ensure_may_sign_in(&state, &login).await?;
+    if let Some(factor) = second_factor::confirmed(&state, &login).await? {
+        let Some(code) = input.mfa_code.as_deref() else {
+            attempt.password_accepted(&state).await?;
+            return Err(ApiError::MfaRequired);
+        };
+        let context = |e: AuditEvent| with_request(e, &req);
+        if !second_factor::accepts(&state, &login, &factor, code, context).await? {
+            let event = AuditEvent {
+                customer_id: login.customer(),
+                user_id: Some(login.user_id()),
+                ..AuditEvent::new("auth.mfa_failed", compliance::ACCESS)
+            };
+            state.db.record_audit(&with_request(event, &req)).await?;
+            return Err(ApiError::MfaCodeInvalid);
+        }
+    }
     attempt.succeeded(&state).await?;
     let event = AuditEvent {
         customer_id: login.customer(),
@@ -325,28 +347,23 @@ async fn demo_login(
     session::issue(&state, &login, None, true, delivery).await
 }
 
-/// The signed-in person and their customer membership.
+/// The signed-in person, their customer membership and second-factor status.
+/// Answers enrolment-only sessions too.
 #[utoipa::path(tag = "auth", operation_id = "get_me", security(("bearer" = [])),
-    responses((status = 200, description = "Success", body = Me), (status = 401, description = "Not signed in, or the credentials are invalid", body = Problem)))]
+    responses((status = 200, description = "Success", body = Me), (status = 401, description = "Not signed in, or the credentials are invalid", body = Problem), (status = 403, description = "An API key, which has no user", body = Problem)))]
 #[get("/me")]
-async fn me(state: web::Data<AppState>, principal: Principal) -> ApiResult<web::Json<Me>> {
-    let (user_id, read_only) = match principal {
-        Principal::User {
-            user_id, read_only, ..
-        }
-        | Principal::Operator { user_id, read_only } => (user_id, read_only),
-        Principal::ApiKey(_) => {
-            return Err(ApiError::Forbidden(
-                "API keys have no user; use a customer endpoint".to_owned(),
-            ));
-        }
-    };
-    let login = state
-        .db
-        .find_login_by_id(user_id)
-        .await?
-        .ok_or_else(|| ApiError::Unauthenticated("your account no longer exists".to_owned()))?;
+async fn me(state: web::Data<AppState>, person: SignedIn) -> ApiResult<web::Json<Me>> {
+    let login = signed_in_login(&state, &person).await?;
     Ok(web::Json(
-        session::describe(&state, &login, read_only).await?,
+        session::describe(&state, &login, person.read_only).await?,
     ))
+}
+
+/// The account of a signed-in person; 401 once it no longer exists.
+pub(crate) async fn signed_in_login(state: &AppState, person: &SignedIn) -> ApiResult<LoginRecord> {
+    state
+        .db
+        .find_login_by_id(person.user_id)
+        .await?
+        .ok_or_else(|| ApiError::Unauthenticated("your account no longer exists".to_owned()))
 }

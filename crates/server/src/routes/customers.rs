@@ -81,6 +81,36 @@ async fn create_customer(
     .await
 }
 
+/// Who may change a customer's second-factor policy: operators, and the customer's
+/// signed-in admins, who may only require it once they have a second factor
+/// themselves (or the first thing the policy would do is lock them into enrolling).
+async fn ensure_may_set_mfa_policy(
+    state: &AppState,
+    access: &CustomerAccess,
+    required: bool,
+) -> ApiResult<()> {
+    match (&access.via, &access.principal) {
+        (Via::Operator, _) => Ok(()),
+        (Via::Member { .. }, Principal::User { user_id, .. }) => {
+            let enrolled = state
+                .db
+                .second_factor(*user_id)
+                .await?
+                .is_some_and(|f| f.confirmed);
+            if required && !enrolled {
+                return Err(ApiError::Forbidden(
+                    "enrol your own second factor before requiring one for everyone".to_owned(),
+                ));
+            }
+            Ok(())
+        }
+        _ => Err(ApiError::Forbidden(
+            "only a signed-in admin or an MSP operator may change the second-factor policy"
+                .to_owned(),
+        )),
+    }
+}
+
 /// Read a customer.
 #[utoipa::path(tag = "customers", operation_id = "get_customer", security(("bearer" = [])),
     params(("customer_id" = obera_types::CustomerId, Path, description = super::CUSTOMER_ID_DOC)),
@@ -94,7 +124,11 @@ async fn get_customer(
     Ok(web::Json(state.db.get_customer(&scope).await?))
 }
 
-/// Update a customer's name, contact email or (operators only) plan.
+/// Update a customer's name, contact email, second-factor policy or (operators
+/// only) plan.
+///
+/// `mfa_required` may be changed by an operator or a signed-in admin, never by an
+/// API key; an admin turning it on must have enrolled a second factor first.
 #[utoipa::path(tag = "customers", operation_id = "update_customer", security(("bearer" = [])), request_body = UpdateCustomer,
     params(("customer_id" = obera_types::CustomerId, Path, description = super::CUSTOMER_ID_DOC)),
     responses((status = 200, description = "Success", body = Customer), (status = 403, description = "Not allowed", body = Problem), (status = 404, description = "Not found, or another customer's", body = Problem), (status = 422, description = "Invalid input", body = Problem)))]
@@ -109,6 +143,9 @@ async fn update_customer(
         return Err(ApiError::Forbidden(
             "only MSP operators may change the plan".to_owned(),
         ));
+    }
+    if let Some(required) = body.0.mfa_required {
+        ensure_may_set_mfa_policy(&state, &access, required).await?;
     }
     Ok(web::Json(state.db.update_customer(&scope, &body.0).await?))
 }

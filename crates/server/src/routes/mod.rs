@@ -7,6 +7,7 @@ pub mod auth;
 pub mod customers;
 pub mod customization;
 pub mod health;
+pub mod mfa;
 pub mod users;
 
 use crate::error::ApiError;
@@ -17,6 +18,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// Everything under `/api/v1`.
 pub fn configure_api(cfg: &mut ServiceConfig) {
     auth::configure(cfg);
+    mfa::configure(cfg);
     customers::configure(cfg);
     users::configure(cfg);
     customization::configure(cfg);

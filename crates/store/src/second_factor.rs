@@ -1,0 +1,230 @@
+//! Second factors: each account's TOTP authenticator (its secret sealed by the
+//! server's keyring, which this crate never sees unsealed) and its one-time
+//! recovery codes, kept as hashes.
+//!
+//! Each acceptance is one conditional write, so two requests presenting the same
+//! code (or the same recovery code) cannot both succeed: a TOTP step is accepted
+//! only if it is newer than the last one accepted, a recovery code only while
+//! unused. Writes run in the account's customer transaction (none for operators)
+//! so their audit entries land in that customer's log.
+
+use crate::audit::{AuditEvent, record_in};
+use crate::db::TxTenant;
+use crate::{Db, StoreError, StoreResult, now};
+use obera_types::{CustomerId, UserId};
+
+/// An account's authenticator as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecondFactor {
+    /// The keyring-sealed shared secret.
+    pub sealed_secret: Vec<u8>,
+    /// Confirmed by a first valid code; until then sign-in does not ask for it.
+    pub confirmed: bool,
+}
+
+/// Whose second factor: the account and the customer its audit entries belong to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FactorOwner {
+    pub user_id: UserId,
+    pub customer_id: Option<CustomerId>,
+}
+
+impl FactorOwner {
+    fn tenant(self) -> TxTenant {
+        self.customer_id.map_or(TxTenant::None, TxTenant::Customer)
+    }
+
+    fn event(self, event: AuditEvent) -> AuditEvent {
+        AuditEvent {
+            customer_id: self.customer_id,
+            user_id: Some(self.user_id),
+            ..event
+        }
+    }
+}
+
+const GET: &str = "SELECT sealed_secret, confirmed_at IS NOT NULL FROM second_factors WHERE user_id = $1";
+// A confirmed factor is never replaced by starting over; only removal clears it.
+const START: &str = "INSERT INTO second_factors (user_id, sealed_secret, confirmed_at, last_used_step, created_at) VALUES ($1, $2, NULL, 0, $3) ON CONFLICT (user_id) DO UPDATE SET sealed_secret = $2, created_at = $3 WHERE second_factors.confirmed_at IS NULL";
+const CONFIRM: &str = "UPDATE second_factors SET confirmed_at = $2, last_used_step = $3 WHERE user_id = $1 AND confirmed_at IS NULL";
+const USE_STEP: &str = "UPDATE second_factors SET last_used_step = $2 WHERE user_id = $1 AND confirmed_at IS NOT NULL AND last_used_step < $2";
+const USE_RECOVERY: &str = "UPDATE recovery_codes SET used_at = $3 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL";
+const RECOVERY_LEFT: &str =
+    "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL";
+const DELETE_RECOVERY: &str = "DELETE FROM recovery_codes WHERE user_id = $1";
+const INSERT_RECOVERY: &str =
+    "INSERT INTO recovery_codes (user_id, code_hash, used_at, created_at) VALUES ($1, $2, NULL, $3)";
+const DELETE_FACTOR: &str = "DELETE FROM second_factors WHERE user_id = $1";
+
+impl Db {
+    /// The account's authenticator, confirmed or not.
+    pub async fn second_factor(&self, user: UserId) -> StoreResult<Option<SecondFactor>> {
+        let mut tx = self.begin(TxTenant::None, false).await?;
+        let row: Option<(Vec<u8>, bool)> = on_tx!(&mut tx, |c| sqlx::query_as(GET)
+            .bind(user.0)
+            .fetch_optional(c)
+            .await?);
+        tx.finish_read();
+        Ok(row.map(|(sealed_secret, confirmed)| SecondFactor {
+            sealed_secret,
+            confirmed,
+        }))
+    }
+
+    /// Unused recovery codes of the account.
+    pub async fn recovery_codes_left(&self, user: UserId) -> StoreResult<u32> {
+        let mut tx = self.begin(TxTenant::None, false).await?;
+        let left: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(RECOVERY_LEFT)
+            .bind(user.0)
+            .fetch_one(c)
+            .await?);
+        tx.finish_read();
+        Ok(u32::try_from(left).unwrap_or(u32::MAX))
+    }
+
+    /// Stores a new, unconfirmed secret, replacing an earlier unconfirmed one.
+    /// `Rule` when the account already has a confirmed factor.
+    pub async fn start_second_factor(&self, user: UserId, sealed_secret: &[u8]) -> StoreResult<()> {
+        let mut tx = self.begin(TxTenant::None, true).await?;
+        let stored = on_tx!(&mut tx, |c| sqlx::query(START)
+            .bind(user.0)
+            .bind(sealed_secret)
+            .bind(now())
+            .execute(c)
+            .await?
+            .rows_affected());
+        if stored == 0 {
+            return Err(StoreError::Rule(
+                "a second factor is already enrolled; remove it before enrolling another"
+                    .to_owned(),
+            ));
+        }
+        tx.commit().await
+    }
+
+    /// Confirms the pending secret with its first accepted `step` and stores the
+    /// recovery codes (their hashes), replacing any earlier ones. `Rule` when
+    /// there is no pending secret (none started, or already confirmed).
+    pub async fn confirm_second_factor(
+        &self,
+        owner: FactorOwner,
+        step: i64,
+        recovery_hashes: &[String],
+        event: AuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin(owner.tenant(), true).await?;
+        let confirmed = on_tx!(&mut tx, |c| sqlx::query(CONFIRM)
+            .bind(owner.user_id.0)
+            .bind(now())
+            .bind(step)
+            .execute(c)
+            .await?
+            .rows_affected());
+        if confirmed == 0 {
+            return Err(StoreError::Rule(
+                "no enrolment is in progress; start one first".to_owned(),
+            ));
+        }
+        replace_recovery(&mut tx, owner.user_id, recovery_hashes).await?;
+        record_in(&mut tx, &owner.event(event)).await?;
+        tx.commit().await
+    }
+
+    /// Accepts TOTP `step` for the account if it is newer than every step accepted
+    /// before, so each code works once. `false` when it is not (a replay).
+    pub async fn use_totp_step(&self, user: UserId, step: i64) -> StoreResult<bool> {
+        let mut tx = self.begin(TxTenant::None, true).await?;
+        let used = on_tx!(&mut tx, |c| sqlx::query(USE_STEP)
+            .bind(user.0)
+            .bind(step)
+            .execute(c)
+            .await?
+            .rows_affected());
+        tx.commit().await?;
+        Ok(used == 1)
+    }
+
+    /// Spends the recovery code with this hash, recording `event`. `false` when the
+    /// account has no such unused code.
+    pub async fn use_recovery_code(
+        &self,
+        owner: FactorOwner,
+        code_hash: &str,
+        event: AuditEvent,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin(owner.tenant(), true).await?;
+        let used = on_tx!(&mut tx, |c| sqlx::query(USE_RECOVERY)
+            .bind(owner.user_id.0)
+            .bind(code_hash)
+            .bind(now())
+            .execute(c)
+            .await?
+            .rows_affected());
+        if used == 1 {
+            record_in(&mut tx, &owner.event(event)).await?;
+        }
+        tx.commit().await?;
+        Ok(used == 1)
+    }
+
+    /// Replaces the account's recovery codes (their hashes), recording `event`.
+    pub async fn replace_recovery_codes(
+        &self,
+        owner: FactorOwner,
+        recovery_hashes: &[String],
+        event: AuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin(owner.tenant(), true).await?;
+        replace_recovery(&mut tx, owner.user_id, recovery_hashes).await?;
+        record_in(&mut tx, &owner.event(event)).await?;
+        tx.commit().await
+    }
+
+    /// Removes the account's authenticator and recovery codes, recording `event`.
+    /// `false` when it had none.
+    pub async fn remove_second_factor(
+        &self,
+        owner: FactorOwner,
+        event: AuditEvent,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin(owner.tenant(), true).await?;
+        on_tx!(&mut tx, |c| sqlx::query(DELETE_RECOVERY)
+            .bind(owner.user_id.0)
+            .execute(c)
+            .await?
+            .rows_affected());
+        let removed = on_tx!(&mut tx, |c| sqlx::query(DELETE_FACTOR)
+            .bind(owner.user_id.0)
+            .execute(c)
+            .await?
+            .rows_affected());
+        if removed == 1 {
+            record_in(&mut tx, &owner.event(event)).await?;
+        }
+        tx.commit().await?;
+        Ok(removed == 1)
+    }
+}
+
+async fn replace_recovery(
+    tx: &mut crate::db::Tx,
+    user: UserId,
+    recovery_hashes: &[String],
+) -> StoreResult<()> {
+    on_tx!(tx, |c| sqlx::query(DELETE_RECOVERY)
+        .bind(user.0)
+        .execute(c)
+        .await?
+        .rows_affected());
+    let at = now();
+    for hash in recovery_hashes {
+        on_tx!(tx, |c| sqlx::query(INSERT_RECOVERY)
+            .bind(user.0)
+            .bind(hash)
+            .bind(at)
+            .execute(c)
+            .await?
+            .rows_affected());
+    }
+    Ok(())
+}
