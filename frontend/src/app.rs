@@ -10,6 +10,7 @@ use crate::pages::{
     integrations::IntegrationsPage,
     landing::Landing,
     not_found::NotFound,
+    security::SecurityPage,
     settings::SettingsPage,
 };
 use crate::state::AppState;
@@ -35,6 +36,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/customers/:customer_id") view=CustomerAdmin/>
                     <Route path=path!("/settings") view=SettingsPage/>
                     <Route path=path!("/settings/branding") view=BrandingPage/>
+                    <Route path=path!("/settings/security") view=SecurityPage/>
                     <Route path=path!("/dashboard") view=DashboardHome/>
                     <Route path=path!("/dashboard/:department") view=DashboardPage/>
                 </Routes>

@@ -110,11 +110,18 @@ pub fn can_open_dashboard(me: &Me, department: Department) -> bool {
 
 /// Where a person lands after signing in.
 pub fn home_path(me: &Me) -> String {
+    if me.mfa.enrolment_only {
+        return SECURITY_PATH.to_owned();
+    }
     match &me.membership {
         Some(m) => format!("/dashboard/{}", m.department),
         None => "/admin".to_owned(),
     }
 }
+
+/// The page where a person manages (and, when it is mandatory, must first set up)
+/// their second factor.
+pub const SECURITY_PATH: &str = "/settings/security";
 
 /// Only same-site paths are followed after sign-in (no open redirects).
 pub fn safe_return_path(raw: Option<String>) -> Option<String> {

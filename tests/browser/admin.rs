@@ -7,8 +7,7 @@ async fn an_operator_creates_a_customer_and_finds_it_in_the_customers_table() ->
     let Some((app, b)) = app_and_browser().await? else {
         return Ok(());
     };
-    let (email, password) = operator(&app).await;
-    log_in(&b, &email, &password).await?;
+    log_in_as_operator(&b, &app).await?;
     b.open("/admin").await?;
     b.wait_for_text("[data-testid=admin-title]", "Customers")
         .await?;

@@ -17,9 +17,10 @@ mod auth;
 mod branding;
 mod demo;
 mod isolation;
+mod mfa;
 mod pages;
 
-use crate::helpers::{Kind, TestApp, try_spawn};
+use crate::helpers::{Kind, OPERATOR_PASSWORD, TestApp, totp_code, try_spawn};
 use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
 use hyper_util::client::legacy::connect::HttpConnector;
 use obera_server::config::SeedDemo;
@@ -397,10 +398,19 @@ async fn spawn_app() -> TestResult<TestApp> {
         .ok_or_else(|| "the SQLite test app did not start".into())
 }
 
-/// A new platform operator of the test app: `(email, password)`.
-async fn operator(app: &TestApp) -> (String, String) {
-    let op = app.operator().await;
-    (op.email, "operator password 1".to_owned())
+/// Signs in through `/auth` as a new operator of the test app, whose second factor
+/// was enrolled through the API: password, then the code the form asks for.
+async fn log_in_as_operator(b: &Browser, app: &TestApp) -> TestResult {
+    let (op, factor) = app.operator_with_factor().await;
+    b.open("/auth").await?;
+    b.fill("login-email", &op.email).await?;
+    b.fill("login-password", OPERATOR_PASSWORD).await?;
+    b.click("login-submit").await?;
+    // The enrolment used this step's code; each code works once.
+    b.fill("login-code", &totp_code(&factor.secret, 1)).await?;
+    b.click("login-submit").await?;
+    b.testid("nav-user").await?;
+    Ok(())
 }
 
 /// The app and a browser on it, or `None` when the browser leg is skipped.

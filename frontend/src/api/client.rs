@@ -196,7 +196,7 @@ thread_local! {
         const { RefCell::new(None) };
 }
 
-async fn refresh_once() -> Result<(), ClientError> {
+pub(super) async fn refresh_once() -> Result<(), ClientError> {
     let fut = REFRESHING.with(|slot| {
         let mut slot = slot.borrow_mut();
         if let Some(fut) = slot.as_ref() {

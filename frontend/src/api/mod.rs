@@ -6,13 +6,13 @@ pub mod session;
 
 pub use client::{ClientError, encode, restore};
 
-use client::{Auth, call, json};
+use client::{Auth, call, json, refresh_once};
 use gloo_net::http::Method;
 use obera_types::{
     AcceptInviteRequest, ApiKeyId, ApiKeyPage, AuditLogPage, CreateApiKey, CreateCustomer,
     CreatedApiKey, Customer, CustomerId, CustomerPage, CustomerStatus, Customization,
     CustomizationInput, DemoLoginRequest, Invitation, InviteUser, LoginRequest, LogoutRequest, Me,
-    Session, SignupRequest, UpdateCustomer, UpdateUser, UserId, UserPage, UserProfile,
+    MfaCode, MfaEnrolment, RecoveryCodes, Session, SignupRequest, UpdateCustomer, UpdateUser, UserId, UserPage, UserProfile,
 };
 
 /// Result of every API call.
@@ -63,6 +63,35 @@ pub async fn me() -> ApiResult<Me> {
     let me: Me = call(Method::GET, "/me", None, Auth::Bearer).await?;
     session::update_me(&me);
     Ok(me)
+}
+
+/// Trades the session for a new one, which reflects the second factor as it is now
+/// (an enrolment-only session becomes a full one once enrolled).
+pub async fn refresh_session() -> ApiResult<()> {
+    refresh_once().await
+}
+
+/// Starts enrolling an authenticator app: its secret and QR code.
+pub async fn start_mfa_enrolment() -> ApiResult<MfaEnrolment> {
+    call(Method::POST, "/me/mfa/enrolment", None, Auth::Bearer).await
+}
+
+/// Confirms the enrolment with a code from the app; the answer holds the recovery codes.
+pub async fn confirm_mfa_enrolment(code: String) -> ApiResult<RecoveryCodes> {
+    let body = json(&MfaCode { code })?;
+    call(Method::POST, "/me/mfa/enrolment/confirm", body, Auth::Bearer).await
+}
+
+/// Replaces the recovery codes, proving the second factor with `code`.
+pub async fn replace_recovery_codes(code: String) -> ApiResult<RecoveryCodes> {
+    let body = json(&MfaCode { code })?;
+    call(Method::POST, "/me/mfa/recovery-codes", body, Auth::Bearer).await
+}
+
+/// Removes the second factor, proving it with `code`.
+pub async fn disable_mfa(code: String) -> ApiResult<()> {
+    let body = json(&MfaCode { code })?;
+    call(Method::POST, "/me/mfa/disable", body, Auth::Bearer).await
 }
 
 fn query(pairs: &[(&str, Option<String>)]) -> String {

@@ -1,19 +1,32 @@
 //! Route guards: signed-in only, admins only, and the "Not allowed" page.
 
 use crate::api::encode;
-use crate::state::{can_admin, home_path, use_app_state};
+use crate::state::{SECURITY_PATH, can_admin, home_path, use_app_state};
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_location, use_navigate};
 
-/// Shows its children to signed-in people; sends everyone else to `/auth?return=<here>`.
+/// Shows its children to signed-in people; sends everyone else to `/auth?return=<here>`,
+/// and a session that must first enrol a second factor to the page that enrols one.
 #[component]
 pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
     let state = use_app_state();
     let location = use_location();
     let navigate = use_navigate();
+    let must_enrol = move || {
+        state.me.with(|m| m.as_ref().is_some_and(|m| m.mfa.enrolment_only))
+            && location.pathname.with(|p| p != SECURITY_PATH)
+    };
     Effect::new(move |_| {
-        if state.me.with(Option::is_none) {
+        if must_enrol() {
+            navigate(
+                SECURITY_PATH,
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        } else if state.me.with(Option::is_none) {
             let here = format!(
                 "{}{}",
                 location.pathname.get_untracked(),
@@ -28,7 +41,7 @@ pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
             );
         }
     });
-    view! { <Show when=move || state.me.with(Option::is_some)>{children()}</Show> }
+    view! { <Show when=move || state.me.with(Option::is_some) && !must_enrol()>{children()}</Show> }
 }
 
 /// Shows its children to customer admins and operators, "Not allowed" to others.

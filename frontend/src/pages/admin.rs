@@ -401,6 +401,7 @@ fn EditCustomer(customer: Customer, on_saved: Callback<()>) -> impl IntoView {
                 company_name: Some(company_name),
                 contact_email: Some(contact_email),
                 plan,
+                mfa_required: None,
             });
         }
     };

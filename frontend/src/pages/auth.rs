@@ -9,7 +9,8 @@ use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use obera_types::{
-    AcceptInviteRequest, DisplayName, Email, LoginRequest, Password, Session, SignupRequest,
+    AcceptInviteRequest, DisplayName, Email, ErrorCode, LoginRequest, Password, Session,
+    SignupRequest,
 };
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -24,7 +25,9 @@ fn follow_session(result: Signal<Option<Result<Session, ClientError>>>) {
     let query = use_query_map();
     Effect::new(move |_| {
         if let Some(Ok(session)) = result.get() {
+            // An enrolment-only session can open nothing but the enrolment page.
             let target = safe_return_path(query.with_untracked(|q| q.get("return")))
+                .filter(|_| !session.me.mfa.enrolment_only)
                 .unwrap_or_else(|| home_path(&session.me));
             navigate(
                 &target,
@@ -116,21 +119,42 @@ fn LoginForm() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let email_err = RwSignal::new(None::<String>);
     let password_err = RwSignal::new(None::<String>);
+    let code = RwSignal::new(String::new());
+    let code_err = RwSignal::new(None::<String>);
+    // Set once the server says the password was right and a second factor is needed.
+    let asks_code = RwSignal::new(false);
 
     let action = Action::new_local(|req: &LoginRequest| api::login(req.clone()));
     let result = Signal::derive(move || action.value().get());
     let server_err = Signal::derive(move || result.get().and_then(Result::err));
     follow_session(result);
+    Effect::new(move |_| {
+        if server_err.get().and_then(|e| e.code()) == Some(ErrorCode::MfaRequired) {
+            asks_code.set(true);
+        }
+    });
+    // The prompt for the code is not an error; anything else the server said is.
+    let shown_err = Signal::derive(move || {
+        server_err
+            .get()
+            .filter(|e| e.code() != Some(ErrorCode::MfaRequired))
+    });
 
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let parsed_email = check_field(&email.get_untracked(), Email::try_from, email_err);
         let pw = password.get_untracked();
         password_err.set(pw.is_empty().then(|| "enter your password".to_owned()));
-        if let (Some(email), false) = (parsed_email, pw.is_empty()) {
+        let mfa_code = asks_code
+            .get_untracked()
+            .then(|| code.get_untracked().trim().to_owned());
+        let code_missing = mfa_code.as_ref().is_some_and(String::is_empty);
+        code_err.set(code_missing.then(|| "enter the code from your authenticator app".to_owned()));
+        if let (Some(email), false, false) = (parsed_email, pw.is_empty(), code_missing) {
             action.dispatch(LoginRequest {
                 email,
                 password: pw,
+                mfa_code,
             });
         }
     };
@@ -142,7 +166,12 @@ fn LoginForm() -> impl IntoView {
                 error=field_error(email_err, server_err, "email")/>
             <TextField id="login-password" label="Password" value=password kind="password" autocomplete="current-password" required=true
                 error=field_error(password_err, server_err, "password")/>
-            {move || server_err.get().map(|e| view! { <p class="form-error" role="alert" data-testid="auth-error">{e.message()}</p> })}
+            <Show when=move || asks_code.get()>
+                <TextField id="login-code" label="Authentication code" value=code autocomplete="one-time-code" required=true
+                    hint="The 6-digit code from your authenticator app, or one of your recovery codes."
+                    error=field_error(code_err, server_err, "mfa_code")/>
+            </Show>
+            {move || shown_err.get().map(|e| view! { <p class="form-error" role="alert" data-testid="auth-error">{e.message()}</p> })}
             <button type="submit" class="btn btn-primary btn-block" data-testid="login-submit" disabled=move || action.pending().get()>
                 {move || if action.pending().get() { "Signing in…" } else { "Sign in" }}
             </button>

@@ -8,4 +8,5 @@ pub mod demo;
 pub mod integrations;
 pub mod landing;
 pub mod not_found;
+pub mod security;
 pub mod settings;

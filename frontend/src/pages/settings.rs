@@ -21,6 +21,10 @@ pub fn SettingsPage() -> impl IntoView {
                         <dt>"Role"</dt><dd>{role_label(m.role)}</dd>
                     })}
                 </dl>
+                <h2>"Security"</h2>
+                <ul class="tight">
+                    <li><a href="/settings/security" data-testid="settings-security">{if me.mfa.enrolled { "Two-step sign-in: on" } else { "Two-step sign-in: off" }}</a></li>
+                </ul>
                 {admin.then(|| view! {
                     <h2>"Organisation"</h2>
                     <ul class="tight">
