@@ -55,9 +55,10 @@ both_backends! {
         assert!(enrolment.otpauth_uri.contains(&format!("secret={}", enrolment.secret)));
         assert!(enrolment.qr_svg.starts_with("<svg"), "{}", enrolment.qr_svg);
         let wrong = if totp_code(&enrolment.secret, 0) == "123456" { "654321" } else { "123456" };
+        // 422 naming the field, not 401: the caller is signed in, only the code is wrong.
         let reply = post_code(&app, "/me/mfa/enrolment/confirm", &token, wrong).await;
-        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text);
-        assert_eq!(reply.problem().code, ErrorCode::MfaCodeInvalid);
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text);
+        assert_eq!(reply.problem().errors[0].field, "code");
 
         let reply = post_code(&app, "/me/mfa/enrolment/confirm", &token, &totp_code(&enrolment.secret, 0)).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
@@ -208,7 +209,7 @@ both_backends! {
     async fn replacing_recovery_codes_ends_the_old_ones(app) {
         let (op, factor) = app.operator_with_factor().await;
         let reply = post_code(&app, "/me/mfa/recovery-codes", &op.token, "not a code").await;
-        assert_eq!(reply.problem().code, ErrorCode::MfaCodeInvalid, "{}", reply.text);
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text);
         let reply = post_code(&app, "/me/mfa/recovery-codes", &op.token, &totp_code(&factor.secret, 1)).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
         let fresh: obera_types::RecoveryCodes = reply.json();

@@ -145,7 +145,9 @@ pub fn credentials_banner() -> String {
     let mut out = String::from("\nDemo accounts (password for all: ");
     out.push_str(DEMO_PASSWORD);
     out.push_str(")\n");
-    out.push_str(&format!("  MSP operator      {OPERATOR_EMAIL}\n"));
+    out.push_str(&format!(
+        "  MSP operator      {OPERATOR_EMAIL}  (its first sign-in sets up two-step sign-in)\n"
+    ));
     for c in &CUSTOMERS {
         out.push_str(&format!(
             "  {:<22} admin: {}  (and it@, hr@, finance@, … for each department)\n",

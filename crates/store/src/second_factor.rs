@@ -43,7 +43,8 @@ impl FactorOwner {
     }
 }
 
-const GET: &str = "SELECT sealed_secret, confirmed_at IS NOT NULL FROM second_factors WHERE user_id = $1";
+const GET: &str =
+    "SELECT sealed_secret, confirmed_at IS NOT NULL FROM second_factors WHERE user_id = $1";
 // A confirmed factor is never replaced by starting over; only removal clears it.
 const START: &str = "INSERT INTO second_factors (user_id, sealed_secret, confirmed_at, last_used_step, created_at) VALUES ($1, $2, NULL, 0, $3) ON CONFLICT (user_id) DO UPDATE SET sealed_secret = $2, created_at = $3 WHERE second_factors.confirmed_at IS NULL";
 const CONFIRM: &str = "UPDATE second_factors SET confirmed_at = $2, last_used_step = $3 WHERE user_id = $1 AND confirmed_at IS NULL";
@@ -52,8 +53,7 @@ const USE_RECOVERY: &str = "UPDATE recovery_codes SET used_at = $3 WHERE user_id
 const RECOVERY_LEFT: &str =
     "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL";
 const DELETE_RECOVERY: &str = "DELETE FROM recovery_codes WHERE user_id = $1";
-const INSERT_RECOVERY: &str =
-    "INSERT INTO recovery_codes (user_id, code_hash, used_at, created_at) VALUES ($1, $2, NULL, $3)";
+const INSERT_RECOVERY: &str = "INSERT INTO recovery_codes (user_id, code_hash, used_at, created_at) VALUES ($1, $2, NULL, $3)";
 const DELETE_FACTOR: &str = "DELETE FROM second_factors WHERE user_id = $1";
 
 impl Db {

@@ -12,7 +12,8 @@ use obera_types::{
     AcceptInviteRequest, ApiKeyId, ApiKeyPage, AuditLogPage, CreateApiKey, CreateCustomer,
     CreatedApiKey, Customer, CustomerId, CustomerPage, CustomerStatus, Customization,
     CustomizationInput, DemoLoginRequest, Invitation, InviteUser, LoginRequest, LogoutRequest, Me,
-    MfaCode, MfaEnrolment, RecoveryCodes, Session, SignupRequest, UpdateCustomer, UpdateUser, UserId, UserPage, UserProfile,
+    MfaCode, MfaEnrolment, RecoveryCodes, Session, SignupRequest, UpdateCustomer, UpdateUser,
+    UserId, UserPage, UserProfile,
 };
 
 /// Result of every API call.
@@ -79,7 +80,13 @@ pub async fn start_mfa_enrolment() -> ApiResult<MfaEnrolment> {
 /// Confirms the enrolment with a code from the app; the answer holds the recovery codes.
 pub async fn confirm_mfa_enrolment(code: String) -> ApiResult<RecoveryCodes> {
     let body = json(&MfaCode { code })?;
-    call(Method::POST, "/me/mfa/enrolment/confirm", body, Auth::Bearer).await
+    call(
+        Method::POST,
+        "/me/mfa/enrolment/confirm",
+        body,
+        Auth::Bearer,
+    )
+    .await
 }
 
 /// Replaces the recovery codes, proving the second factor with `code`.

@@ -14,7 +14,9 @@ pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
     let location = use_location();
     let navigate = use_navigate();
     let must_enrol = move || {
-        state.me.with(|m| m.as_ref().is_some_and(|m| m.mfa.enrolment_only))
+        state
+            .me
+            .with(|m| m.as_ref().is_some_and(|m| m.mfa.enrolment_only))
             && location.pathname.with(|p| p != SECURITY_PATH)
     };
     Effect::new(move |_| {

@@ -46,21 +46,28 @@ fn Enrol(me: Me) -> impl IntoView {
     let confirm = Action::new_local(|code: &String| api::confirm_mfa_enrolment(code.clone()));
     let code = RwSignal::new(String::new());
     let code_err = RwSignal::new(None::<String>);
+    // Refreshing turns the session into a full one and re-renders this page as
+    // enrolled, dropping this component, so the navigation happens in the action.
     let navigate = use_navigate();
-    let finish = Action::new_local(|_: &()| api::refresh_session());
-    let finished = Signal::derive(move || finish.value().get());
-    let state = use_app_state();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = finished.get() {
-            if let Some(me) = state.me.get_untracked() {
-                navigate(&home_path(&me), NavigateOptions::default());
+    let finish = Action::new_local(move |_: &()| {
+        let navigate = navigate.clone();
+        async move {
+            api::refresh_session().await?;
+            if let Some(session) = api::session::load() {
+                navigate(&home_path(&session.me), NavigateOptions::default());
             }
+            Ok::<(), ClientError>(())
         }
     });
+    let finished = Signal::derive(move || finish.value().get());
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let typed = code.get_untracked().trim().to_owned();
-        code_err.set(typed.is_empty().then(|| "enter the code the app shows".to_owned()));
+        code_err.set(
+            typed
+                .is_empty()
+                .then(|| "enter the code the app shows".to_owned()),
+        );
         if !typed.is_empty() {
             confirm.dispatch(typed);
         }
@@ -70,7 +77,8 @@ fn Enrol(me: Me) -> impl IntoView {
     } else {
         "Two-step sign-in is off. Turn it on to ask for a code from your authenticator app each time you sign in."
     };
-    let step = move || match (start.value().get(), confirm.value().get()) {
+    let step = move || {
+        match (start.value().get(), confirm.value().get()) {
         (_, Some(Ok(codes))) => view! {
             <RecoveryCodeList codes=codes.codes title="Two-step sign-in is on"/>
             <button type="button" class="btn btn-primary" data-testid="mfa-done" on:click=move |_| { finish.dispatch(()); }>
@@ -97,9 +105,13 @@ fn Enrol(me: Me) -> impl IntoView {
                 "Set up two-step sign-in"
             </button>
         }.into_any(),
+    }
     };
+    let confirmed = move || matches!(confirm.value().get(), Some(Ok(_)));
     view! {
-        <p data-testid="mfa-intro">{intro}</p>
+        <Show when=move || !confirmed()>
+            <p data-testid="mfa-intro">{intro}</p>
+        </Show>
         {step}
     }
 }
@@ -206,7 +218,10 @@ fn Enrolled(me: Me) -> impl IntoView {
 /// A customer admin's switch: everyone in the organisation must use two-step sign-in.
 #[component]
 fn PolicySection(me: Me) -> impl IntoView {
-    let Some(membership) = me.membership.clone().filter(|m| m.role == Role::Admin && !me.read_only)
+    let Some(membership) = me
+        .membership
+        .clone()
+        .filter(|m| m.role == Role::Admin && !me.read_only)
     else {
         return ().into_any();
     };

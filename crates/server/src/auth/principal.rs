@@ -120,7 +120,12 @@ async fn person_claims(state: &AppState, token: &str) -> Result<Claims, ApiError
     let claims = state.keys.verify(token).ok_or_else(|| {
         ApiError::Unauthenticated("the access token is invalid or expired".to_owned())
     })?;
-    if claims.op && !state.operators.is_active(&state.db, UserId(claims.sub)).await? {
+    if claims.op
+        && !state
+            .operators
+            .is_active(&state.db, UserId(claims.sub))
+            .await?
+    {
         return Err(ApiError::Unauthenticated(
             "this operator account is deactivated".to_owned(),
         ));
@@ -139,31 +144,53 @@ pub struct SignedIn {
     pub enrolment_only: bool,
 }
 
+/// The person behind `token`, enrolment-only sessions included; API keys refused.
+async fn signed_in(state: &AppState, token: Option<String>) -> Result<SignedIn, ApiError> {
+    let token = token.ok_or_else(|| {
+        ApiError::Unauthenticated("send `Authorization: Bearer <token>`".to_owned())
+    })?;
+    if secrets::api_key_customer(&token).is_some() {
+        return Err(ApiError::Forbidden(
+            "API keys have no user; use a customer endpoint".to_owned(),
+        ));
+    }
+    let claims = person_claims(state, &token).await?;
+    Ok(SignedIn {
+        user_id: UserId(claims.sub),
+        read_only: claims.ro,
+        enrolment_only: claims.enrol,
+    })
+}
+
+/// Runs `check` on the app state and the request's bearer token: the shared start
+/// of the credential extractors (the future must own both, so they are cloned out).
+fn from_bearer<T, F, Fut>(
+    req: &HttpRequest,
+    check: F,
+) -> LocalBoxFuture<'static, Result<T, ApiError>>
+where
+    T: 'static,
+    F: FnOnce(web::Data<AppState>, Option<String>) -> Fut + 'static,
+    Fut: std::future::Future<Output = Result<T, ApiError>> + 'static,
+{
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let token = bearer(req).map(str::to_owned);
+    Box::pin(async move {
+        let state =
+            state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("app state missing")))?;
+        check(state, token).await
+    })
+}
+
 impl FromRequest for SignedIn {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer(req).map(str::to_owned);
-        Box::pin(async move {
-            let state =
-                state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("app state missing")))?;
-            let token = token.ok_or_else(|| {
-                ApiError::Unauthenticated("send `Authorization: Bearer <token>`".to_owned())
-            })?;
-            if secrets::api_key_customer(&token).is_some() {
-                return Err(ApiError::Forbidden(
-                    "API keys have no user; use a customer endpoint".to_owned(),
-                ));
-            }
-            let claims = person_claims(&state, &token).await?;
-            Ok(SignedIn {
-                user_id: UserId(claims.sub),
-                read_only: claims.ro,
-                enrolment_only: claims.enrol,
-            })
-        })
+        from_bearer(
+            req,
+            |state, token| async move { signed_in(&state, token).await },
+        )
     }
 }
 
@@ -172,13 +199,8 @@ impl FromRequest for Principal {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer(req).map(str::to_owned);
-        Box::pin(async move {
-            let state =
-                state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("app state missing")))?;
-            let (principal, _reads) = authenticate(&state, token).await?;
-            Ok(principal)
+        from_bearer(req, |state, token| async move {
+            Ok(authenticate(&state, token).await?.0)
         })
     }
 }

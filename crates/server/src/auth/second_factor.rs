@@ -86,8 +86,8 @@ pub async fn start_enrolment(state: &AppState, login: &LoginRecord) -> ApiResult
 }
 
 /// Confirms the pending enrolment with the first code from the app, and returns
-/// the recovery codes to show once. 401 `mfa_code_invalid` for a wrong code; 409
-/// when no enrolment is pending.
+/// the recovery codes to show once. 422 naming `code` for a wrong code (see
+/// [`wrong_code`]); 409 when no enrolment is pending.
 pub async fn confirm_enrolment(
     state: &AppState,
     login: &LoginRecord,
@@ -102,7 +102,7 @@ pub async fn confirm_enrolment(
         .ok_or_else(|| {
             ApiError::Conflict("no enrolment is in progress; start one first".to_owned())
         })?;
-    let step = matching_step(state, login, &pending, code)?.ok_or(ApiError::MfaCodeInvalid)?;
+    let step = matching_step(state, login, &pending, code)?.ok_or_else(wrong_code)?;
     let (codes, hashes) = new_recovery_codes();
     state
         .db
@@ -139,6 +139,13 @@ pub async fn accepts(
         .db
         .use_recovery_code(owner(login), &secrets::hash(&normalised), event)
         .await?)
+}
+
+/// A wrong code on the signed-in routes: a 422 naming the `code` field, not the
+/// sign-in's 401, because the caller *is* signed in; a 401 would tell clients
+/// (the SPA among them) that the session ended.
+pub fn wrong_code() -> ApiError {
+    ApiError::field("code", "the code is wrong, expired or already used")
 }
 
 /// Replaces the recovery codes, returning the new ones to show once.

@@ -1,7 +1,7 @@
 //! Issuing sessions (access + refresh token) and describing the signed-in person.
 
-use crate::auth::refresh_cookie::{self, Delivery};
 use crate::auth::jwt::Limits;
+use crate::auth::refresh_cookie::{self, Delivery};
 use crate::auth::{second_factor, secrets};
 use crate::error::ApiResult;
 use crate::state::AppState;

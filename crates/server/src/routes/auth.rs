@@ -1,9 +1,9 @@
 //! Sign-up, sign-in, token refresh, sign-out, invitations, demo entry and `/me`.
 
+use crate::auth::principal::SignedIn;
 use crate::auth::refresh_cookie::{self, Delivery};
 use crate::auth::session::Issued;
 use crate::auth::throttle::{AddressLimited, Attempt};
-use crate::auth::principal::SignedIn;
 use crate::auth::{second_factor, secrets, session};
 use crate::body::Body;
 use crate::config::Mode;
