@@ -30,6 +30,8 @@ pub struct TestApp {
     pub db: Db,
     /// The Ed25519 seed that signs this server's tokens (for forging tests).
     pub signing_seed: [u8; 32],
+    /// `http://127.0.0.1:<port>` of the metrics listener, when one was configured.
+    pub metrics_address: Option<String>,
     _guard: Guard,
 }
 
@@ -179,6 +181,7 @@ pub async fn try_spawn(kind: Kind, configure: impl FnOnce(&mut Settings)) -> Opt
         .await
         .unwrap_or_else(|e| panic!("start server: {e:?}"));
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app.metrics_port().map(|p| format!("http://127.0.0.1:{p}"));
     let db = app.state().db.clone();
     tokio::spawn(app.run_until_stopped());
     Some(TestApp {
@@ -186,6 +189,7 @@ pub async fn try_spawn(kind: Kind, configure: impl FnOnce(&mut Settings)) -> Opt
         client: reqwest::Client::new(),
         db,
         signing_seed: seed,
+        metrics_address,
         _guard: guard,
     })
 }

@@ -14,6 +14,7 @@ mod isolation;
 mod jwt_attacks;
 mod keys_and_users;
 mod last_admin;
+mod metrics;
 mod mfa;
 mod refresh_cookie;
 mod rls;

@@ -97,6 +97,9 @@ pub struct Settings {
     pub password_hash_concurrency: usize,
     /// How long a request waits for a hashing slot before it is shed with 503.
     pub password_hash_queue_ms: u64,
+    /// Where to serve Prometheus metrics (`GET /metrics`), e.g. `127.0.0.1:9464`. Unset:
+    /// no metrics listener. Never the public address: metrics are for the operator.
+    pub metrics_bind: Option<String>,
 }
 
 impl Default for Settings {
@@ -129,6 +132,7 @@ impl Default for Settings {
             trusted_proxies: String::new(),
             password_hash_concurrency: 0,
             password_hash_queue_ms: 1000,
+            metrics_bind: None,
         }
     }
 }

@@ -193,6 +193,7 @@ impl From<StoreError> for ApiError {
             StoreError::Rule(msg) => ApiError::Conflict(msg),
             StoreError::Unavailable(cause) => {
                 tracing::warn!(error = %cause, "database unavailable");
+                crate::metrics::database_unavailable();
                 ApiError::Unavailable
             }
             other @ (StoreError::Corrupt(_)
@@ -206,7 +207,10 @@ impl From<StoreError> for ApiError {
 impl From<PasswordError> for ApiError {
     fn from(e: PasswordError) -> Self {
         match e {
-            PasswordError::Saturated { retry_after } => ApiError::Busy { retry_after },
+            PasswordError::Saturated { retry_after } => {
+                crate::metrics::password_work_shed();
+                ApiError::Busy { retry_after }
+            }
             PasswordError::Failed(e) => ApiError::Internal(e),
         }
     }

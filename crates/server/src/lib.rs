@@ -15,6 +15,7 @@ pub mod forwarded;
 pub mod idempotency;
 pub mod keyring;
 pub mod log_writer;
+pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod request_meta;

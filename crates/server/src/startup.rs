@@ -10,7 +10,7 @@ use crate::keyring::Keyring;
 use crate::spa::StaticDir;
 use crate::state::AppState;
 use crate::workers::purge;
-use crate::{demo, docs, middleware, openapi, spa};
+use crate::{demo, docs, metrics, middleware, openapi, spa};
 use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::middleware::{Compress, Condition, DefaultHeaders, from_fn};
@@ -25,6 +25,7 @@ use utoipa_actix_web::AppExt;
 /// A bound, ready-to-run server.
 pub struct Application {
     port: u16,
+    metrics_port: Option<u16>,
     server: Server,
     state: AppState,
 }
@@ -84,10 +85,19 @@ impl Application {
             settings: Arc::new(settings),
             operators: Arc::default(),
         };
+        let metrics_port = match state.settings.metrics_bind.as_deref() {
+            Some(bind) => {
+                let (server, port) = metrics::listen(bind, state.db.clone())?;
+                tokio::spawn(server);
+                Some(port)
+            }
+            None => None,
+        };
         let server = run(listener, state.clone())?;
         purge::spawn(state.db.clone(), state.settings.purge_interval_secs);
         Ok(Self {
             port,
+            metrics_port,
             server,
             state,
         })
@@ -96,6 +106,11 @@ impl Application {
     /// The bound port.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The metrics listener's port, when `metrics_bind` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
     }
 
     /// The shared state (tests use its store directly for the RLS-only checks).
@@ -116,6 +131,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
         path: state.settings.static_dir.clone().into(),
         connect_origins: origins.clone(),
     });
+    let measured = state.settings.metrics_bind.is_some();
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         let cors = origins
@@ -155,6 +171,7 @@ fn run(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
                     .add(("X-Frame-Options", "DENY")),
             )
             .wrap(from_fn(middleware::request_id))
+            .wrap(Condition::new(measured, from_fn(metrics::track)))
     })
     .listen(listener)?
     .run();

@@ -18,6 +18,7 @@ mod maintenance;
 mod operators;
 mod page;
 mod pg_setup;
+mod pool_stats;
 mod rows;
 mod scope;
 mod second_factor;
@@ -34,6 +35,7 @@ pub use idempotency::{Claim, IDEMPOTENCY_CLAIM_TTL, IdempotencyScope, StoredResp
 pub use maintenance::{IDEMPOTENCY_TTL, Purged, THROTTLE_WINDOW};
 pub use operators::OperatorAccount;
 pub use page::PageRequest;
+pub use pool_stats::PoolStats;
 pub use scope::{Actor, RequestReads, TenantScope};
 pub use second_factor::{FactorOwner, SecondFactor};
 pub use users::{MemberAccess, NewProfile};

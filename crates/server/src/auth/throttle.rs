@@ -30,6 +30,15 @@ impl AddressLimited {
         };
         format!("{prefix}:{address}")
     }
+
+    /// The call's name in metrics.
+    fn name(self) -> &'static str {
+        match self {
+            AddressLimited::Signup => "signup",
+            AddressLimited::AcceptInvite => "accept_invite",
+            AddressLimited::Demo => "demo",
+        }
+    }
 }
 
 /// A counted attempt. Until settled it stays counted, which is what a failure
@@ -52,6 +61,7 @@ impl Attempt {
         let address = format!("ip:{}", address(req));
         reserve(
             state,
+            "sign_in",
             &[
                 ThrottleLimit { key: &account, max },
                 ThrottleLimit {
@@ -75,7 +85,7 @@ impl Attempt {
     ) -> ApiResult<Attempt> {
         let address = call.key(&address(req));
         let max = state.settings.auth_max_per_address;
-        reserve(state, &[ThrottleLimit { key: &address, max }]).await?;
+        reserve(state, call.name(), &[ThrottleLimit { key: &address, max }]).await?;
         Ok(Attempt {
             account: None,
             address,
@@ -133,9 +143,18 @@ fn address(req: &HttpRequest) -> String {
     client_ip(req).unwrap_or_else(|| "unknown".to_owned())
 }
 
-async fn reserve(state: &AppState, limits: &[ThrottleLimit<'_>]) -> ApiResult<()> {
+/// Reserves an attempt of `call` against `limits`; a refusal is a 429 (and counted
+/// in the metrics under `call`).
+async fn reserve(
+    state: &AppState,
+    call: &'static str,
+    limits: &[ThrottleLimit<'_>],
+) -> ApiResult<()> {
     match state.db.throttle_reserve(limits).await? {
         Reservation::Granted => Ok(()),
-        Reservation::Refused { retry_after } => Err(ApiError::RateLimited { retry_after }),
+        Reservation::Refused { retry_after } => {
+            crate::metrics::throttle_refused(call);
+            Err(ApiError::RateLimited { retry_after })
+        }
     }
 }
