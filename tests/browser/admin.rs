@@ -11,6 +11,8 @@ async fn an_operator_creates_a_customer_and_finds_it_in_the_customers_table() ->
     b.open("/admin").await?;
     b.wait_for_text("[data-testid=admin-title]", "Customers")
         .await?;
+    b.testid("customer-row").await?;
+    b.assert_accessible("/admin (operator)").await?;
 
     let company = format!("Acme {}", unique(""));
     b.click("create-customer").await?; // opens the <details>
@@ -29,6 +31,8 @@ async fn an_operator_creates_a_customer_and_finds_it_in_the_customers_table() ->
     b.click("customer-search-submit").await?;
     b.wait_for_text("[data-testid=customer-row]", &company)
         .await?;
+    b.assert_accessible("/admin (operator, a customer created and found)")
+        .await?;
     b.screenshot("admin-customers").await?;
 
     // Suspend it, then reactivate it.
@@ -46,6 +50,11 @@ async fn an_operator_creates_a_customer_and_finds_it_in_the_customers_table() ->
         .await?;
     b.wait_for_text("[data-testid=customer-name]", &company)
         .await?;
+    // A new customer has no people yet: judge the page once that list has loaded.
+    b.wait_for("[data-testid=users-table], [aria-labelledby=users-title] [data-testid=empty]")
+        .await?;
+    b.assert_accessible("/admin/customers/:id (operator)")
+        .await?;
     b.close().await
 }
 
@@ -58,6 +67,8 @@ async fn a_customer_admin_invites_a_person_and_sees_the_invite_token_once() -> T
     b.click("nav-admin").await?;
     b.wait_for_text("[data-testid=customer-name]", &who.company)
         .await?;
+    b.testid("user-row").await?;
+    b.assert_accessible("/admin (customer admin)").await?;
 
     let invitee = format!("{}@example.com", unique("invitee"));
     b.fill("invite-email", &invitee).await?;
@@ -71,6 +82,8 @@ async fn a_customer_admin_invites_a_person_and_sees_the_invite_token_once() -> T
         "an invite token is shown: {token:?}"
     );
     b.wait_for_text("[data-testid=user-row]", &invitee).await?;
+    b.assert_accessible("/admin (an invite token shown)")
+        .await?;
     b.screenshot("admin-users").await?;
 
     // Change the invitee's department.
@@ -113,6 +126,7 @@ async fn a_customer_admin_creates_an_api_key_sees_its_secret_once_and_revokes_it
         .await?;
     b.wait_for_text("[data-testid=empty]", "No API keys yet")
         .await?;
+    b.assert_accessible("/admin (no API keys)").await?;
 
     b.fill("api-key-name", "Billing sync").await?;
     b.click("scope-audit-read").await?;
@@ -123,9 +137,14 @@ async fn a_customer_admin_creates_an_api_key_sees_its_secret_once_and_revokes_it
         .await?;
     b.wait_for_text("[data-testid=api-key-status]", "Active")
         .await?;
+    b.assert_accessible("/admin (an API key secret shown)")
+        .await?;
     b.screenshot("admin-api-keys").await?;
 
     b.click("revoke-api-key").await?;
+    b.testid("confirm-revoke").await?;
+    b.assert_accessible("/admin (confirming a revocation)")
+        .await?;
     b.click("confirm-revoke").await?;
     b.wait_for_text("[data-testid=api-key-status]", "Revoked")
         .await?;

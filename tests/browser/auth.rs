@@ -11,6 +11,7 @@ async fn a_visitor_signs_up_and_lands_on_the_admin_dashboard_of_their_new_organi
     let who = sign_up(&b, "Signup").await?;
     b.wait_for_text("[data-testid=nav-user-detail]", &who.company)
         .await?;
+    b.assert_accessible("the administration dashboard").await?;
     b.screenshot("dashboard-admin").await?;
     b.close().await
 }
@@ -21,6 +22,8 @@ async fn signup_shows_field_errors_before_calling_the_server() -> TestResult {
         return Ok(());
     };
     b.open("/auth?tab=signup").await?;
+    b.testid("signup-email").await?;
+    b.assert_accessible("/auth (sign up)").await?;
     b.fill("signup-email", "not-an-email").await?;
     b.fill("signup-password", "short").await?;
     b.click("signup-submit").await?;
@@ -32,6 +35,8 @@ async fn signup_shows_field_errors_before_calling_the_server() -> TestResult {
     )
     .await?;
     b.wait_for_text("[data-testid=signup-company-error]", "must not be blank")
+        .await?;
+    b.assert_accessible("/auth (sign up with field errors)")
         .await?;
     b.close().await
 }
@@ -54,6 +59,7 @@ async fn a_registered_user_logs_in_and_a_wrong_password_shows_the_servers_messag
         !error.text().await?.trim().is_empty(),
         "the server's error message is shown"
     );
+    b.assert_accessible("/auth (a refused sign-in)").await?;
     b.screenshot("auth-login-error").await?;
 
     b.fill("login-password", &who.password).await?;

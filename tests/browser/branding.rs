@@ -36,6 +36,7 @@ async fn changing_the_primary_colour_changes_the_primary_css_variable_and_surviv
     b.click("branding-save").await?;
     b.wait_for_text("[data-testid=branding-saved]", "saved")
         .await?;
+    b.assert_accessible("/settings/branding").await?;
     b.screenshot("branding").await?;
 
     // A fresh load applies the saved branding from the API.

@@ -18,6 +18,7 @@ async fn an_admin_of_customer_a_cannot_open_customer_bs_admin_pages_by_url() -> 
     b.open(&format!("/admin/customers/{b_id}")).await?;
     b.wait_for_text("[data-testid=customer-not-found]", "Customer not found")
         .await?;
+    b.assert_accessible("another customer's admin page").await?;
     b.screenshot("isolation-not-found").await?;
     let body = b.wait_for("body").await?.text().await?;
     assert!(

@@ -8,8 +8,13 @@ use super::*;
 /// their app, and confirms with the code it gives. Returns the key.
 async fn enrol_on_the_security_page(b: &Browser) -> TestResult<String> {
     b.wait_for_path("/settings/security").await?;
+    b.testid("mfa-start").await?;
+    b.assert_accessible("/settings/security (before enrolment)")
+        .await?;
     b.click("mfa-start").await?;
     let qr = b.wait_for("[data-testid=mfa-qr] svg path").await?;
+    b.assert_accessible("/settings/security (QR code and key)")
+        .await?;
     assert!(qr.attr("d").await?.unwrap_or_default().starts_with('M'));
     let secret = b.testid("mfa-secret").await?.text().await?;
     assert!(secret.len() >= 32, "{secret}");
@@ -18,12 +23,16 @@ async fn enrol_on_the_security_page(b: &Browser) -> TestResult<String> {
     // A wrong code (unless it happens to be right) shows the server's message.
     if totp_code(&secret, 0) != "000000" {
         b.wait_for_text("[data-testid=mfa-error]", "wrong").await?;
+        b.assert_accessible("/settings/security (a wrong code)")
+            .await?;
     }
     b.fill("mfa-code", &totp_code(&secret, 0)).await?;
     b.click("mfa-confirm").await?;
     let codes = b.testid("recovery-codes").await?;
     let count = codes.find_all(Locator::Css("li")).await?.len();
     assert_eq!(count, 10, "recovery codes shown");
+    b.assert_accessible("/settings/security (recovery codes)")
+        .await?;
     b.screenshot("mfa-recovery-codes").await?;
     Ok(secret)
 }
@@ -51,6 +60,9 @@ async fn an_operators_first_sign_in_enrols_a_second_factor_and_later_ones_ask_fo
     b.fill("login-email", &email).await?;
     b.fill("login-password", OPERATOR_PASSWORD).await?;
     b.click("login-submit").await?;
+    b.testid("login-code").await?;
+    b.assert_accessible("/auth (the second-factor code prompt)")
+        .await?;
     b.fill("login-code", &totp_code(&secret, 1)).await?;
     b.click("login-submit").await?;
     b.wait_for_text("[data-testid=admin-title]", "Customers")
@@ -59,6 +71,8 @@ async fn an_operators_first_sign_in_enrols_a_second_factor_and_later_ones_ask_fo
     b.wait_for_text("[data-testid=mfa-on]", "10 recovery codes left")
         .await?;
     b.testid("mfa-mandatory").await?;
+    b.assert_accessible("/settings/security (enrolled operator)")
+        .await?;
     b.close().await
 }
 
@@ -69,14 +83,17 @@ async fn a_customer_admin_turns_it_on_and_requires_it_for_the_organisation() -> 
     };
     let who = sign_up(&b, "Mfa").await?;
     b.open("/settings").await?;
-    b.wait_for_text("[data-testid=settings-security]", "off")
-        .await?
-        .click()
+    let security = b
+        .wait_for_text("[data-testid=settings-security]", "off")
         .await?;
+    b.assert_accessible("/settings").await?;
+    security.click().await?;
     // Requiring it before having it is refused with the server's reason.
     b.click("mfa-required").await?;
     b.click("mfa-policy-save").await?;
     b.wait_for_text("[data-testid=mfa-policy-error]", "enrol your own")
+        .await?;
+    b.assert_accessible("/settings/security (a refused policy)")
         .await?;
 
     let secret = enrol_on_the_security_page(&b).await?;
@@ -88,6 +105,8 @@ async fn a_customer_admin_turns_it_on_and_requires_it_for_the_organisation() -> 
     b.click("mfa-required").await?;
     b.click("mfa-policy-save").await?;
     b.testid("mfa-policy-saved").await?;
+    b.assert_accessible("/settings/security (enrolled customer admin)")
+        .await?;
 
     b.sign_out().await?;
     b.open("/auth").await?;

@@ -7,6 +7,10 @@
 //! skip with a message, unless `TEST_REQUIRE_BROWSER=1` (set by the CI gate),
 //! which turns a missing prerequisite into a failure.
 //!
+//! Every page a test visits is also checked with axe-core (`Browser::assert_accessible`):
+//! the project's standard is zero WCAG 2.1 A/AA violations. `cargo xtask test` installs
+//! axe-core from npm; the tests read its local `axe.min.js`, never a CDN.
+//!
 //! Each test starts its own chromedriver on a free port with a fresh profile;
 //! tests take turns on one browser slot, so parallel test threads never run two
 //! Chromiums at once. Nothing sleeps for a fixed time: every wait polls with a
@@ -40,6 +44,37 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 /// How long any single UI expectation may take before the test fails.
 const DEADLINE: Duration = Duration::from_secs(20);
 const POLL: Duration = Duration::from_millis(100);
+
+/// The WCAG 2.0 and 2.1 level A and AA rules: the project's accessibility standard.
+const AXE_TAGS: [&str; 4] = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+
+/// axe-core's npm package folder: `$OBERA_AXE_CORE_DIR` (set by `cargo xtask test`),
+/// else where `cargo xtask` installs it.
+fn axe_core_dir() -> PathBuf {
+    std::env::var_os("OBERA_AXE_CORE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let home =
+                std::env::var_os("HOME").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
+            home.join(".cache/obera-tools/axe-core/node_modules/axe-core")
+        })
+}
+
+fn axe_core_js() -> PathBuf {
+    axe_core_dir().join("axe.min.js")
+}
+
+/// The text of `axe.min.js`, read once per test binary.
+fn axe_source() -> TestResult<&'static str> {
+    static SOURCE: OnceLock<String> = OnceLock::new();
+    if let Some(s) = SOURCE.get() {
+        return Ok(s);
+    }
+    let path = axe_core_js();
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(SOURCE.get_or_init(|| text))
+}
 
 fn browser_slot() -> &'static Semaphore {
     static SLOT: OnceLock<Semaphore> = OnceLock::new();
@@ -91,6 +126,16 @@ impl Browser {
 
     /// Like `start`, with a given window width (e.g. 375 for a phone).
     pub async fn start_with_width(app: &TestApp, width: u32) -> TestResult<Self> {
+        Self::launch(app, width, false).await
+    }
+
+    /// Like `start`, with the system asking for a dark colour scheme
+    /// (`prefers-color-scheme: dark`), which switches the app's dark tokens on.
+    pub async fn start_dark(app: &TestApp) -> TestResult<Self> {
+        Self::launch(app, 1280, true).await
+    }
+
+    async fn launch(app: &TestApp, width: u32, dark: bool) -> TestResult<Self> {
         let slot = browser_slot().acquire().await?;
         let port = free_port()?;
         let profile = std::env::temp_dir().join(unique("obera-chromium-"));
@@ -120,6 +165,11 @@ impl Browser {
                 format!("--window-size={width},900"),
             ],
         });
+        if dark {
+            if let Some(args) = options["args"].as_array_mut() {
+                args.push(json!("--force-dark-mode"));
+            }
+        }
         if width < 500 {
             // Desktop Chromium windows have a minimum width; emulate a phone viewport instead.
             options["mobileEmulation"] =
@@ -277,6 +327,52 @@ impl Browser {
             .ok_or_else(|| "no customer in the stored session".into())
     }
 
+    /// Runs axe-core's WCAG 2.0/2.1 A and AA rules on the page as it is now and fails
+    /// with every violation: rule id, impact, and each offending node's selector with
+    /// axe's reason (e.g. the measured contrast ratio).
+    ///
+    /// axe is injected through WebDriver (which the page's CSP does not govern) from
+    /// the local npm install, once per document.
+    pub async fn assert_accessible(&self, page: &str) -> TestResult {
+        let loaded = self.js("return typeof window.axe === 'object';").await?;
+        if loaded != Value::Bool(true) {
+            self.client.execute(axe_source()?, vec![]).await?;
+        }
+        let report = self
+            .client
+            .execute_async(
+                "const [tags, done] = arguments;
+                 axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] })
+                   .then(r => done({ violations: r.violations.map(v => ({
+                       id: v.id, impact: v.impact, help: v.help,
+                       nodes: v.nodes.map(n => n.target.join(' ') + ': '
+                         + (n.failureSummary || '').split('\\n').slice(1).join(' ').trim()) })) }),
+                         e => done({ error: String(e) }));",
+                vec![json!(AXE_TAGS)],
+            )
+            .await?;
+        if let Some(error) = report.get("error") {
+            return Err(format!("axe-core failed on {page}: {error}").into());
+        }
+        let violations = report["violations"].as_array().cloned().unwrap_or_default();
+        if violations.is_empty() {
+            return Ok(());
+        }
+        let mut msg = format!("{page}: {} accessibility violation(s)", violations.len());
+        for v in &violations {
+            msg.push_str(&format!(
+                "\n- {} ({}): {}",
+                v["id"].as_str().unwrap_or("?"),
+                v["impact"].as_str().unwrap_or("?"),
+                v["help"].as_str().unwrap_or(""),
+            ));
+            for node in v["nodes"].as_array().into_iter().flatten() {
+                msg.push_str(&format!("\n    at {}", node.as_str().unwrap_or("?")));
+            }
+        }
+        Err(msg.into())
+    }
+
     /// Saves a PNG of the viewport under the screenshot directory.
     pub async fn screenshot(&self, name: &str) -> TestResult {
         let dir = screenshot_dir();
@@ -372,6 +468,7 @@ fn browser_prerequisites() -> TestResult<bool> {
         PathBuf::from(CHROMEDRIVER),
         PathBuf::from(CHROMIUM),
         dist_index(),
+        axe_core_js(),
     ]
     .into_iter()
     .filter(|p| !p.exists())
@@ -381,7 +478,7 @@ fn browser_prerequisites() -> TestResult<bool> {
         return Ok(true);
     }
     let msg = format!(
-        "browser tests need {} (install chromium + chromium-driver, run `trunk build --release --offline`)",
+        "browser tests need {} (install chromium + chromium-driver, run `cargo xtask frontend`; `cargo xtask test` installs axe-core)",
         missing.join(", ")
     );
     if std::env::var_os("TEST_REQUIRE_BROWSER").is_some() {

@@ -31,6 +31,7 @@ async fn the_public_pages_render_their_content() -> TestResult {
         b.testid(&format!("tier-{tier}")).await?;
     }
     b.testid("footer").await?;
+    b.assert_accessible("the landing page").await?;
     b.screenshot("landing").await?;
 
     b.open("/integrations").await?;
@@ -47,15 +48,18 @@ async fn the_public_pages_render_their_content() -> TestResult {
         json!([]),
         "integration cards whose content is wider than the card"
     );
+    b.assert_accessible("/integrations").await?;
     b.screenshot("integrations").await?;
 
     b.open("/auth").await?;
     b.testid("login-email").await?;
+    b.assert_accessible("/auth (sign in)").await?;
     b.screenshot("auth").await?;
 
     b.open("/no/such/page").await?;
     b.wait_for_text("[data-testid=not-found]", "Page not found")
         .await?;
+    b.assert_accessible("the not-found page").await?;
     b.close().await
 }
 
@@ -82,6 +86,7 @@ async fn the_app_is_usable_on_a_375_pixel_wide_phone() -> TestResult {
     b.wait_for_text("[data-testid=hero-title]", "operations platform")
         .await?;
     assert_fits_the_width(&b, "the landing page").await?;
+    b.assert_accessible("the landing page at 375 px").await?;
     b.screenshot("landing-375").await?;
 
     // The menu folds away behind a toggle and opens on demand.
@@ -94,6 +99,39 @@ async fn the_app_is_usable_on_a_375_pixel_wide_phone() -> TestResult {
     b.wait_for_text("[data-testid=dashboard-title]", "Compliance dashboard")
         .await?;
     assert_fits_the_width(&b, "the dashboard").await?;
+    b.assert_accessible("the compliance dashboard at 375 px")
+        .await?;
     b.screenshot("dashboard-375").await?;
+    b.close().await
+}
+
+#[tokio::test]
+async fn the_dark_colour_scheme_passes_the_accessibility_check_too() -> TestResult {
+    if !browser_prerequisites()? {
+        return Ok(());
+    }
+    let app = spawn_app().await?;
+    let b = Browser::start_dark(&app).await?;
+    b.open("/").await?;
+    let dark = b
+        .js("return matchMedia('(prefers-color-scheme: dark)').matches;")
+        .await?;
+    assert_eq!(dark, json!(true), "the browser asks for the dark scheme");
+    b.wait_for_text("[data-testid=hero-title]", "operations platform")
+        .await?;
+    b.assert_accessible("the landing page (dark)").await?;
+    b.open("/auth").await?;
+    b.testid("login-email").await?;
+    b.assert_accessible("/auth (dark)").await?;
+    b.open("/demo").await?;
+    b.click("demo-admin").await?;
+    b.wait_for("[data-testid=stat-users] .stat-value:not([aria-busy])")
+        .await?;
+    b.assert_accessible("the administration dashboard (dark)")
+        .await?;
+    b.open("/admin").await?;
+    b.testid("user-row").await?;
+    b.assert_accessible("/admin (dark)").await?;
+    b.screenshot("admin-dark").await?;
     b.close().await
 }

@@ -16,6 +16,8 @@ use std::time::SystemTime;
 const TRUNK_VERSION: &str = "0.21.14";
 /// npm `binaryen` major version; its wasm-opt prints `version 132`.
 const BINARYEN_VERSION: &str = "132";
+/// npm `axe-core`, the accessibility engine the browser tests inject into every page.
+const AXE_CORE_VERSION: &str = "4.14.1";
 
 fn tools_dir() -> PathBuf {
     let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
@@ -93,20 +95,43 @@ pub fn install_toolchain() -> anyhow::Result<String> {
         }
     }
     if !has("wasm-opt", &format!("version {BINARYEN_VERSION}")) {
-        let dir = tools_dir().join(format!("binaryen-{BINARYEN_VERSION}"));
-        std::fs::create_dir_all(&dir)?;
-        run(Command::new("npm")
-            .arg("install")
-            .arg("--prefix")
-            .arg(&dir)
-            .args([
-                "--no-audit",
-                "--no-fund",
-                "--no-save",
-                &format!("binaryen@{BINARYEN_VERSION}.0.0"),
-            ]))?;
+        npm_install(
+            &tools_dir().join(format!("binaryen-{BINARYEN_VERSION}")),
+            &format!("binaryen@{BINARYEN_VERSION}.0.0"),
+        )?;
     }
     Ok(wb)
+}
+
+/// Installs one npm package (`name@version`) into its own folder under the tools dir.
+fn npm_install(dir: &Path, package: &str) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    run(Command::new("npm")
+        .arg("install")
+        .arg("--prefix")
+        .arg(dir)
+        .args(["--no-audit", "--no-fund", "--no-save", package]))
+}
+
+/// The folder the browser tests read `axe.min.js` from (`tests/browser/mod.rs` looks
+/// in the same place unless `OBERA_AXE_CORE_DIR` names another).
+fn axe_core_dir() -> PathBuf {
+    tools_dir().join("axe-core/node_modules/axe-core")
+}
+
+/// Installs axe-core from npm unless the pinned version is already there, and
+/// returns its folder. The tests inject the local file: nothing is fetched at test time.
+pub fn install_axe_core() -> anyhow::Result<PathBuf> {
+    let dir = axe_core_dir();
+    let installed = std::fs::read_to_string(dir.join("package.json")).unwrap_or_default();
+    let pinned = format!("\"version\": \"{AXE_CORE_VERSION}\"");
+    if !installed.contains(&pinned) || !dir.join("axe.min.js").exists() {
+        npm_install(
+            &tools_dir().join("axe-core"),
+            &format!("axe-core@{AXE_CORE_VERSION}"),
+        )?;
+    }
+    Ok(dir)
 }
 
 /// Newest modification time of the files under `paths`.

@@ -129,8 +129,10 @@ fn test(args: &[String]) -> anyhow::Result<()> {
     if skip_browser {
         nextest.args(["-E", "not test(/^browser::/)"]);
     } else {
-        // The browser leg must run here: a missing Chromium or SPA build is a failure.
-        nextest.env("TEST_REQUIRE_BROWSER", "1");
+        // The browser leg must run here: a missing Chromium, SPA build or axe-core is a failure.
+        nextest
+            .env("TEST_REQUIRE_BROWSER", "1")
+            .env("OBERA_AXE_CORE_DIR", frontend::install_axe_core()?);
     }
     run(nextest
         .env("TEST_POSTGRES_URL", pg)
