@@ -165,10 +165,8 @@ impl Browser {
                 format!("--window-size={width},900"),
             ],
         });
-        if dark {
-            if let Some(args) = options["args"].as_array_mut() {
-                args.push(json!("--force-dark-mode"));
-            }
+        if dark && let Some(args) = options["args"].as_array_mut() {
+            args.push(json!("--force-dark-mode"));
         }
         if width < 500 {
             // Desktop Chromium windows have a minimum width; emulate a phone viewport instead.
