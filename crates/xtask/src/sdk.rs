@@ -1,6 +1,8 @@
 //! The SDK smoke test: generate a Python client from `openapi/openapi.json` with
 //! `openapi-python-client` (from PyPI), start the real server on a temporary SQLite
 //! database, and drive signup → login → list users through the generated client.
+//! Then schemathesis (PyPI) fuzzes every operation, signed in, and fails on any
+//! status the spec does not list for it, so generated SDKs can type every answer.
 
 use crate::shell::{cargo, project_root, run, target_dir};
 use anyhow::{Context, bail};
@@ -9,6 +11,9 @@ use std::time::{Duration, Instant};
 
 const GENERATOR: &str = "openapi-python-client==0.29.1";
 const VALIDATOR: &str = "openapi-spec-validator==0.9.0";
+const FUZZER: &str = "schemathesis==4.32.5";
+/// Fixed so a failure reproduces; the cases differ per operation anyway.
+const FUZZ_SEED: &str = "20261203";
 
 struct KillOnDrop(Child);
 
@@ -34,10 +39,10 @@ pub fn smoke_test() -> anyhow::Result<()> {
             .output()
             .is_ok_and(|o| o.status.success())
     };
-    if !have("openapi_python_client") || !have("openapi_spec_validator") {
-        run(
-            Command::new("python3").args(["-m", "pip", "install", "--quiet", GENERATOR, VALIDATOR])
-        )?;
+    if !have("openapi_python_client") || !have("openapi_spec_validator") || !have("schemathesis") {
+        run(Command::new("python3").args([
+            "-m", "pip", "install", "--quiet", GENERATOR, VALIDATOR, FUZZER,
+        ]))?;
     }
     run(Command::new("python3")
         .args(["-m", "openapi_spec_validator"])
@@ -74,6 +79,9 @@ pub fn smoke_test() -> anyhow::Result<()> {
         )
         .env("OBERA_JWT_KEY_FILE", work.join("jwt.key"))
         .env("OBERA_SEED_DEMO", "never")
+        // The fuzzer signs in and guesses a lot; throttling would hide the other statuses.
+        .env("OBERA_LOGIN_MAX_FAILURES", "1000000")
+        .env("OBERA_AUTH_MAX_PER_ADDRESS", "1000000")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -91,6 +99,36 @@ pub fn smoke_test() -> anyhow::Result<()> {
         .arg(root.join("tests/sdk/smoke.py"))
         .arg(&base)
         .env("PYTHONPATH", &work))?;
+    status_conformance(&base)?;
     let _ = std::fs::remove_dir_all(&work);
     Ok(())
+}
+
+/// Fuzzes every operation of the served spec as a signed-in customer admin and fails
+/// on any answer whose status the operation does not document.
+fn status_conformance(base: &str) -> anyhow::Result<()> {
+    let token = Command::new("python3")
+        .arg(project_root().join("tests/sdk/sign_up.py"))
+        .arg(base)
+        .output()
+        .context("sign up for the fuzzer")?;
+    if !token.status.success() {
+        bail!(
+            "sign-up for the fuzzer failed: {}",
+            String::from_utf8_lossy(&token.stderr)
+        );
+    }
+    let token = String::from_utf8(token.stdout)?.trim().to_owned();
+    run(Command::new("python3")
+        .args(["-m", "schemathesis.cli", "run"])
+        .arg(format!("{base}/openapi.json"))
+        .args([
+            "--checks",
+            "status_code_conformance",
+            "--max-examples",
+            "25",
+        ])
+        .args(["--phases", "examples,coverage,fuzzing", "--seed", FUZZ_SEED])
+        .arg("--header")
+        .arg(format!("Authorization: Bearer {token}")))
 }

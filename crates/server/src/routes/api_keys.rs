@@ -10,7 +10,7 @@ use crate::state::AppState;
 use actix_web::{HttpResponse, delete, get, post, web};
 use obera_store::NewApiKey;
 use obera_types::{
-    ApiKeyId, ApiKeyPage, ApiScope, CreateApiKey, CreatedApiKey, CustomerId, PageParams, Problem,
+    ApiKeyId, ApiKeyPage, ApiScope, CreateApiKey, CreatedApiKey, CustomerId, PageParams,
 };
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -23,7 +23,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// List the customer's API keys, revoked ones included (admins).
 #[utoipa::path(tag = "api_keys", operation_id = "list_api_keys", security(("bearer" = [])),
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), PageParams),
-    responses((status = 200, description = "Success", body = ApiKeyPage), (status = 403, description = "Not allowed", body = Problem), (status = 404, description = "Not found, or another customer's", body = Problem)))]
+    responses((status = 200, description = "Success", body = ApiKeyPage)))]
 #[get("/customers/{customer_id}/api-keys")]
 async fn list_api_keys(
     state: web::Data<AppState>,
@@ -41,7 +41,7 @@ async fn list_api_keys(
 #[utoipa::path(tag = "api_keys", operation_id = "create_api_key", security(("bearer" = [])), request_body = CreateApiKey,
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC),
         ("Idempotency-Key" = Option<String>, Header, description = super::IDEMPOTENCY_KEY_DOC)),
-    responses((status = 201, description = "Created", body = CreatedApiKey), (status = 403, description = "Not allowed", body = Problem), (status = 404, description = "Not found, or another customer's", body = Problem), (status = 409, description = "The same Idempotency-Key is still in flight", body = Problem), (status = 422, description = "Invalid input", body = Problem)))]
+    responses((status = 201, description = "Created", body = CreatedApiKey)))]
 #[post("/customers/{customer_id}/api-keys")]
 async fn create_api_key(
     state: web::Data<AppState>,
@@ -81,7 +81,7 @@ async fn create_api_key(
 /// Revoke an API key (admins). It stops working at once and stays listed with `revoked_at`.
 #[utoipa::path(tag = "api_keys", operation_id = "revoke_api_key", security(("bearer" = [])),
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("key_id" = ApiKeyId, Path, description = "The key")),
-    responses((status = 204, description = "Revoked"), (status = 403, description = "Not allowed", body = Problem), (status = 404, description = "Not found, or another customer's", body = Problem)))]
+    responses((status = 204, description = "Revoked")))]
 #[delete("/customers/{customer_id}/api-keys/{key_id}")]
 async fn revoke_api_key(
     state: web::Data<AppState>,

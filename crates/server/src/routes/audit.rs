@@ -5,7 +5,7 @@ use crate::error::ApiResult;
 use crate::routes::page;
 use crate::state::AppState;
 use actix_web::{get, web};
-use obera_types::{ApiScope, AuditLogPage, CustomerId, PageParams, Problem};
+use obera_types::{ApiScope, AuditLogPage, CustomerId, PageParams};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -15,7 +15,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// List the customer's audit events, oldest first.
 #[utoipa::path(tag = "audit", operation_id = "list_audit_logs", security(("bearer" = [])),
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), PageParams),
-    responses((status = 200, description = "Success", body = AuditLogPage), (status = 403, description = "Not allowed", body = Problem), (status = 404, description = "Not found, or another customer's", body = Problem)))]
+    responses((status = 200, description = "Success", body = AuditLogPage)))]
 #[get("/customers/{customer_id}/audit-logs")]
 async fn list_audit_logs(
     state: web::Data<AppState>,

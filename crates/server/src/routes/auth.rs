@@ -35,7 +35,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// Each client address may sign up a limited number of times per 15 minutes (429).
 #[utoipa::path(tag = "auth", operation_id = "signup", params(("X-Obera-Refresh-Delivery" = Option<String>, Header, description = refresh_cookie::HEADER_DOC)),
     request_body = SignupRequest,
-    responses((status = 201, description = "Created", body = Session), (status = 400, description = "Unknown refresh delivery", body = Problem), (status = 409, description = "Email already registered", body = Problem), (status = 422, description = "Invalid input", body = Problem), (status = 429, description = "Too many attempts; see Retry-After", body = Problem), (status = 503, description = "Busy; see Retry-After", body = Problem)))]
+    responses((status = 201, description = "Created", body = Session), (status = 409, description = "Email already registered", body = Problem), (status = 429, response = crate::openapi::RateLimited)))]
 #[post("/auth/signup")]
 async fn signup(
     state: web::Data<AppState>,
@@ -101,7 +101,7 @@ async fn signup(
 /// with `Retry-After` giving the seconds until the window frees up.
 #[utoipa::path(tag = "auth", operation_id = "login", params(("X-Obera-Refresh-Delivery" = Option<String>, Header, description = refresh_cookie::HEADER_DOC)),
     request_body = LoginRequest,
-    responses((status = 200, description = "Success", body = Session), (status = 400, description = "Unknown refresh delivery", body = Problem), (status = 401, description = "Wrong email or password (`invalid_credentials`), second factor needed (`mfa_required`) or wrong (`mfa_code_invalid`)", body = Problem), (status = 403, description = "Customer suspended or account deactivated", body = Problem), (status = 429, description = "Too many attempts; see Retry-After", body = Problem), (status = 503, description = "Busy; see Retry-After", body = Problem)))]
+    responses((status = 200, description = "Success", body = Session), (status = 401, description = "Wrong email or password (`invalid_credentials`), second factor needed (`mfa_required`) or wrong (`mfa_code_invalid`)", body = Problem), (status = 403, description = "Customer suspended or account deactivated", body = Problem), (status = 429, response = crate::openapi::RateLimited)))]
 #[post("/auth/login")]
 async fn sign_in(
     state: web::Data<AppState>,
@@ -193,7 +193,7 @@ async fn ensure_may_sign_in(state: &AppState, login: &LoginRecord) -> ApiResult<
 /// never read without that header and a JSON body, so a cross-site form cannot use it.
 #[utoipa::path(tag = "auth", operation_id = "refresh_session", params(("X-Obera-Refresh-Delivery" = Option<String>, Header, description = refresh_cookie::HEADER_DOC)),
     request_body = RefreshRequest,
-    responses((status = 200, description = "Success", body = Session), (status = 400, description = "Unknown refresh delivery", body = Problem), (status = 401, description = "Not signed in, or the credentials are invalid", body = Problem), (status = 403, description = "Customer suspended or account deactivated", body = Problem), (status = 415, description = "The body is not application/json", body = Problem), (status = 422, description = "No refresh token in the body (and no cookie delivery)", body = Problem)))]
+    responses((status = 200, description = "Success", body = Session), (status = 401, description = "The refresh token is invalid or expired, or was used before (`refresh_token_reused`: every session of that sign-in has ended)", body = Problem), (status = 403, description = "Customer suspended or account deactivated", body = Problem), (status = 422, description = "No refresh token in the body (and no cookie delivery)", body = Problem)))]
 #[post("/auth/refresh")]
 async fn refresh(
     state: web::Data<AppState>,
@@ -241,7 +241,7 @@ async fn refresh(
 /// With `X-Obera-Refresh-Delivery: cookie` the token may come from the `obera_refresh`
 /// cookie instead of the body, and the answer clears the cookie (`Max-Age=0`).
 #[utoipa::path(tag = "auth", operation_id = "logout", params(("X-Obera-Refresh-Delivery" = Option<String>, Header, description = refresh_cookie::HEADER_DOC)),
-    request_body = LogoutRequest, responses((status = 204, description = "Signed out"), (status = 400, description = "Unknown refresh delivery", body = Problem), (status = 415, description = "The body is not application/json", body = Problem), (status = 422, description = "No refresh token in the body (and no cookie delivery)", body = Problem)))]
+    request_body = LogoutRequest, responses((status = 204, description = "Signed out"), (status = 422, description = "No refresh token in the body (and no cookie delivery)", body = Problem)))]
 #[post("/auth/logout")]
 async fn logout(
     state: web::Data<AppState>,
@@ -285,7 +285,7 @@ fn presented_token(
 /// Unknown tokens from one client address are limited per 15 minutes (429).
 #[utoipa::path(tag = "auth", operation_id = "accept_invite", params(("X-Obera-Refresh-Delivery" = Option<String>, Header, description = refresh_cookie::HEADER_DOC)),
     request_body = AcceptInviteRequest,
-    responses((status = 200, description = "Success", body = Session), (status = 400, description = "Unknown refresh delivery", body = Problem), (status = 404, description = "Unknown or expired invitation", body = Problem), (status = 422, description = "Invalid input", body = Problem), (status = 429, description = "Too many attempts; see Retry-After", body = Problem), (status = 503, description = "Busy; see Retry-After", body = Problem)))]
+    responses((status = 200, description = "Success", body = Session), (status = 404, description = "Unknown or expired invitation", body = Problem), (status = 429, response = crate::openapi::RateLimited)))]
 #[post("/auth/accept-invite")]
 async fn accept_invite(
     state: web::Data<AppState>,
@@ -320,7 +320,7 @@ async fn accept_invite(
 /// production mode; entries per client address are limited per 15 minutes (429).
 #[utoipa::path(tag = "auth", operation_id = "demo_login", params(("X-Obera-Refresh-Delivery" = Option<String>, Header, description = refresh_cookie::HEADER_DOC)),
     request_body = DemoLoginRequest,
-    responses((status = 200, description = "Success", body = Session), (status = 400, description = "Unknown refresh delivery", body = Problem), (status = 404, description = "Not found, or another customer's", body = Problem), (status = 429, description = "Too many attempts; see Retry-After", body = Problem)))]
+    responses((status = 200, description = "Success", body = Session), (status = 404, description = "The demo data is not loaded, or the server runs in production mode", body = Problem), (status = 429, response = crate::openapi::RateLimited)))]
 #[post("/auth/demo")]
 async fn demo_login(
     state: web::Data<AppState>,
@@ -350,7 +350,7 @@ async fn demo_login(
 /// The signed-in person, their customer membership and second-factor status.
 /// Answers enrolment-only sessions too.
 #[utoipa::path(tag = "auth", operation_id = "get_me", security(("bearer" = [])),
-    responses((status = 200, description = "Success", body = Me), (status = 401, description = "Not signed in, or the credentials are invalid", body = Problem), (status = 403, description = "An API key, which has no user", body = Problem)))]
+    responses((status = 200, description = "Success", body = Me), (status = 403, description = "An API key, which has no user", body = Problem)))]
 #[get("/me")]
 async fn me(state: web::Data<AppState>, person: SignedIn) -> ApiResult<web::Json<Me>> {
     let login = signed_in_login(&state, &person).await?;

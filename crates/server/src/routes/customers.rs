@@ -13,7 +13,7 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use obera_store::{AuditEvent, NewCustomer, compliance};
 use obera_types::{
     ApiScope, CreateCustomer, Customer, CustomerFilter, CustomerPage, CustomerStatus, PageParams,
-    Plan, Problem, UpdateCustomer,
+    Plan, UpdateCustomer,
 };
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -28,7 +28,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// List every customer (operators only), filtered by name/email and status.
 #[utoipa::path(tag = "customers", operation_id = "list_customers", security(("bearer" = [])), params(PageParams, CustomerFilter),
-    responses((status = 200, description = "Success", body = CustomerPage), (status = 403, description = "Not allowed", body = Problem)))]
+    responses((status = 200, description = "Success", body = CustomerPage)))]
 #[get("/customers")]
 async fn list_customers(
     state: web::Data<AppState>,
@@ -47,7 +47,7 @@ async fn list_customers(
 /// Create a customer (operators only). It starts active, with the default branding.
 #[utoipa::path(tag = "customers", operation_id = "create_customer", security(("bearer" = [])), request_body = CreateCustomer,
     params(("Idempotency-Key" = Option<String>, Header, description = super::IDEMPOTENCY_KEY_DOC)),
-    responses((status = 201, description = "Created", body = Customer), (status = 403, description = "Not allowed", body = Problem), (status = 409, description = "The same Idempotency-Key is still in flight", body = Problem), (status = 422, description = "Invalid input", body = Problem)))]
+    responses((status = 201, description = "Created", body = Customer)))]
 #[post("/customers")]
 async fn create_customer(
     state: web::Data<AppState>,
@@ -114,7 +114,7 @@ async fn ensure_may_set_mfa_policy(
 /// Read a customer.
 #[utoipa::path(tag = "customers", operation_id = "get_customer", security(("bearer" = [])),
     params(("customer_id" = obera_types::CustomerId, Path, description = super::CUSTOMER_ID_DOC)),
-    responses((status = 200, description = "Success", body = Customer), (status = 404, description = "Not found, or another customer's", body = Problem)))]
+    responses((status = 200, description = "Success", body = Customer)))]
 #[get("/customers/{customer_id}")]
 async fn get_customer(
     state: web::Data<AppState>,
@@ -131,7 +131,7 @@ async fn get_customer(
 /// API key; an admin turning it on must have enrolled a second factor first.
 #[utoipa::path(tag = "customers", operation_id = "update_customer", security(("bearer" = [])), request_body = UpdateCustomer,
     params(("customer_id" = obera_types::CustomerId, Path, description = super::CUSTOMER_ID_DOC)),
-    responses((status = 200, description = "Success", body = Customer), (status = 403, description = "Not allowed", body = Problem), (status = 404, description = "Not found, or another customer's", body = Problem), (status = 422, description = "Invalid input", body = Problem)))]
+    responses((status = 200, description = "Success", body = Customer)))]
 #[patch("/customers/{customer_id}")]
 async fn update_customer(
     state: web::Data<AppState>,
@@ -153,7 +153,7 @@ async fn update_customer(
 /// Suspend a customer (operators only): its people and keys are refused until reactivated.
 #[utoipa::path(tag = "customers", operation_id = "suspend_customer", security(("bearer" = [])),
     params(("customer_id" = obera_types::CustomerId, Path, description = super::CUSTOMER_ID_DOC)),
-    responses((status = 200, description = "Success", body = Customer), (status = 403, description = "Not allowed", body = Problem), (status = 404, description = "Not found, or another customer's", body = Problem)))]
+    responses((status = 200, description = "Success", body = Customer)))]
 #[post("/customers/{customer_id}/suspend")]
 async fn suspend_customer(
     state: web::Data<AppState>,
@@ -165,7 +165,7 @@ async fn suspend_customer(
 /// Reactivate a suspended customer (operators only).
 #[utoipa::path(tag = "customers", operation_id = "reactivate_customer", security(("bearer" = [])),
     params(("customer_id" = obera_types::CustomerId, Path, description = super::CUSTOMER_ID_DOC)),
-    responses((status = 200, description = "Success", body = Customer), (status = 403, description = "Not allowed", body = Problem), (status = 404, description = "Not found, or another customer's", body = Problem)))]
+    responses((status = 200, description = "Success", body = Customer)))]
 #[post("/customers/{customer_id}/reactivate")]
 async fn reactivate_customer(
     state: web::Data<AppState>,

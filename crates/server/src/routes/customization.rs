@@ -5,7 +5,7 @@ use crate::body::Body;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use actix_web::{get, put, web};
-use obera_types::{ApiScope, CustomerId, Customization, CustomizationInput, FieldError, Problem};
+use obera_types::{ApiScope, CustomerId, Customization, CustomizationInput, FieldError};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -16,7 +16,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// Read the customer's branding and toggles (any member).
 #[utoipa::path(tag = "customization", operation_id = "get_customization", security(("bearer" = [])),
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC)),
-    responses((status = 200, description = "Success", body = Customization), (status = 404, description = "Not found, or another customer's", body = Problem)))]
+    responses((status = 200, description = "Success", body = Customization)))]
 #[get("/customers/{customer_id}/customization")]
 async fn get_customization(
     state: web::Data<AppState>,
@@ -29,7 +29,7 @@ async fn get_customization(
 /// Replace the customer's branding and toggles (admins). Colours must be `#rgb` or `#rrggbb`.
 #[utoipa::path(tag = "customization", operation_id = "replace_customization", security(("bearer" = [])), request_body = CustomizationInput,
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC)),
-    responses((status = 200, description = "Success", body = Customization), (status = 403, description = "Not allowed", body = Problem), (status = 404, description = "Not found, or another customer's", body = Problem), (status = 422, description = "Invalid input", body = Problem)))]
+    responses((status = 200, description = "Success", body = Customization)))]
 #[put("/customers/{customer_id}/customization")]
 async fn replace_customization(
     state: web::Data<AppState>,

@@ -29,7 +29,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// Start enrolling an authenticator app: a new secret, its `otpauth://` URI and a
 /// QR code of it. Starting again replaces an enrolment not yet confirmed.
 #[utoipa::path(tag = "mfa", operation_id = "start_mfa_enrolment", security(("bearer" = [])),
-    responses((status = 200, description = "Scan the QR code, then confirm with a code", body = MfaEnrolment), (status = 401, description = "Not signed in, or the credentials are invalid", body = Problem), (status = 403, description = "A demo session or an API key", body = Problem), (status = 409, description = "A second factor is already enrolled", body = Problem)))]
+    responses((status = 200, description = "Scan the QR code, then confirm with a code", body = MfaEnrolment), (status = 403, description = "A demo session or an API key", body = Problem), (status = 409, description = "A second factor is already enrolled", body = Problem)))]
 #[post("/me/mfa/enrolment")]
 async fn start_enrolment(
     state: web::Data<AppState>,
@@ -44,7 +44,7 @@ async fn start_enrolment(
 /// Confirm the enrolment with the code the app shows. Answers the recovery codes,
 /// shown only this once. An enrolment-only session then refreshes into a full one.
 #[utoipa::path(tag = "mfa", operation_id = "confirm_mfa_enrolment", security(("bearer" = [])), request_body = MfaCode,
-    responses((status = 200, description = "Enrolled; keep these recovery codes", body = RecoveryCodes), (status = 401, description = "Not signed in, or the credentials are invalid", body = Problem), (status = 422, description = "The code is wrong, expired or already used", body = Problem), (status = 403, description = "A demo session or an API key", body = Problem), (status = 409, description = "No enrolment in progress", body = Problem), (status = 429, description = "Too many attempts; see Retry-After", body = Problem)))]
+    responses((status = 200, description = "Enrolled; keep these recovery codes", body = RecoveryCodes), (status = 422, description = "The code is wrong, expired or already used", body = Problem), (status = 403, description = "A demo session or an API key", body = Problem), (status = 409, description = "No enrolment in progress", body = Problem), (status = 429, response = crate::openapi::RateLimited)))]
 #[post("/me/mfa/enrolment/confirm")]
 async fn confirm_enrolment(
     state: web::Data<AppState>,
@@ -66,7 +66,7 @@ async fn confirm_enrolment(
 /// Replace the recovery codes (the old ones stop working), proving the second
 /// factor with a current code or a recovery code.
 #[utoipa::path(tag = "mfa", operation_id = "replace_recovery_codes", security(("bearer" = [])), request_body = MfaCode,
-    responses((status = 200, description = "The new recovery codes, shown only this once", body = RecoveryCodes), (status = 401, description = "Not signed in, or the credentials are invalid", body = Problem), (status = 422, description = "The code is wrong, expired or already used", body = Problem), (status = 403, description = "A demo session or an API key", body = Problem), (status = 409, description = "No second factor is enrolled", body = Problem), (status = 429, description = "Too many attempts; see Retry-After", body = Problem)))]
+    responses((status = 200, description = "The new recovery codes, shown only this once", body = RecoveryCodes), (status = 422, description = "The code is wrong, expired or already used", body = Problem), (status = 403, description = "A demo session or an API key", body = Problem), (status = 409, description = "No second factor is enrolled", body = Problem), (status = 429, response = crate::openapi::RateLimited)))]
 #[post("/me/mfa/recovery-codes")]
 async fn replace_recovery_codes(
     state: web::Data<AppState>,
@@ -88,7 +88,7 @@ async fn replace_recovery_codes(
 /// Remove the second factor, proving it with a current code or a recovery code.
 /// Refused where it is mandatory: for operators, and in customers that require it.
 #[utoipa::path(tag = "mfa", operation_id = "disable_mfa", security(("bearer" = [])), request_body = MfaCode,
-    responses((status = 204, description = "Removed"), (status = 401, description = "Not signed in, or the credentials are invalid", body = Problem), (status = 422, description = "The code is wrong, expired or already used", body = Problem), (status = 403, description = "Mandatory for this account, a demo session or an API key", body = Problem), (status = 409, description = "No second factor is enrolled", body = Problem), (status = 429, description = "Too many attempts; see Retry-After", body = Problem)))]
+    responses((status = 204, description = "Removed"), (status = 422, description = "The code is wrong, expired or already used", body = Problem), (status = 403, description = "Mandatory for this account, a demo session or an API key", body = Problem), (status = 409, description = "No second factor is enrolled", body = Problem), (status = 429, response = crate::openapi::RateLimited)))]
 #[post("/me/mfa/disable")]
 async fn disable(
     state: web::Data<AppState>,

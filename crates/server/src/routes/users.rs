@@ -31,7 +31,7 @@ const INVITE_DAYS: i64 = 7;
 /// List the customer's people.
 #[utoipa::path(tag = "users", operation_id = "list_users", security(("bearer" = [])),
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), PageParams),
-    responses((status = 200, description = "Success", body = UserPage), (status = 404, description = "Not found, or another customer's", body = Problem)))]
+    responses((status = 200, description = "Success", body = UserPage)))]
 #[get("/customers/{customer_id}/users")]
 async fn list_users(
     state: web::Data<AppState>,
@@ -52,7 +52,7 @@ async fn list_users(
 #[utoipa::path(tag = "users", operation_id = "invite_user", security(("bearer" = [])), request_body = InviteUser,
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC),
         ("Idempotency-Key" = Option<String>, Header, description = super::IDEMPOTENCY_KEY_DOC)),
-    responses((status = 201, description = "Created", body = Invitation), (status = 403, description = "Not allowed", body = Problem), (status = 404, description = "Not found, or another customer's", body = Problem), (status = 409, description = "Conflicts with existing data", body = Problem), (status = 422, description = "Invalid input", body = Problem)))]
+    responses((status = 201, description = "Created", body = Invitation), (status = 409, response = crate::openapi::Conflict)))]
 #[post("/customers/{customer_id}/users")]
 async fn invite_user(
     state: web::Data<AppState>,
@@ -91,7 +91,7 @@ async fn invite_user(
 /// invitation links.
 #[utoipa::path(tag = "users", operation_id = "renew_invitation", security(("bearer" = [])),
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("user_id" = UserId, Path, description = "The person")),
-    responses((status = 201, description = "Created", body = Invitation), (status = 403, description = "Not allowed", body = Problem), (status = 404, description = "Not found, or another customer's", body = Problem), (status = 409, description = "The person has already accepted an invitation", body = Problem)))]
+    responses((status = 201, description = "Created", body = Invitation), (status = 409, description = "The person has already accepted an invitation", body = Problem)))]
 #[post("/customers/{customer_id}/users/{user_id}/invitation")]
 async fn renew_invitation(
     state: web::Data<AppState>,
@@ -140,7 +140,7 @@ async fn key_may_change(
 /// Read one person.
 #[utoipa::path(tag = "users", operation_id = "get_user", security(("bearer" = [])),
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("user_id" = UserId, Path, description = "The person")),
-    responses((status = 200, description = "Success", body = UserProfile), (status = 404, description = "Not found, or another customer's", body = Problem)))]
+    responses((status = 200, description = "Success", body = UserProfile)))]
 #[get("/customers/{customer_id}/users/{user_id}")]
 async fn get_user(
     state: web::Data<AppState>,
@@ -154,7 +154,7 @@ async fn get_user(
 /// Change a person's name, department or role. The last active admin cannot be demoted.
 #[utoipa::path(tag = "users", operation_id = "update_user", security(("bearer" = [])), request_body = UpdateUser,
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("user_id" = UserId, Path, description = "The person")),
-    responses((status = 200, description = "Success", body = UserProfile), (status = 403, description = "Not allowed", body = Problem), (status = 404, description = "Not found, or another customer's", body = Problem), (status = 409, description = "Conflicts with existing data", body = Problem), (status = 422, description = "Invalid input", body = Problem)))]
+    responses((status = 200, description = "Success", body = UserProfile), (status = 409, response = crate::openapi::Conflict)))]
 #[patch("/customers/{customer_id}/users/{user_id}")]
 async fn update_user(
     state: web::Data<AppState>,
@@ -176,7 +176,7 @@ async fn update_user(
 /// not accepted their invitation withdraws it. The last active admin cannot be deactivated.
 #[utoipa::path(tag = "users", operation_id = "deactivate_user", security(("bearer" = [])),
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("user_id" = UserId, Path, description = "The person")),
-    responses((status = 200, description = "Success", body = UserProfile), (status = 403, description = "Not allowed", body = Problem), (status = 404, description = "Not found, or another customer's", body = Problem), (status = 409, description = "Conflicts with existing data", body = Problem)))]
+    responses((status = 200, description = "Success", body = UserProfile), (status = 409, response = crate::openapi::Conflict)))]
 #[post("/customers/{customer_id}/users/{user_id}/deactivate")]
 async fn deactivate_user(
     state: web::Data<AppState>,
@@ -197,7 +197,7 @@ async fn deactivate_user(
 /// `renew_invitation` instead (409 here).
 #[utoipa::path(tag = "users", operation_id = "reactivate_user", security(("bearer" = [])),
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("user_id" = UserId, Path, description = "The person")),
-    responses((status = 200, description = "Success", body = UserProfile), (status = 403, description = "Not allowed", body = Problem), (status = 404, description = "Not found, or another customer's", body = Problem), (status = 409, description = "Conflicts with existing data", body = Problem)))]
+    responses((status = 200, description = "Success", body = UserProfile), (status = 409, response = crate::openapi::Conflict)))]
 #[post("/customers/{customer_id}/users/{user_id}/reactivate")]
 async fn reactivate_user(
     state: web::Data<AppState>,

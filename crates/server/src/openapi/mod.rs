@@ -1,6 +1,10 @@
 //! The OpenAPI document, built from the same route registration the server uses,
 //! so the spec cannot list a route the server lacks or miss one it has.
 
+mod errors;
+
+pub use errors::{Conflict, RateLimited};
+
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
@@ -49,11 +53,13 @@ pub fn mount(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 
 /// The API's OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, api) = actix_web::App::new()
+    let (_, mut api) = actix_web::App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(mount)
         .split_for_parts();
+    // After the routes are in: the rules read each operation's shape.
+    errors::add_by_shape(&mut api);
     api
 }
 
