@@ -121,6 +121,24 @@ fn the_openapi_document_generates_clean_clients() {
                 "{id} has no summary"
             );
             for (status, response) in op["responses"].as_object().unwrap() {
+                // Shared error responses are references to `components.responses`.
+                let response = match response["$ref"].as_str() {
+                    Some(r) => {
+                        let name = r
+                            .strip_prefix("#/components/responses/")
+                            .unwrap_or_else(|| panic!("{id} {status}: {r}"));
+                        &spec["components"]["responses"][name]
+                    }
+                    None => response,
+                };
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert!(
+                        response
+                            .pointer("/content/application~1problem+json/schema")
+                            .is_some(),
+                        "{id} {status} is not a problem document: {response}"
+                    );
+                }
                 assert!(
                     response["description"]
                         .as_str()

@@ -171,6 +171,7 @@ pub fn add_by_shape(api: &mut OpenApi) {
             &mut item.patch,
         ];
         for operation in operations.into_iter().flatten() {
+            problem_media_type(operation);
             for shared in statuses_of(operation, in_api) {
                 operation
                     .responses
@@ -178,6 +179,25 @@ pub fn add_by_shape(api: &mut OpenApi) {
                     .entry(shared.status.to_string())
                     .or_insert_with(|| RefOr::Ref(Ref::from_response_name(shared.name)));
             }
+        }
+    }
+}
+
+/// Errors are served as `application/problem+json` (RFC 9457); routes that describe
+/// an error themselves say `body = Problem`, which utoipa files under
+/// `application/json`, so their content is moved to the type actually sent.
+fn problem_media_type(operation: &mut Operation) {
+    for (status, response) in &mut operation.responses.responses {
+        let RefOr::T(response) = response else {
+            continue;
+        };
+        if !(status.starts_with('4') || status.starts_with('5')) {
+            continue;
+        }
+        if let Some(content) = response.content.shift_remove("application/json") {
+            response
+                .content
+                .insert("application/problem+json".to_owned(), content);
         }
     }
 }
