@@ -238,8 +238,11 @@ impl Db {
             }
             Some(until) => {
                 tx.rollback().await?;
+                // A window another request opened while this one waited for the lock
+                // started after `at`; the wait is never more than one window.
+                let left = (until - at).min(window);
                 Ok(Reservation::Refused {
-                    retry_after: (until - at).to_std().unwrap_or_default(),
+                    retry_after: left.to_std().unwrap_or_default(),
                 })
             }
         }
