@@ -173,10 +173,20 @@ async fn demo_sessions_read_but_cannot_write() {
 async fn demo_entry_is_404_without_demo_data() {
     let app = try_spawn(Kind::Sqlite, |_| {}).await.unwrap();
     let body = serde_json::json!({ "department": "it" });
-    assert_eq!(
-        app.send(Method::POST, "/api/v1/auth/demo", None, Some(&body))
-            .await
-            .status,
-        StatusCode::NOT_FOUND
-    );
+    let reply = app
+        .send(Method::POST, "/api/v1/auth/demo", None, Some(&body))
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.text);
+    // The API's own 404 (an unknown route would fall through to the SPA instead),
+    // and the same request with demo data loaded gets in.
+    assert_eq!(reply.problem().code, obera_types::ErrorCode::NotFound);
+    let seeded = try_spawn(Kind::Sqlite, |s| {
+        s.seed_demo = obera_server::config::SeedDemo::Always;
+    })
+    .await
+    .unwrap();
+    let reply = seeded
+        .send(Method::POST, "/api/v1/auth/demo", None, Some(&body))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
 }

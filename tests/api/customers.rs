@@ -90,3 +90,57 @@ both_backends! {
         assert_eq!(page.items.len(), 1);
     }
 }
+
+both_backends! {
+    /// Creating customers is for operators: a customer admin and an API key with every
+    /// scope get 403, and no customer is created.
+    async fn only_operators_create_customers(app) {
+        let admin = app.signup("Acme").await;
+        let key = app.api_key(&admin, obera_types::ApiScope::ALL).await;
+        let body = serde_json::json!({ "company_name": "Shadow", "contact_email": "s@shadow.example" });
+        for token in [&admin.token, &key.secret] {
+            let reply = app.send(reqwest::Method::POST, "/api/v1/customers", Some(token), Some(&body)).await;
+            assert_eq!(reply.status, reqwest::StatusCode::FORBIDDEN, "{}", reply.text);
+            assert_eq!(reply.problem().code, obera_types::ErrorCode::Forbidden);
+        }
+        let operator = app.operator().await;
+        let page: obera_types::CustomerPage = app.get("/api/v1/customers?q=shadow", &operator.token).await.json();
+        assert!(page.items.is_empty(), "a customer was created: {:?}", page.items);
+    }
+}
+
+both_backends! {
+    /// Branding and API keys need an admin: a member reads branding but cannot change
+    /// it, and can neither list nor create API keys.
+    async fn members_cannot_change_branding_or_manage_api_keys(app) {
+        let admin = app.signup("Acme").await;
+        let member = app.add_member(&admin, obera_types::Department::It, obera_types::Role::Member).await;
+        let c = format!("/api/v1/customers/{}", admin.customer_id);
+        assert_eq!(app.get(&format!("{c}/customization"), &member.token).await.status, reqwest::StatusCode::OK);
+        let branding = serde_json::json!({ "primary_color": "#000000", "secondary_color": "#000000", "accent_color": "#000000", "default_dashboard": "it" });
+        let reply = app.send(reqwest::Method::PUT, &format!("{c}/customization"), Some(&member.token), Some(&branding)).await;
+        assert_eq!(reply.status, reqwest::StatusCode::FORBIDDEN, "{}", reply.text);
+        assert_eq!(app.get(&format!("{c}/api-keys"), &member.token).await.status, reqwest::StatusCode::FORBIDDEN);
+        let key = serde_json::json!({ "name": "mine", "scopes": ["users:read"] });
+        let reply = app.send(reqwest::Method::POST, &format!("{c}/api-keys"), Some(&member.token), Some(&key)).await;
+        assert_eq!(reply.status, reqwest::StatusCode::FORBIDDEN, "{}", reply.text);
+        let keys: obera_types::ApiKeyPage = app.get(&format!("{c}/api-keys"), &admin.token).await.json();
+        assert!(keys.items.is_empty());
+        let after: obera_types::Customization = app.get(&format!("{c}/customization"), &admin.token).await.json();
+        assert_ne!(String::from(after.primary_color), "#000000", "the member's change was applied");
+    }
+}
+
+both_backends! {
+    /// Every response carries the security headers, API and SPA alike.
+    async fn responses_carry_the_security_headers(app) {
+        for path in ["/api/v1/me", "/health", "/", "/no-such-page"] {
+            let res = app.client.get(format!("{}{path}", app.address)).send().await.unwrap();
+            let h = res.headers();
+            assert_eq!(h.get("x-content-type-options").map(|v| v.to_str().unwrap()), Some("nosniff"), "{path}");
+            assert_eq!(h.get("x-frame-options").map(|v| v.to_str().unwrap()), Some("DENY"), "{path}");
+            assert_eq!(h.get("referrer-policy").map(|v| v.to_str().unwrap()), Some("strict-origin-when-cross-origin"), "{path}");
+            assert!(h.contains_key("x-request-id"), "{path}");
+        }
+    }
+}

@@ -1,10 +1,11 @@
 //! `spawn_app`: the real server on 127.0.0.1:0 with its own database, and a typed
 //! HTTP client for the API.
 //!
-//! SQLite tests get a fresh file in a temp folder. PostgreSQL tests run when
-//! `TEST_POSTGRES_URL` is set: each creates a UUID-named database and drops it
-//! afterwards. With `TEST_REQUIRE_POSTGRES=1` (set by `cargo xtask test`) a missing
-//! URL fails the PostgreSQL tests instead of skipping them.
+//! SQLite tests get a fresh file in a temp folder. PostgreSQL tests connect to
+//! `TEST_POSTGRES_URL` (default: this machine's `postgres://postgres@127.0.0.1:5432/test`)
+//! and each creates a UUID-named database and drops it afterwards. An unreachable
+//! server fails them: a PostgreSQL test never passes without running. Only an
+//! explicit `OBERA_TEST_SQLITE_ONLY=1` skips that leg.
 
 use base64::Engine;
 use obera_server::config::{SeedDemo, Settings};
@@ -77,18 +78,18 @@ fn temp_dir() -> PathBuf {
     dir
 }
 
-/// The PostgreSQL server URL, or `None` when the PostgreSQL leg is skipped.
+/// The PostgreSQL server URL, or `None` when the run opted out of the PostgreSQL
+/// leg with `OBERA_TEST_SQLITE_ONLY=1`.
 pub fn postgres_url() -> Option<String> {
-    match std::env::var("TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("TEST_REQUIRE_POSTGRES").is_err(),
-                "TEST_REQUIRE_POSTGRES is set but TEST_POSTGRES_URL is not"
-            );
-            None
-        }
+    if std::env::var("OBERA_TEST_SQLITE_ONLY").is_ok_and(|v| v == "1") {
+        return None;
     }
+    Some(
+        std::env::var("TEST_POSTGRES_URL")
+            .ok()
+            .filter(|url| !url.is_empty())
+            .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".to_owned()),
+    )
 }
 
 /// The login role PostgreSQL tests serve requests as, as production does with
@@ -104,7 +105,9 @@ pub async fn fresh_postgres() -> Option<(String, String, Guard)> {
     use sqlx::Connection;
     let mut c = sqlx::PgConnection::connect(&admin_url)
         .await
-        .unwrap_or_else(|e| panic!("connect to TEST_POSTGRES_URL: {e}"));
+        .unwrap_or_else(|e| {
+            panic!("connect to PostgreSQL at {admin_url} (TEST_POSTGRES_URL; set OBERA_TEST_SQLITE_ONLY=1 to skip the PostgreSQL leg): {e}")
+        });
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
         .execute(&mut c)
         .await

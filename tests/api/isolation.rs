@@ -7,54 +7,124 @@ use obera_types::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-/// Every customer-scoped endpoint, aimed at B's resources.
+/// The cross-tenant matrix: every customer-scoped operation as its OpenAPI path
+/// template, with a body where it takes one. `the_matrix_covers_every_tenant_operation`
+/// fails when an operation of the spec is missing here, so every new endpoint joins.
+const MATRIX: &[(&str, &str, Option<&str>)] = &[
+    ("GET", "/api/v1/customers/{customer_id}", None),
+    (
+        "PATCH",
+        "/api/v1/customers/{customer_id}",
+        Some(r#"{ "company_name": "Taken over" }"#),
+    ),
+    ("POST", "/api/v1/customers/{customer_id}/suspend", None),
+    ("POST", "/api/v1/customers/{customer_id}/reactivate", None),
+    ("GET", "/api/v1/customers/{customer_id}/users", None),
+    (
+        "POST",
+        "/api/v1/customers/{customer_id}/users",
+        Some(r#"{ "email": "mole@example.com", "full_name": "Mole", "department": "it" }"#),
+    ),
+    (
+        "GET",
+        "/api/v1/customers/{customer_id}/users/{user_id}",
+        None,
+    ),
+    (
+        "PATCH",
+        "/api/v1/customers/{customer_id}/users/{user_id}",
+        Some(r#"{ "full_name": "Renamed", "department": "it" }"#),
+    ),
+    (
+        "POST",
+        "/api/v1/customers/{customer_id}/users/{user_id}/deactivate",
+        None,
+    ),
+    (
+        "POST",
+        "/api/v1/customers/{customer_id}/users/{user_id}/reactivate",
+        None,
+    ),
+    (
+        "POST",
+        "/api/v1/customers/{customer_id}/users/{user_id}/invitation",
+        None,
+    ),
+    ("GET", "/api/v1/customers/{customer_id}/customization", None),
+    (
+        "PUT",
+        "/api/v1/customers/{customer_id}/customization",
+        Some(
+            r##"{ "primary_color": "#000000", "secondary_color": "#000000", "accent_color": "#000000", "default_dashboard": "it" }"##,
+        ),
+    ),
+    ("GET", "/api/v1/customers/{customer_id}/api-keys", None),
+    (
+        "POST",
+        "/api/v1/customers/{customer_id}/api-keys",
+        Some(r#"{ "name": "mole", "scopes": ["users:read"] }"#),
+    ),
+    (
+        "DELETE",
+        "/api/v1/customers/{customer_id}/api-keys/{key_id}",
+        None,
+    ),
+    ("GET", "/api/v1/customers/{customer_id}/audit-logs", None),
+];
+
+/// Secured operations of the spec that name no customer, each with where its
+/// isolation is tested instead.
+const NOT_TENANT_SCOPED: &[(&str, &str, &str)] = &[
+    (
+        "GET",
+        "/api/v1/customers",
+        "operators only: `lists_never_include_another_customers_rows` checks a customer admin gets 403",
+    ),
+    (
+        "POST",
+        "/api/v1/customers",
+        "operators only: `customers.rs` checks admins and keys get 403",
+    ),
+    ("GET", "/api/v1/me", "the caller's own account"),
+    (
+        "POST",
+        "/api/v1/me/mfa/enrolment",
+        "the caller's own account",
+    ),
+    (
+        "POST",
+        "/api/v1/me/mfa/enrolment/confirm",
+        "the caller's own account",
+    ),
+    (
+        "POST",
+        "/api/v1/me/mfa/recovery-codes",
+        "the caller's own account",
+    ),
+    ("POST", "/api/v1/me/mfa/disable", "the caller's own account"),
+];
+
+/// Tenant routes outside the OpenAPI document (webhooks, `/mcp`, event streams) as
+/// `(method, path template)`; each must also be in [`MATRIX`]. None yet.
+const OUTSIDE_SPEC: &[(&str, &str)] = &[];
+
+/// The matrix with `{customer_id}` set to `customer` and the sub-resource ids filled in.
 fn requests(
-    b: CustomerId,
-    b_user: UserId,
-    b_key: ApiKeyId,
+    customer: CustomerId,
+    user: UserId,
+    key: ApiKeyId,
 ) -> Vec<(Method, String, Option<Value>)> {
-    let c = format!("/api/v1/customers/{b}");
-    vec![
-        (Method::GET, c.clone(), None),
-        (
-            Method::PATCH,
-            c.clone(),
-            Some(json!({ "company_name": "Taken over" })),
-        ),
-        (Method::POST, format!("{c}/suspend"), None),
-        (Method::POST, format!("{c}/reactivate"), None),
-        (Method::GET, format!("{c}/users"), None),
-        (
-            Method::POST,
-            format!("{c}/users"),
-            Some(json!({ "email": "mole@example.com", "full_name": "Mole", "department": "it" })),
-        ),
-        (Method::GET, format!("{c}/users/{b_user}"), None),
-        (
-            Method::PATCH,
-            format!("{c}/users/{b_user}"),
-            Some(json!({ "role": "admin" })),
-        ),
-        (Method::POST, format!("{c}/users/{b_user}/deactivate"), None),
-        (Method::POST, format!("{c}/users/{b_user}/reactivate"), None),
-        (Method::POST, format!("{c}/users/{b_user}/invitation"), None),
-        (Method::GET, format!("{c}/customization"), None),
-        (
-            Method::PUT,
-            format!("{c}/customization"),
-            Some(
-                json!({ "primary_color": "#000000", "secondary_color": "#000000", "accent_color": "#000000", "default_dashboard": "it" }),
-            ),
-        ),
-        (Method::GET, format!("{c}/api-keys"), None),
-        (
-            Method::POST,
-            format!("{c}/api-keys"),
-            Some(json!({ "name": "mole", "scopes": ["users:read"] })),
-        ),
-        (Method::DELETE, format!("{c}/api-keys/{b_key}"), None),
-        (Method::GET, format!("{c}/audit-logs"), None),
-    ]
+    MATRIX
+        .iter()
+        .map(|(method, template, body)| {
+            let path = template
+                .replace("{customer_id}", &customer.to_string())
+                .replace("{user_id}", &user.to_string())
+                .replace("{key_id}", &key.to_string());
+            let body = body.map(|b| serde_json::from_str(b).unwrap());
+            (method.parse().unwrap(), path, body)
+        })
+        .collect()
 }
 
 /// B's sub-resources addressed through A's own customer path.
@@ -63,18 +133,61 @@ fn smuggled(
     b_user: UserId,
     b_key: ApiKeyId,
 ) -> Vec<(Method, String, Option<Value>)> {
-    let c = format!("/api/v1/customers/{a}");
-    vec![
-        (Method::GET, format!("{c}/users/{b_user}"), None),
-        (
-            Method::PATCH,
-            format!("{c}/users/{b_user}"),
-            Some(json!({ "full_name": "Renamed" })),
-        ),
-        (Method::POST, format!("{c}/users/{b_user}/deactivate"), None),
-        (Method::POST, format!("{c}/users/{b_user}/invitation"), None),
-        (Method::DELETE, format!("{c}/api-keys/{b_key}"), None),
-    ]
+    requests(a, b_user, b_key)
+        .into_iter()
+        .filter(|(_, path, _)| {
+            path.contains(&b_user.to_string()) || path.contains(&b_key.to_string())
+        })
+        .collect()
+}
+
+/// Every secured operation of the generated spec is either in [`MATRIX`] or named in
+/// [`NOT_TENANT_SCOPED`] with a reason; nothing in either list is stale.
+#[test]
+fn the_matrix_covers_every_tenant_operation() {
+    let spec: Value = serde_json::from_str(&obera_server::openapi::openapi_json()).unwrap();
+    let mut secured = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if op["security"].as_array().is_some_and(|s| !s.is_empty()) {
+                secured.push((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    let listed = |m: &str, p: &str| {
+        MATRIX.iter().any(|(mm, pp, _)| *mm == m && *pp == p)
+            || NOT_TENANT_SCOPED
+                .iter()
+                .any(|(mm, pp, _)| *mm == m && *pp == p)
+    };
+    for (method, path) in &secured {
+        assert!(
+            listed(method, path),
+            "{method} {path} is in the spec but not in the cross-tenant matrix (or NOT_TENANT_SCOPED with a reason)"
+        );
+        if path.contains("{customer_id}") {
+            assert!(
+                MATRIX.iter().any(|(m, p, _)| m == method && p == path),
+                "{method} {path} names a customer, so it belongs in MATRIX"
+            );
+        }
+    }
+    let entries = MATRIX
+        .iter()
+        .map(|(m, p, _)| (m, p))
+        .chain(NOT_TENANT_SCOPED.iter().map(|(m, p, _)| (m, p)));
+    for (method, path) in entries {
+        assert!(
+            secured.iter().any(|(m, p)| m == method && p == path),
+            "{method} {path} is listed but no longer in the spec"
+        );
+    }
+    for (method, path) in OUTSIDE_SPEC {
+        assert!(
+            MATRIX.iter().any(|(m, p, _)| m == method && p == path),
+            "{method} {path} (outside the spec) is not in the matrix"
+        );
+    }
 }
 
 struct World {
@@ -147,6 +260,21 @@ both_backends! {
         let w = world(&app).await;
         attack_all(&app, &w, &w.a.token).await;
         assert_b_untouched(&app, &w).await;
+    }
+}
+
+both_backends! {
+    /// The positive control of the matrix: with the owner's own admin token no entry
+    /// answers 404, so the 404s above come from isolation, not from mistyped paths.
+    async fn every_matrix_entry_exists_for_its_owner(app) {
+        let w = world(&app).await;
+        let own = requests(w.b.customer_id, w.b_user.user_id, w.b_key.key.id);
+        assert_eq!(own.len(), MATRIX.len());
+        for (method, path, body) in own {
+            let reply = app.send(method.clone(), &path, Some(&w.b.token), body.as_ref()).await;
+            assert_ne!(reply.status, StatusCode::NOT_FOUND, "{method} {path} is 404 for its own customer: {}", reply.text);
+            assert_ne!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        }
     }
 }
 

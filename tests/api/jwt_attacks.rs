@@ -26,19 +26,38 @@ fn claims(member: &Member, patch: Value) -> Value {
 
 /// Signs `claims` with the server's real key and `kid`, as a valid token would be.
 fn sign(app: &TestApp, claims: &Value) -> String {
-    let key = SigningKey::from_bytes(&app.signing_seed);
+    sign_with(&app.signing_seed, claims)
+}
+
+/// Signs `claims` with the Ed25519 key of `seed`, naming its `kid`.
+fn sign_with(seed: &[u8; 32], claims: &Value) -> String {
+    let key = SigningKey::from_bytes(seed);
     let der = key.to_pkcs8_der().unwrap();
     let mut header = Header::new(Algorithm::EdDSA);
-    header.kid = Some(kid(app));
+    header.kid = Some(kid_of(seed));
     jsonwebtoken::encode(&header, claims, &EncodingKey::from_ed_der(der.as_bytes())).unwrap()
 }
 
 fn kid(app: &TestApp) -> String {
+    kid_of(&app.signing_seed)
+}
+
+fn kid_of(seed: &[u8; 32]) -> String {
     use sha2::Digest;
-    let public = SigningKey::from_bytes(&app.signing_seed)
-        .verifying_key()
-        .to_bytes();
+    let public = SigningKey::from_bytes(seed).verifying_key().to_bytes();
     URL_SAFE_NO_PAD.encode(&sha2::Sha256::digest(public)[..12])
+}
+
+/// The key the rotation test's server signed with before: its seed is fixed so the
+/// settings closure (which cannot capture) can name its public key.
+const RETIRED_SEED: [u8; 32] = [7; 32];
+
+fn retired_public_key() -> String {
+    base64::engine::general_purpose::STANDARD.encode(
+        SigningKey::from_bytes(&RETIRED_SEED)
+            .verifying_key()
+            .to_bytes(),
+    )
 }
 
 async fn me_status(app: &TestApp, token: &str) -> StatusCode {
@@ -125,5 +144,21 @@ both_backends! {
         let public = SigningKey::from_bytes(&app.signing_seed).verifying_key().to_bytes();
         assert_eq!(jwks.keys[0].x, URL_SAFE_NO_PAD.encode(public));
         assert_eq!(jwks.keys[0].alg, "EdDSA");
+    }
+}
+
+both_backends! {
+    /// During a key rotation, tokens signed by the previous key
+    /// (`OBERA_JWT_PREVIOUS_PUBLIC_KEYS`) stay valid and the JWKS publishes both keys;
+    /// a key the server never had is still refused.
+    async fn tokens_of_a_previous_signing_key_stay_valid_during_a_rotation(app) with |s| s.jwt_previous_public_keys = retired_public_key(); {
+        let admin = app.signup("Acme").await;
+        assert_eq!(me_status(&app, &sign_with(&RETIRED_SEED, &claims(&admin, json!({})))).await, StatusCode::OK);
+        assert_eq!(me_status(&app, &sign(&app, &claims(&admin, json!({})))).await, StatusCode::OK);
+        let stranger = [9u8; 32];
+        assert_eq!(me_status(&app, &sign_with(&stranger, &claims(&admin, json!({})))).await, StatusCode::UNAUTHORIZED);
+        let jwks: Value = app.client.get(format!("{}/.well-known/jwks.json", app.address)).send().await.unwrap().json().await.unwrap();
+        let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().filter_map(|k| k["kid"].as_str()).collect();
+        assert!(kids.contains(&kid_of(&RETIRED_SEED).as_str()) && kids.contains(&kid(&app).as_str()), "{kids:?}");
     }
 }

@@ -117,3 +117,21 @@ both_backends! {
         assert_eq!(app.get(&format!("/api/v1/customers/{}/users", acme.customer_id), &created.secret).await.status, StatusCode::OK);
     }
 }
+
+both_backends! {
+    /// A key with an expiry works until then and is refused with 401 afterwards.
+    async fn an_api_key_stops_working_when_it_expires(app) {
+        let admin = app.signup("Acme").await;
+        let expires_at = chrono::Utc::now() + chrono::Duration::seconds(2);
+        let body = serde_json::json!({ "name": "short-lived", "scopes": ["users:read"], "expires_at": expires_at });
+        let c = format!("/api/v1/customers/{}", admin.customer_id);
+        let reply = app.send(Method::POST, &format!("{c}/api-keys"), Some(&admin.token), Some(&body)).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        let key: CreatedApiKey = reply.json();
+        assert_eq!(app.get(&format!("{c}/users"), &key.secret).await.status, StatusCode::OK);
+        tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+        let reply = app.get(&format!("{c}/users"), &key.secret).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "an expired key still works: {}", reply.text);
+        assert_eq!(reply.problem().code, ErrorCode::Unauthenticated);
+    }
+}

@@ -127,7 +127,9 @@ both_backends! {
     async fn signup_starts_on_the_starter_plan(app) {
         let body = json!({ "company_name": "Greedy", "full_name": "G", "email": "g@greedy.example", "password": "correct horse battery", "plan": "enterprise" });
         let reply = app.send(Method::POST, "/api/v1/auth/signup", None, Some(&body)).await;
-        assert!(reply.status.is_client_error(), "{}", reply.text);
+        // `plan` is not a field of SignupRequest: refused, naming it.
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.text);
+        assert_eq!(reply.problem().errors[0].field, "plan");
         assert_eq!(app.login("g@greedy.example", "correct horse battery").await.status, StatusCode::UNAUTHORIZED);
         let admin = app.signup("Modest").await;
         let customer: Customer = app.get(&format!("/api/v1/customers/{}", admin.customer_id), &admin.token).await.json();

@@ -136,7 +136,7 @@ fn test(args: &[String]) -> anyhow::Result<()> {
     }
     run(nextest
         .env("TEST_POSTGRES_URL", pg)
-        .env("TEST_REQUIRE_POSTGRES", "1"))?;
+        .env_remove("OBERA_TEST_SQLITE_ONLY"))?;
     sdk::smoke_test()?;
     println!("\nall checks passed");
     Ok(())
