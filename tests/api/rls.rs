@@ -78,15 +78,31 @@ async fn row_level_security_refuses_writes_into_another_tenant() {
         .await
         .json();
     assert_eq!(b_customer.company_name, "Bravo");
-    // Inserting a row for B from A's transaction violates the policy.
-    let insert = app
-        .db
-        .count_visible_rows(a.customer_id, "WITH t AS (INSERT INTO customer_customizations SELECT * FROM customer_customizations RETURNING 1) SELECT COUNT(*) FROM t")
-        .await;
-    assert!(
-        insert.is_err(),
-        "a duplicate insert should fail either on the key or the policy"
+    // A new audit row carrying B's id, written from A's transaction, breaks the
+    // policy (42501); the same row for A, the control, is written.
+    let insert = |customer: CustomerId| -> &'static str {
+        Box::leak(format!("WITH t AS (INSERT INTO audit_logs (id, customer_id, action_type, system_name, action_details, compliance_tags, timestamp) VALUES (gen_random_uuid(), '{customer}', 'test.forged', 'obera', '{{}}', '[]', now()) RETURNING 1) SELECT COUNT(*) FROM t").into_boxed_str())
+    };
+    assert_eq!(
+        app.db
+            .count_visible_rows(a.customer_id, insert(a.customer_id))
+            .await
+            .unwrap(),
+        1
     );
+    let forged = app
+        .db
+        .count_visible_rows(a.customer_id, insert(b.customer_id))
+        .await;
+    assert_eq!(sqlstate(&forged).as_deref(), Some("42501"), "{forged:?}");
+}
+
+/// The SQLSTATE (PostgreSQL) or result code (SQLite) of a failed store call.
+fn sqlstate(result: &Result<i64, obera_store::StoreError>) -> Option<String> {
+    match result {
+        Err(obera_store::StoreError::Bug(e)) => Some(e.as_database_error()?.code()?.into_owned()),
+        _ => None,
+    }
 }
 
 #[tokio::test]
@@ -116,11 +132,22 @@ async fn the_application_role_is_neither_owner_nor_superuser() {
 crate::both_backends! {
     /// Audit rows cannot be changed or deleted through the application's connection.
     async fn the_audit_log_is_append_only_for_the_application(app) {
+    // PostgreSQL: the request role has no UPDATE or DELETE grant (42501). SQLite:
+    // triggers abort with their message (a trigger's RAISE(ABORT) is SQLITE_CONSTRAINT_TRIGGER, 1811).
     let a = app.signup("Alpha").await;
-    let update = app.db.count_visible_rows(a.customer_id, "WITH t AS (UPDATE audit_logs SET action_type = 'x' RETURNING 1) SELECT COUNT(*) FROM t").await;
-    assert!(update.is_err(), "the app role could update audit_logs");
-    let delete = app.db.count_visible_rows(a.customer_id, "WITH t AS (DELETE FROM audit_logs RETURNING 1) SELECT COUNT(*) FROM t").await;
-    assert!(delete.is_err(), "the app role could delete audit_logs");
+    let postgres = app.db.count_visible_rows(a.customer_id, "SELECT COUNT(*) FROM pg_roles").await.is_ok();
+    // Plain statements: SQLite has no DML in a `WITH`, and a syntax error would
+    // pass for a refusal (it did, before this test checked the code).
+    for sql in ["UPDATE audit_logs SET action_type = 'x'; SELECT COUNT(*) FROM audit_logs", "DELETE FROM audit_logs; SELECT COUNT(*) FROM audit_logs"] {
+        let result = app.db.count_visible_rows(a.customer_id, sql).await;
+        if postgres {
+            assert_eq!(sqlstate(&result).as_deref(), Some("42501"), "{sql}: {result:?}");
+        } else {
+            assert_eq!(sqlstate(&result).as_deref(), Some("1811"), "{sql}: {result:?}");
+            assert!(format!("{result:?}").contains("audit_logs is append-only"), "{result:?}");
+        }
+    }
+    assert!(!app.audit_actions(&a).await.iter().any(|x| x == "x"), "an audit row changed");
     }
 }
 
