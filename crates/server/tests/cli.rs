@@ -145,9 +145,94 @@ fn create_admin_validates_its_input_and_creates_an_operator() {
         &[("OBERA_ADMIN_PASSWORD", "long enough password")],
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("operator ops@msp.example ready"));
+    // Judged by the account itself, not by what the command printed.
+    let login = runtime().block_on(async {
+        let db = open(&dir).await;
+        db.find_login("ops@msp.example").await.unwrap()
+    });
+    let login = login.expect("create-admin made no account");
+    assert!(login.platform_operator && login.customer_id.is_none());
+    assert!(verifies(
+        login.password_hash.as_deref(),
+        "long enough password"
+    ));
+    assert!(!verifies(
+        login.password_hash.as_deref(),
+        "another password"
+    ));
     let out = obera(&dir, &["bogus-command"], &[]);
     assert!(!out.status.success());
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// The store of the CLI's database in `dir`.
+async fn open(dir: &std::path::Path) -> obera_store::Db {
+    obera_store::Db::connect(&obera_store::DbOptions {
+        url: format!("sqlite://{}/t.db", dir.display()),
+        migrate_url: None,
+        max_connections: 1,
+        acquire_timeout: std::time::Duration::from_secs(5),
+    })
+    .await
+    .unwrap()
+}
+
+fn verifies(hash: Option<&str>, password: &str) -> bool {
+    use argon2::{Argon2, PasswordHash, PasswordVerifier};
+    let Some(parsed) = hash.and_then(|h| PasswordHash::new(h).ok()) else {
+        return false;
+    };
+    Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok()
+}
+
+#[test]
+fn reset_mfa_removes_an_accounts_second_factor() {
+    let dir = temp();
+    let pw = [("OBERA_ADMIN_PASSWORD", "long enough password")];
+    assert!(
+        obera(&dir, &["create-admin", "--email", "ops@msp.example"], &pw)
+            .status
+            .success()
+    );
+    let user = runtime().block_on(async {
+        let db = open(&dir).await;
+        let login = db.find_login("ops@msp.example").await.unwrap().unwrap();
+        let owner = obera_store::FactorOwner {
+            user_id: login.user_id(),
+            customer_id: None,
+        };
+        db.start_second_factor(owner.user_id, b"sealed")
+            .await
+            .unwrap();
+        let event =
+            obera_store::AuditEvent::new("auth.mfa_enrolled", obera_store::compliance::CREDENTIALS);
+        db.confirm_second_factor(owner, 1, &["hash".to_owned()], event)
+            .await
+            .unwrap();
+        owner.user_id
+    });
+    let out = obera(&dir, &["reset-mfa", "--email", "OPS@msp.example"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    runtime().block_on(async {
+        let db = open(&dir).await;
+        assert_eq!(
+            db.second_factor(user).await.unwrap(),
+            None,
+            "the factor is still there"
+        );
+        assert_eq!(db.recovery_codes_left(user).await.unwrap(), 0);
+    });
+    let out = obera(&dir, &["reset-mfa", "--email", "nobody@msp.example"], &[]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("no account"), "{}", stderr(&out));
 }
 
 fn stdout(o: &Output) -> String {
