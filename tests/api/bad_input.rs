@@ -135,3 +135,19 @@ both_backends! {
         }
     }
 }
+
+both_backends! {
+    /// A refused page parameter is a 422 whose field error names that parameter.
+    async fn a_refused_page_parameter_is_named_in_the_problem(app) {
+        let admin = app.signup("Acme").await;
+        let users = format!("/api/v1/customers/{}/users", admin.customer_id);
+        for (query, field) in [("?limit=0", "limit"), ("?limit=201", "limit"), ("?cursor=not-a-cursor", "cursor"), ("?limit=5&cursor=zz", "cursor")] {
+            let reply = app.get(&format!("{users}{query}"), &admin.token).await;
+            assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {}", reply.text);
+            let problem = reply.problem();
+            assert_eq!(problem.code, ErrorCode::ValidationFailed, "{query}");
+            let fields: Vec<&str> = problem.errors.iter().map(|e| e.field.as_str()).collect();
+            assert_eq!(fields, [field], "{query}");
+        }
+    }
+}

@@ -37,7 +37,7 @@ const LIST_AUDIT: &str =
 /// The store's single-profile query (`crates/store/src/users.rs`).
 const GET_PROFILE: &str = "SELECT * FROM user_profiles WHERE customer_id = $1 AND id = $2";
 /// The store's member access check, prepared per connection as the server's pool
-/// does (`MEMBER_ACCESS` in `crates/store/src/users.rs`).
+/// does (`MEMBER_ACCESS` in `crates/store/src/access.rs`).
 const PREPARE_MEMBER_ACCESS: &str = "PREPARE obera_member_access AS SELECT p.department, p.role, p.status, c.status FROM user_profiles p JOIN customers c ON c.id = p.customer_id WHERE p.customer_id = $1 AND p.id = $2";
 
 /// The columns the server decodes for an audit entry, decoded the same way.

@@ -79,11 +79,11 @@ pub async fn seed(db: &Db) -> anyhow::Result<()> {
             continue;
         }
         let customer = NewCustomer {
-            company_name: c.name.to_owned(),
-            contact_email: admin_email.clone(),
+            company_name: c.name.parse().map_err(anyhow::Error::msg)?,
+            contact_email: admin_email.parse().map_err(anyhow::Error::msg)?,
             plan: c.plan,
         };
-        let admin = profile(c.slug, Department::Admin, Role::Admin, &hash);
+        let admin = profile(c.slug, Department::Admin, Role::Admin, &hash)?;
         let (customer, _) = db
             .sign_up(
                 &customer,
@@ -104,7 +104,7 @@ pub async fn seed(db: &Db) -> anyhow::Result<()> {
                 Role::Member
             };
             match db
-                .add_profile(&scope, &profile(c.slug, department, role, &hash))
+                .add_profile(&scope, &profile(c.slug, department, role, &hash)?)
                 .await
             {
                 Ok(_) | Err(StoreError::Duplicate(_)) => {}
@@ -128,16 +128,23 @@ pub async fn seed(db: &Db) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn profile(slug: &str, department: Department, role: Role, hash: &str) -> NewProfile {
+fn profile(
+    slug: &str,
+    department: Department,
+    role: Role,
+    hash: &str,
+) -> anyhow::Result<NewProfile> {
     let name = format!("{} Demo", department.label());
-    NewProfile {
-        email: email(slug, department),
-        full_name: name,
+    Ok(NewProfile {
+        email: email(slug, department)
+            .parse()
+            .map_err(anyhow::Error::msg)?,
+        full_name: name.parse().map_err(anyhow::Error::msg)?,
         department,
         role,
         password_hash: Some(hash.to_owned()),
         invite: None,
-    }
+    })
 }
 
 /// The sign-in table printed on start.

@@ -1,10 +1,11 @@
 //! The audit log: one function records every security event.
 
 use crate::db::{Tx, TxTenant};
-use crate::rows::AuditRow;
-use crate::{Db, PageRequest, StoreResult, TenantScope, now};
+use crate::{Db, PageRequest, StoreError, StoreResult, TenantScope, now};
+use chrono::{DateTime, Utc};
 use obera_types::{AuditLogEntry, AuditLogId, CustomerId, UserId};
 use sqlx::types::Json;
+use uuid::Uuid;
 
 /// Compliance tags attached to security events, so later compliance scoring can
 /// count them as evidence for the controls they satisfy.
@@ -61,19 +62,19 @@ pub(crate) async fn record_in(tx: &mut Tx, event: &AuditEvent) -> StoreResult<()
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
-    on_tx!(tx, |c| sqlx::query(INSERT)
-        .bind(AuditLogId::new().0)
-        .bind(event.customer_id.map(|c| c.0))
-        .bind(event.user_id.map(|u| u.0))
-        .bind(event.action_type)
-        .bind(Json(&event.details))
-        .bind(Json(&tags))
-        .bind(now())
-        .bind(event.ip_address.as_deref())
-        .bind(event.user_agent.as_deref())
-        .execute(c)
-        .await?
-        .rows_affected());
+    execute!(
+        tx,
+        INSERT,
+        AuditLogId::new().0,
+        event.customer_id.map(|c| c.0),
+        event.user_id.map(|u| u.0),
+        event.action_type,
+        Json(&event.details),
+        Json(&tags),
+        now(),
+        event.ip_address.as_deref(),
+        event.user_agent.as_deref()
+    );
     Ok(())
 }
 
@@ -91,6 +92,38 @@ pub(crate) fn scoped(scope: &TenantScope, mut event: AuditEvent) -> AuditEvent {
     event
 }
 
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    id: Uuid,
+    customer_id: Option<Uuid>,
+    user_id: Option<Uuid>,
+    action_type: String,
+    system_name: String,
+    action_details: Json<serde_json::Map<String, serde_json::Value>>,
+    compliance_tags: Json<Vec<String>>,
+    timestamp: DateTime<Utc>,
+    ip_address: Option<String>,
+    user_agent: Option<String>,
+}
+
+impl TryFrom<AuditRow> for AuditLogEntry {
+    type Error = StoreError;
+    fn try_from(r: AuditRow) -> Result<Self, StoreError> {
+        Ok(AuditLogEntry {
+            id: r.id.into(),
+            customer_id: r.customer_id.map(Into::into),
+            user_id: r.user_id.map(Into::into),
+            action_type: r.action_type,
+            system_name: r.system_name,
+            action_details: r.action_details.0,
+            compliance_tags: r.compliance_tags.0,
+            timestamp: r.timestamp,
+            ip_address: r.ip_address,
+            user_agent: r.user_agent,
+        })
+    }
+}
+
 const LIST: &str =
     "SELECT * FROM audit_logs WHERE customer_id = $1 AND id > $2 ORDER BY id LIMIT $3";
 
@@ -98,9 +131,8 @@ impl Db {
     /// Records a security event on its own (for events with no other change, like a failed sign-in).
     pub async fn record_audit(&self, event: &AuditEvent) -> StoreResult<()> {
         let tenant = event.customer_id.map_or(TxTenant::None, TxTenant::Customer);
-        let mut tx = self.begin(tenant, true).await?;
-        record_in(&mut tx, event).await?;
-        tx.commit().await
+        self.write(tenant, async |tx| record_in(tx, event).await)
+            .await
     }
 
     /// Records an event that belongs to the scope's customer and actor.
@@ -109,8 +141,9 @@ impl Db {
         scope: &TenantScope,
         event: AuditEvent,
     ) -> StoreResult<()> {
-        scope.reads().end();
-        self.record_audit(&scoped(scope, event)).await
+        let event = scoped(scope, event);
+        self.write(scope, async |tx| record_in(tx, &event).await)
+            .await
     }
 
     /// One page of the customer's audit log, oldest first.

@@ -3,7 +3,7 @@
 //! tables are global (no tenant): they are read before anyone knows which customer
 //! a request belongs to.
 
-use crate::db::TxTenant;
+use crate::db::{Settle, TxTenant};
 use crate::{Db, StoreResult, THROTTLE_WINDOW, now};
 use chrono::{DateTime, Utc};
 use obera_types::{CustomerId, UserId};
@@ -105,75 +105,57 @@ type RefreshRow = (
 impl Db {
     /// The identity with this (normalised) email, if any.
     pub async fn find_login(&self, email: &str) -> StoreResult<Option<LoginRecord>> {
-        let mut tx = self.begin(TxTenant::None, false).await?;
-        let rec = on_tx!(&mut tx, |c| sqlx::query_as(FIND_LOGIN)
-            .bind(email)
-            .fetch_optional(c)
-            .await?);
-        tx.finish_read();
-        Ok(rec)
+        self.read(TxTenant::None, async |tx| {
+            Ok(fetch!(tx, query_as(FIND_LOGIN).fetch_optional, email))
+        })
+        .await
     }
 
     /// The identity with this id, if any.
     pub async fn find_login_by_id(&self, id: UserId) -> StoreResult<Option<LoginRecord>> {
-        let mut tx = self.begin(TxTenant::None, false).await?;
-        let rec = on_tx!(&mut tx, |c| sqlx::query_as(FIND_LOGIN_BY_ID)
-            .bind(id.0)
-            .fetch_optional(c)
-            .await?);
-        tx.finish_read();
-        Ok(rec)
+        self.read(TxTenant::None, async |tx| {
+            Ok(fetch!(tx, query_as(FIND_LOGIN_BY_ID).fetch_optional, id.0))
+        })
+        .await
     }
 
     /// Stores a new refresh token.
     pub async fn insert_refresh_token(&self, new: &NewRefreshToken) -> StoreResult<()> {
-        let mut tx = self.begin(TxTenant::None, true).await?;
-        on_tx!(&mut tx, |c| sqlx::query(INSERT_REFRESH)
-            .bind(Uuid::now_v7())
-            .bind(new.user_id.0)
-            .bind(new.family_id)
-            .bind(&new.token_hash)
-            .bind(new.read_only)
-            .bind(new.expires_at)
-            .bind(now())
-            .execute(c)
-            .await?
-            .rows_affected());
-        tx.commit().await
+        self.write(TxTenant::None, async |tx| {
+            execute!(
+                tx,
+                INSERT_REFRESH,
+                Uuid::now_v7(),
+                new.user_id.0,
+                new.family_id,
+                &new.token_hash,
+                new.read_only,
+                new.expires_at,
+                now()
+            );
+            Ok(())
+        })
+        .await
     }
 
     /// Consumes a refresh token. A second use of the same token revokes its family,
     /// so a stolen token stops working for the thief and the owner alike.
     pub async fn use_refresh_token(&self, token_hash: &str) -> StoreResult<RefreshOutcome> {
         let at = now();
-        let mut tx = self.begin(TxTenant::None, true).await?;
-        let row: Option<RefreshRow> = on_tx!(&mut tx, |c| sqlx::query_as(FIND_REFRESH)
-            .bind(token_hash)
-            .fetch_optional(c)
-            .await?);
-        let Some((user, family, read_only, expires_at, used_at, revoked_at)) = row else {
-            return Ok(RefreshOutcome::Invalid);
-        };
-        let outcome = if used_at.is_some() {
-            on_tx!(&mut tx, |c| sqlx::query(REVOKE_FAMILY)
-                .bind(family)
-                .bind(at)
-                .execute(c)
-                .await?
-                .rows_affected());
-            RefreshOutcome::Reused {
-                user_id: UserId(user),
-            }
-        } else if revoked_at.is_some() || expires_at <= at {
-            RefreshOutcome::Invalid
-        } else {
-            let done = on_tx!(&mut tx, |c| sqlx::query(USE_REFRESH)
-                .bind(token_hash)
-                .bind(at)
-                .execute(c)
-                .await?
-                .rows_affected());
-            if done == 1 {
+        self.write(TxTenant::None, async |tx| {
+            let row: Option<RefreshRow> =
+                fetch!(tx, query_as(FIND_REFRESH).fetch_optional, token_hash);
+            let Some((user, family, read_only, expires_at, used_at, revoked_at)) = row else {
+                return Ok(RefreshOutcome::Invalid);
+            };
+            Ok(if used_at.is_some() {
+                execute!(tx, REVOKE_FAMILY, family, at);
+                RefreshOutcome::Reused {
+                    user_id: UserId(user),
+                }
+            } else if revoked_at.is_some() || expires_at <= at {
+                RefreshOutcome::Invalid
+            } else if execute!(tx, USE_REFRESH, token_hash, at) == 1 {
                 RefreshOutcome::Rotated {
                     user_id: UserId(user),
                     family_id: family,
@@ -181,22 +163,18 @@ impl Db {
                 }
             } else {
                 RefreshOutcome::Invalid
-            }
-        };
-        tx.commit().await?;
-        Ok(outcome)
+            })
+        })
+        .await
     }
 
     /// Revokes the family of this token (sign-out). Unknown tokens are ignored.
     pub async fn revoke_refresh_family(&self, token_hash: &str) -> StoreResult<()> {
-        let mut tx = self.begin(TxTenant::None, true).await?;
-        on_tx!(&mut tx, |c| sqlx::query(REVOKE_FAMILY_OF)
-            .bind(token_hash)
-            .bind(now())
-            .execute(c)
-            .await?
-            .rows_affected());
-        tx.commit().await
+        self.write(TxTenant::None, async |tx| {
+            execute!(tx, REVOKE_FAMILY_OF, token_hash, now());
+            Ok(())
+        })
+        .await
     }
 
     /// Counts one attempt against every limit in one write transaction, before the
@@ -216,36 +194,31 @@ impl Db {
         let at = now();
         let mut sorted: Vec<&ThrottleLimit<'_>> = limits.iter().collect();
         sorted.sort_by_key(|l| l.key);
-        let mut tx = self.begin(TxTenant::None, true).await?;
-        let mut blocked_until: Option<DateTime<Utc>> = None;
-        for limit in sorted {
-            let (count, started): (i32, DateTime<Utc>) =
-                on_tx!(&mut tx, |c| sqlx::query_as(THROTTLE_RESERVE)
-                    .bind(limit.key)
-                    .bind(at)
-                    .bind(at - window)
-                    .fetch_one(c)
-                    .await?);
-            if i64::from(count) > limit.max {
-                let until = started + window;
-                blocked_until = Some(blocked_until.map_or(until, |b| b.max(until)));
+        self.write_or_undo(TxTenant::None, async |tx| {
+            let mut blocked_until: Option<DateTime<Utc>> = None;
+            for limit in sorted {
+                let (count, started): (i32, DateTime<Utc>) = fetch!(
+                    tx,
+                    query_as(THROTTLE_RESERVE).fetch_one,
+                    limit.key,
+                    at,
+                    at - window
+                );
+                if i64::from(count) > limit.max {
+                    let until = started + window;
+                    blocked_until = Some(blocked_until.map_or(until, |b| b.max(until)));
+                }
             }
-        }
-        match blocked_until {
-            None => {
-                tx.commit().await?;
-                Ok(Reservation::Granted)
-            }
-            Some(until) => {
-                tx.rollback().await?;
+            Ok(match blocked_until {
+                None => Settle::Commit(Reservation::Granted),
                 // A window another request opened while this one waited for the lock
                 // started after `at`; the wait is never more than one window.
-                let left = (until - at).min(window);
-                Ok(Reservation::Refused {
-                    retry_after: left.to_std().unwrap_or_default(),
-                })
-            }
-        }
+                Some(until) => Settle::Undo(Reservation::Refused {
+                    retry_after: (until - at).min(window).to_std().unwrap_or_default(),
+                }),
+            })
+        })
+        .await
     }
 
     /// Settles a granted reservation whose work succeeded or never ran: the counters
@@ -253,21 +226,15 @@ impl Db {
     /// each counter in `give_back` returns the one attempt this request reserved, so
     /// it keeps counting only the failures.
     pub async fn throttle_release(&self, clear: &[&str], give_back: &[&str]) -> StoreResult<()> {
-        let mut tx = self.begin(TxTenant::None, true).await?;
-        for key in clear {
-            on_tx!(&mut tx, |c| sqlx::query(THROTTLE_CLEAR)
-                .bind(*key)
-                .execute(c)
-                .await?
-                .rows_affected());
-        }
-        for key in give_back {
-            on_tx!(&mut tx, |c| sqlx::query(THROTTLE_GIVE_BACK)
-                .bind(*key)
-                .execute(c)
-                .await?
-                .rows_affected());
-        }
-        tx.commit().await
+        self.write(TxTenant::None, async |tx| {
+            for key in clear {
+                execute!(tx, THROTTLE_CLEAR, *key);
+            }
+            for key in give_back {
+                execute!(tx, THROTTLE_GIVE_BACK, *key);
+            }
+            Ok(())
+        })
+        .await
     }
 }

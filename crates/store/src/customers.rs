@@ -5,18 +5,21 @@ use crate::audit::{AuditEvent, compliance, record_in, scoped};
 use crate::customization::insert_default;
 use crate::db::{Tx, TxTenant};
 use crate::page::convert;
-use crate::rows::CustomerRow;
+use crate::rows::parse;
 use crate::users::{NewProfile, insert_identity_and_profile};
 use crate::{Db, PageRequest, StoreError, StoreResult, TenantScope, now};
+use chrono::{DateTime, Utc};
 use obera_types::{
-    Customer, CustomerFilter, CustomerId, CustomerStatus, Plan, UpdateCustomer, UserProfile,
+    Customer, CustomerFilter, CustomerId, CustomerStatus, DisplayName, Email, Plan, UpdateCustomer,
+    UserProfile,
 };
+use uuid::Uuid;
 
 /// A customer to create.
 #[derive(Debug, Clone)]
 pub struct NewCustomer {
-    pub company_name: String,
-    pub contact_email: String,
+    pub company_name: DisplayName,
+    pub contact_email: Email,
     pub plan: Plan,
 }
 
@@ -27,17 +30,54 @@ const SET_STATUS: &str =
     "UPDATE customers SET status = $2, updated_at = $3 WHERE id = $1 RETURNING *";
 // $3 is a lower-cased substring pattern ('%' matches all); LOWER(...) LIKE behaves the same on both backends.
 const LIST: &str = "SELECT * FROM customers WHERE id > $1 AND (LOWER(company_name) LIKE $3 ESCAPE '\\' OR LOWER(contact_email) LIKE $3 ESCAPE '\\') AND ($4 = '' OR status = $4) ORDER BY id LIMIT $2";
+const ANY_CUSTOMER: &str = "SELECT COUNT(*) FROM customers";
+
+#[derive(sqlx::FromRow)]
+struct CustomerRow {
+    id: Uuid,
+    company_name: String,
+    contact_email: String,
+    plan: String,
+    status: String,
+    mfa_required: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<CustomerRow> for Customer {
+    type Error = StoreError;
+    fn try_from(r: CustomerRow) -> Result<Self, StoreError> {
+        Ok(Customer {
+            id: r.id.into(),
+            company_name: r.company_name,
+            contact_email: r.contact_email,
+            plan: parse("plan", &r.plan)?,
+            status: parse("status", &r.status)?,
+            mfa_required: r.mfa_required,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
 
 async fn insert_customer(tx: &mut Tx, id: CustomerId, new: &NewCustomer) -> StoreResult<Customer> {
-    let row: CustomerRow = on_tx!(tx, |c| sqlx::query_as(INSERT)
-        .bind(id.0)
-        .bind(&new.company_name)
-        .bind(&new.contact_email)
-        .bind(new.plan.as_str())
-        .bind(now())
-        .fetch_one(c)
-        .await?);
+    let row: CustomerRow = fetch!(
+        tx,
+        query_as(INSERT).fetch_one,
+        id.0,
+        new.company_name.as_str(),
+        new.contact_email.as_str(),
+        new.plan.as_str(),
+        now()
+    );
     row.try_into()
+}
+
+/// A new customer with its default customisation.
+async fn create_in(tx: &mut Tx, id: CustomerId, new: &NewCustomer) -> StoreResult<Customer> {
+    let customer = insert_customer(tx, id, new).await?;
+    insert_default(tx, id).await?;
+    Ok(customer)
 }
 
 /// A substring pattern with LIKE wildcards escaped (`ESCAPE '\'`), so `q=50%`
@@ -54,12 +94,9 @@ fn like_pattern(q: Option<&str>) -> String {
     pattern
 }
 
-async fn customer_in(tx: &mut Tx, id: CustomerId) -> StoreResult<CustomerRow> {
-    let row: Option<CustomerRow> = on_tx!(tx, |c| sqlx::query_as(GET)
-        .bind(id.0)
-        .fetch_optional(c)
-        .await?);
-    row.ok_or(StoreError::NotFound)
+async fn customer_in(tx: &mut Tx, id: CustomerId) -> StoreResult<Customer> {
+    let row: Option<CustomerRow> = fetch!(tx, query_as(GET).fetch_optional, id.0);
+    row.ok_or(StoreError::NotFound)?.try_into()
 }
 
 impl Db {
@@ -72,18 +109,18 @@ impl Db {
         event: AuditEvent,
     ) -> StoreResult<(Customer, UserProfile)> {
         let id = CustomerId::new();
-        let mut tx = self.tenant(id, true).await?;
-        let customer = insert_customer(&mut tx, id, new).await?;
-        insert_default(&mut tx, id).await?;
-        let profile = insert_identity_and_profile(&mut tx, id, admin).await?;
-        let event = AuditEvent {
-            customer_id: Some(id),
-            user_id: Some(profile.id),
-            ..event
-        };
-        record_in(&mut tx, &event).await?;
-        tx.commit().await?;
-        Ok((customer, profile))
+        self.write(id, async |tx| {
+            let customer = create_in(tx, id, new).await?;
+            let profile = insert_identity_and_profile(tx, id, admin).await?;
+            let event = AuditEvent {
+                customer_id: Some(id),
+                user_id: Some(profile.id),
+                ..event
+            };
+            record_in(tx, &event).await?;
+            Ok((customer, profile))
+        })
+        .await
     }
 
     /// An operator creates a customer with its default customisation.
@@ -93,35 +130,27 @@ impl Db {
         event: AuditEvent,
     ) -> StoreResult<Customer> {
         let id = CustomerId::new();
-        let mut tx = self.tenant(id, true).await?;
-        let customer = insert_customer(&mut tx, id, new).await?;
-        insert_default(&mut tx, id).await?;
-        record_in(
-            &mut tx,
-            &AuditEvent {
+        self.write(id, async |tx| {
+            let customer = create_in(tx, id, new).await?;
+            let event = AuditEvent {
                 customer_id: Some(id),
                 ..event
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(customer)
+            };
+            record_in(tx, &event).await?;
+            Ok(customer)
+        })
+        .await
     }
 
     /// The scope's own customer.
     pub async fn get_customer(&self, scope: &TenantScope) -> StoreResult<Customer> {
-        let mut tx = self.read_in(scope).await?;
-        let row = customer_in(&mut tx, scope.customer_id()).await?;
-        scope.reads().finish(tx);
-        row.try_into()
+        self.read(scope, async |tx| customer_in(tx, scope.customer_id()).await)
+            .await
     }
 
     /// A customer by id, for the auth layer (status checks) before a scope exists.
     pub async fn customer_by_id(&self, id: CustomerId) -> StoreResult<Customer> {
-        let mut tx = self.tenant(id, false).await?;
-        let row = customer_in(&mut tx, id).await?;
-        tx.finish_read();
-        row.try_into()
+        self.read(id, async |tx| customer_in(tx, id).await).await
     }
 
     /// Changes the given fields of the scope's customer.
@@ -130,22 +159,24 @@ impl Db {
         scope: &TenantScope,
         patch: &UpdateCustomer,
     ) -> StoreResult<Customer> {
-        let mut tx = self.write_in(scope).await?;
-        let row: Option<CustomerRow> = on_tx!(&mut tx, |c| sqlx::query_as(UPDATE)
-            .bind(scope.customer_id().0)
-            .bind(patch.company_name.as_ref().map(|n| n.as_str()))
-            .bind(patch.contact_email.as_ref().map(|e| e.as_str()))
-            .bind(patch.plan.map(Plan::as_str))
-            .bind(now())
-            .bind(patch.mfa_required)
-            .fetch_optional(c)
-            .await?);
-        let customer: Customer = row.ok_or(StoreError::NotFound)?.try_into()?;
-        let event = AuditEvent::new("customer.updated", compliance::CHANGE)
-            .detail("fields", serde_json::to_value(patch).unwrap_or_default());
-        record_in(&mut tx, &scoped(scope, event)).await?;
-        tx.commit().await?;
-        Ok(customer)
+        self.write(scope, async |tx| {
+            let row: Option<CustomerRow> = fetch!(
+                tx,
+                query_as(UPDATE).fetch_optional,
+                scope.customer_id().0,
+                patch.company_name.as_ref().map(|n| n.as_str()),
+                patch.contact_email.as_ref().map(|e| e.as_str()),
+                patch.plan.map(Plan::as_str),
+                now(),
+                patch.mfa_required
+            );
+            let customer: Customer = row.ok_or(StoreError::NotFound)?.try_into()?;
+            let event = AuditEvent::new("customer.updated", compliance::CHANGE)
+                .detail("fields", serde_json::to_value(patch).unwrap_or_default());
+            record_in(tx, &scoped(scope, event)).await?;
+            Ok(customer)
+        })
+        .await
     }
 
     /// Suspends or reactivates the scope's customer.
@@ -154,19 +185,21 @@ impl Db {
         scope: &TenantScope,
         status: CustomerStatus,
     ) -> StoreResult<Customer> {
-        let mut tx = self.write_in(scope).await?;
-        let row: Option<CustomerRow> = on_tx!(&mut tx, |c| sqlx::query_as(SET_STATUS)
-            .bind(scope.customer_id().0)
-            .bind(status.as_str())
-            .bind(now())
-            .fetch_optional(c)
-            .await?);
-        let customer: Customer = row.ok_or(StoreError::NotFound)?.try_into()?;
-        let event = AuditEvent::new("customer.status_changed", compliance::PRIVILEGED)
-            .detail("status", status.as_str());
-        record_in(&mut tx, &scoped(scope, event)).await?;
-        tx.commit().await?;
-        Ok(customer)
+        self.write(scope, async |tx| {
+            let row: Option<CustomerRow> = fetch!(
+                tx,
+                query_as(SET_STATUS).fetch_optional,
+                scope.customer_id().0,
+                status.as_str(),
+                now()
+            );
+            let customer: Customer = row.ok_or(StoreError::NotFound)?.try_into()?;
+            let event = AuditEvent::new("customer.status_changed", compliance::PRIVILEGED)
+                .detail("status", status.as_str());
+            record_in(tx, &scoped(scope, event)).await?;
+            Ok(customer)
+        })
+        .await
     }
 
     /// Operators only: every customer, filtered, one page at a time. The only
@@ -176,32 +209,31 @@ impl Db {
         filter: &CustomerFilter,
         page: PageRequest,
     ) -> StoreResult<(Vec<Customer>, Option<String>)> {
-        let mut tx = self.begin(TxTenant::Operator, false).await?;
         let pattern = like_pattern(filter.q.as_deref());
         let status = filter.status.map_or("", CustomerStatus::as_str);
-        let rows: Vec<CustomerRow> = on_tx!(&mut tx, |c| sqlx::query_as(LIST)
-            .bind(page.after)
-            .bind(page.fetch_limit())
-            .bind(&pattern)
-            .bind(status)
-            .fetch_all(c)
-            .await?);
-        tx.finish_read();
+        let rows: Vec<CustomerRow> = self
+            .read(TxTenant::CrossTenant, async |tx| {
+                Ok(fetch!(
+                    tx,
+                    query_as(LIST).fetch_all,
+                    page.after,
+                    page.fetch_limit(),
+                    &pattern,
+                    status
+                ))
+            })
+            .await?;
         let (rows, next) = page.finish(rows, |r| r.id);
         Ok((convert(rows)?, next))
     }
-}
 
-const ANY_CUSTOMER: &str = "SELECT COUNT(*) FROM customers";
-
-impl Db {
     /// Whether any customer exists (decides automatic demo seeding).
     pub async fn has_customers(&self) -> StoreResult<bool> {
-        let mut tx = self.begin(TxTenant::Operator, false).await?;
-        let n: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(ANY_CUSTOMER)
-            .fetch_one(c)
-            .await?);
-        tx.finish_read();
+        let n: i64 = self
+            .read(TxTenant::CrossTenant, async |tx| {
+                Ok(fetch!(tx, query_scalar(ANY_CUSTOMER).fetch_one))
+            })
+            .await?;
         Ok(n > 0)
     }
 }

@@ -2,16 +2,53 @@
 
 use crate::audit::{AuditEvent, compliance, record_in, scoped};
 use crate::db::Tx;
-use crate::rows::CustomizationRow;
+use crate::rows::{parse, validated};
 use crate::{Db, StoreError, StoreResult, TenantScope, now};
+use chrono::{DateTime, Utc};
 use obera_types::{
     CustomerId, Customization, CustomizationInput, DashboardKind, DashboardLayout, FeatureKind,
-    WidgetKind, WidgetPlacement,
+    IntegrationKind, WidgetKind, WidgetPlacement,
 };
 use sqlx::types::Json;
+use std::collections::BTreeMap;
+use uuid::Uuid;
 
 const UPSERT: &str = "INSERT INTO customer_customizations (customer_id, logo_url, primary_color, secondary_color, accent_color, enabled_integrations, enabled_features, default_dashboard, dashboard_layout, custom_settings, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (customer_id) DO UPDATE SET logo_url = $2, primary_color = $3, secondary_color = $4, accent_color = $5, enabled_integrations = $6, enabled_features = $7, default_dashboard = $8, dashboard_layout = $9, custom_settings = $10, updated_at = $11 RETURNING *";
 const GET: &str = "SELECT * FROM customer_customizations WHERE customer_id = $1";
+
+#[derive(sqlx::FromRow)]
+struct CustomizationRow {
+    customer_id: Uuid,
+    logo_url: Option<String>,
+    primary_color: String,
+    secondary_color: String,
+    accent_color: String,
+    enabled_integrations: Json<Vec<IntegrationKind>>,
+    enabled_features: Json<Vec<FeatureKind>>,
+    default_dashboard: String,
+    dashboard_layout: Json<DashboardLayout>,
+    custom_settings: Json<BTreeMap<String, String>>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<CustomizationRow> for Customization {
+    type Error = StoreError;
+    fn try_from(r: CustomizationRow) -> Result<Self, StoreError> {
+        Ok(Customization {
+            customer_id: r.customer_id.into(),
+            logo_url: r.logo_url.map(|u| validated("logo_url", u)).transpose()?,
+            primary_color: validated("primary_color", r.primary_color)?,
+            secondary_color: validated("secondary_color", r.secondary_color)?,
+            accent_color: validated("accent_color", r.accent_color)?,
+            enabled_integrations: r.enabled_integrations.0,
+            enabled_features: r.enabled_features.0,
+            default_dashboard: parse("default_dashboard", &r.default_dashboard)?,
+            dashboard_layout: r.dashboard_layout.0,
+            custom_settings: r.custom_settings.0,
+            updated_at: r.updated_at,
+        })
+    }
+}
 
 /// The branding every new customer starts with.
 pub fn default_customization() -> CustomizationInput {
@@ -56,20 +93,21 @@ async fn upsert(
     customer: CustomerId,
     input: &CustomizationInput,
 ) -> StoreResult<Customization> {
-    let row: CustomizationRow = on_tx!(tx, |c| sqlx::query_as(UPSERT)
-        .bind(customer.0)
-        .bind(input.logo_url.as_ref().map(|u| u.as_str()))
-        .bind(input.primary_color.as_str())
-        .bind(input.secondary_color.as_str())
-        .bind(input.accent_color.as_str())
-        .bind(Json(&input.enabled_integrations))
-        .bind(Json(&input.enabled_features))
-        .bind(input.default_dashboard.as_str())
-        .bind(Json(&input.dashboard_layout))
-        .bind(Json(&input.custom_settings))
-        .bind(now())
-        .fetch_one(c)
-        .await?);
+    let row: CustomizationRow = fetch!(
+        tx,
+        query_as(UPSERT).fetch_one,
+        customer.0,
+        input.logo_url.as_ref().map(|u| u.as_str()),
+        input.primary_color.as_str(),
+        input.secondary_color.as_str(),
+        input.accent_color.as_str(),
+        Json(&input.enabled_integrations),
+        Json(&input.enabled_features),
+        input.default_dashboard.as_str(),
+        Json(&input.dashboard_layout),
+        Json(&input.custom_settings),
+        now()
+    );
     row.try_into()
 }
 
@@ -83,13 +121,12 @@ pub(crate) async fn insert_default(tx: &mut Tx, customer: CustomerId) -> StoreRe
 impl Db {
     /// The scope's customisation.
     pub async fn get_customization(&self, scope: &TenantScope) -> StoreResult<Customization> {
-        let mut tx = self.read_in(scope).await?;
-        let row: Option<CustomizationRow> = on_tx!(&mut tx, |c| sqlx::query_as(GET)
-            .bind(scope.customer_id().0)
-            .fetch_optional(c)
-            .await?);
-        scope.reads().finish(tx);
-        row.ok_or(StoreError::NotFound)?.try_into()
+        self.read(scope, async |tx| {
+            let row: Option<CustomizationRow> =
+                fetch!(tx, query_as(GET).fetch_optional, scope.customer_id().0);
+            row.ok_or(StoreError::NotFound)?.try_into()
+        })
+        .await
     }
 
     /// Replaces the scope's customisation as a whole.
@@ -98,17 +135,12 @@ impl Db {
         scope: &TenantScope,
         input: &CustomizationInput,
     ) -> StoreResult<Customization> {
-        let mut tx = self.write_in(scope).await?;
-        let saved = upsert(&mut tx, scope.customer_id(), input).await?;
-        record_in(
-            &mut tx,
-            &scoped(
-                scope,
-                AuditEvent::new("customization.replaced", compliance::CHANGE),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(saved)
+        self.write(scope, async |tx| {
+            let saved = upsert(tx, scope.customer_id(), input).await?;
+            let event = AuditEvent::new("customization.replaced", compliance::CHANGE);
+            record_in(tx, &scoped(scope, event)).await?;
+            Ok(saved)
+        })
+        .await
     }
 }

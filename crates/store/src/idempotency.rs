@@ -8,7 +8,7 @@
 
 use crate::db::TxTenant;
 use crate::maintenance::IDEMPOTENCY_TTL;
-use crate::{Db, StoreError, StoreResult, now};
+use crate::{Db, StoreResult, now};
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
@@ -92,43 +92,41 @@ impl Db {
     ) -> StoreResult<Claim> {
         let at: DateTime<Utc> = now();
         let claim = Uuid::now_v7();
-        let mut tx = self.begin(TxTenant::None, true).await?;
-        let claimed = on_tx!(&mut tx, |c| sqlx::query(CLAIM)
-            .bind(scope.principal_id)
-            .bind(scope.customer())
-            .bind(&scope.method)
-            .bind(&scope.route)
-            .bind(&scope.key)
-            .bind(claim)
-            .bind(request_hash)
-            .bind(at)
-            .bind(at - IDEMPOTENCY_TTL)
-            .bind(at - IDEMPOTENCY_CLAIM_TTL)
-            .execute(c)
-            .await
-            .map_err(StoreError::from)?
-            .rows_affected())
-            == 1;
-        let outcome = if claimed {
-            Claim::Claimed(claim)
-        } else {
-            let held: Option<StoredResponse> = on_tx!(&mut tx, |c| sqlx::query_as(GET)
-                .bind(scope.principal_id)
-                .bind(scope.customer())
-                .bind(&scope.method)
-                .bind(&scope.route)
-                .bind(&scope.key)
-                .fetch_optional(c)
-                .await?);
+        self.write(TxTenant::None, async |tx| {
+            let claimed = execute!(
+                tx,
+                CLAIM,
+                scope.principal_id,
+                scope.customer(),
+                &scope.method,
+                &scope.route,
+                &scope.key,
+                claim,
+                request_hash,
+                at,
+                at - IDEMPOTENCY_TTL,
+                at - IDEMPOTENCY_CLAIM_TTL
+            ) == 1;
+            if claimed {
+                return Ok(Claim::Claimed(claim));
+            }
+            let held: Option<StoredResponse> = fetch!(
+                tx,
+                query_as(GET).fetch_optional,
+                scope.principal_id,
+                scope.customer(),
+                &scope.method,
+                &scope.route,
+                &scope.key
+            );
             // The holder released it between the two statements: try again next time.
-            Claim::Taken(held.unwrap_or(StoredResponse {
+            Ok(Claim::Taken(held.unwrap_or(StoredResponse {
                 request_hash: request_hash.to_owned(),
                 status_code: None,
                 response_body: None,
-            }))
-        };
-        tx.commit().await?;
-        Ok(outcome)
+            })))
+        })
+        .await
     }
 
     /// Stores the response of a claimed key (only while the claim is still this one's).
@@ -139,21 +137,22 @@ impl Db {
         status_code: i32,
         sealed_body: &[u8],
     ) -> StoreResult<()> {
-        let mut tx = self.begin(TxTenant::None, true).await?;
-        on_tx!(&mut tx, |c| sqlx::query(COMPLETE)
-            .bind(scope.principal_id)
-            .bind(scope.customer())
-            .bind(&scope.method)
-            .bind(&scope.route)
-            .bind(&scope.key)
-            .bind(claim)
-            .bind(status_code)
-            .bind(sealed_body)
-            .execute(c)
-            .await
-            .map_err(StoreError::from)?
-            .rows_affected());
-        tx.commit().await
+        self.write(TxTenant::None, async |tx| {
+            execute!(
+                tx,
+                COMPLETE,
+                scope.principal_id,
+                scope.customer(),
+                &scope.method,
+                &scope.route,
+                &scope.key,
+                claim,
+                status_code,
+                sealed_body
+            );
+            Ok(())
+        })
+        .await
     }
 
     /// Gives up a claim whose work failed, so a retry with the same key runs again.
@@ -162,18 +161,19 @@ impl Db {
         scope: &IdempotencyScope,
         claim: Uuid,
     ) -> StoreResult<()> {
-        let mut tx = self.begin(TxTenant::None, true).await?;
-        on_tx!(&mut tx, |c| sqlx::query(RELEASE)
-            .bind(scope.principal_id)
-            .bind(scope.customer())
-            .bind(&scope.method)
-            .bind(&scope.route)
-            .bind(&scope.key)
-            .bind(claim)
-            .execute(c)
-            .await
-            .map_err(StoreError::from)?
-            .rows_affected());
-        tx.commit().await
+        self.write(TxTenant::None, async |tx| {
+            execute!(
+                tx,
+                RELEASE,
+                scope.principal_id,
+                scope.customer(),
+                &scope.method,
+                &scope.route,
+                &scope.key,
+                claim
+            );
+            Ok(())
+        })
+        .await
     }
 }

@@ -3,10 +3,13 @@
 //! Invariant: only this crate knows SQL. Every function that touches tenant data
 //! takes a [`TenantScope`] and filters on its customer id; on PostgreSQL the
 //! transaction also carries `app.customer_id` for row-level security, the second wall.
-//! Each query's SQL is written once; [`on_tx!`] runs the same body on either backend.
+//! Each query's SQL is written once; [`on_tx!`] runs the same body on either backend,
+//! and `Db::read` / `Db::write` run one unit of work, so a store function is its
+//! SQL and its mapping.
 
 #[macro_use]
 mod db;
+mod access;
 mod api_keys;
 mod audit;
 mod auth;
@@ -18,27 +21,26 @@ mod maintenance;
 mod operators;
 mod page;
 mod pg_setup;
-mod pool_stats;
 mod rows;
 mod scope;
 mod second_factor;
 mod users;
 
-pub use api_keys::{ApiKeyPrincipal, NewApiKey};
+pub use access::{ApiKeyPrincipal, MemberAccess};
+pub use api_keys::NewApiKey;
 pub use audit::{AuditEvent, compliance};
 pub use auth::{LoginRecord, NewRefreshToken, RefreshOutcome, Reservation, ThrottleLimit};
 pub use customers::NewCustomer;
 pub use customization::default_customization;
-pub use db::{Db, DbOptions, redact as redact_url};
+pub use db::{Db, DbOptions, PoolStats, redact as redact_url};
 pub use error::{StoreError, StoreResult};
 pub use idempotency::{Claim, IDEMPOTENCY_CLAIM_TTL, IdempotencyScope, StoredResponse};
 pub use maintenance::{IDEMPOTENCY_TTL, Purged, THROTTLE_WINDOW};
 pub use operators::OperatorAccount;
-pub use page::PageRequest;
-pub use pool_stats::PoolStats;
+pub use page::{PageError, PageRequest};
 pub use scope::{Actor, RequestReads, TenantScope};
 pub use second_factor::{FactorOwner, SecondFactor};
-pub use users::{MemberAccess, NewProfile};
+pub use users::NewProfile;
 
 /// Current time truncated to microseconds, the precision both backends keep,
 /// so a value read back compares equal to the value written.

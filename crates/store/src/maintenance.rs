@@ -30,24 +30,13 @@ impl Db {
     /// Deletes what no request can use any more as of `at` (the current time in
     /// production; tests pass a later one).
     pub async fn purge_expired(&self, at: DateTime<Utc>) -> StoreResult<Purged> {
-        let mut tx = self.begin(TxTenant::None, true).await?;
-        let mut purged = Purged::default();
-        for (sql, cutoff, count) in [
-            (REFRESH, at, &mut purged.refresh_tokens),
-            (THROTTLE, at - THROTTLE_WINDOW, &mut purged.throttle_windows),
-            (
-                IDEMPOTENCY,
-                at - IDEMPOTENCY_TTL,
-                &mut purged.idempotency_keys,
-            ),
-        ] {
-            *count = on_tx!(&mut tx, |c| sqlx::query(sql)
-                .bind(cutoff)
-                .execute(c)
-                .await?
-                .rows_affected());
-        }
-        tx.commit().await?;
-        Ok(purged)
+        self.write(TxTenant::None, async |tx| {
+            Ok(Purged {
+                refresh_tokens: execute!(tx, REFRESH, at),
+                throttle_windows: execute!(tx, THROTTLE, at - THROTTLE_WINDOW),
+                idempotency_keys: execute!(tx, IDEMPOTENCY, at - IDEMPOTENCY_TTL),
+            })
+        })
+        .await
     }
 }

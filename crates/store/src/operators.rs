@@ -39,29 +39,23 @@ impl Db {
     /// with `Rule` when the email belongs to a customer's person: operators and
     /// tenant profiles are distinct accounts.
     pub async fn upsert_operator(&self, email: &str, password_hash: &str) -> StoreResult<UserId> {
-        let mut tx = self.begin(TxTenant::None, true).await?;
-        let id: Option<Uuid> = on_tx!(&mut tx, |c| sqlx::query_scalar(UPSERT)
-            .bind(UserId::new().0)
-            .bind(email)
-            .bind(password_hash)
-            .bind(now())
-            .fetch_optional(c)
-            .await?);
-        let id = id.ok_or_else(|| {
-            StoreError::Rule(format!(
-                "{email} belongs to a customer's person; an MSP operator needs an email of its own"
-            ))
-        })?;
-        tx.commit().await?;
-        Ok(UserId(id))
+        self.write(TxTenant::None, async |tx| {
+            let id: Option<Uuid> = fetch!(tx, query_scalar(UPSERT).fetch_optional, UserId::new().0, email, password_hash, now());
+            id.map(UserId).ok_or_else(|| {
+                StoreError::Rule(format!(
+                    "{email} belongs to a customer's person; an MSP operator needs an email of its own"
+                ))
+            })
+        })
+        .await
     }
 
     /// Every operator account, by email.
     pub async fn list_operators(&self) -> StoreResult<Vec<OperatorAccount>> {
-        let mut tx = self.begin(TxTenant::None, false).await?;
-        let rows = on_tx!(&mut tx, |c| sqlx::query_as(LIST).fetch_all(c).await?);
-        tx.finish_read();
-        Ok(rows)
+        self.read(TxTenant::None, async |tx| {
+            Ok(fetch!(tx, query_as(LIST).fetch_all))
+        })
+        .await
     }
 
     /// Deactivates (`active = false`) or reactivates an operator by email.
@@ -70,45 +64,40 @@ impl Db {
     /// platform audit events. `NotFound` when no operator has this email.
     pub async fn set_operator_active(&self, email: &str, active: bool) -> StoreResult<UserId> {
         let at = now();
-        let mut tx = self.begin(TxTenant::None, true).await?;
-        let id: Option<Uuid> = on_tx!(&mut tx, |c| sqlx::query_scalar(SET_DEACTIVATED)
-            .bind(email)
-            .bind((!active).then_some(at))
-            .bind(at)
-            .fetch_optional(c)
-            .await?);
-        let id = UserId(id.ok_or(StoreError::NotFound)?);
-        if !active {
-            on_tx!(&mut tx, |c| sqlx::query(REVOKE_SESSIONS)
-                .bind(id.0)
-                .bind(at)
-                .execute(c)
-                .await?
-                .rows_affected());
-        }
-        let action = if active {
-            "operator.reactivated"
-        } else {
-            "operator.deactivated"
-        };
-        let event = AuditEvent {
-            user_id: Some(id),
-            ..AuditEvent::new(action, compliance::CREDENTIALS)
-        }
-        .detail("email", email);
-        record_in(&mut tx, &event).await?;
-        tx.commit().await?;
-        Ok(id)
+        self.write(TxTenant::None, async |tx| {
+            let id: Option<Uuid> = fetch!(
+                tx,
+                query_scalar(SET_DEACTIVATED).fetch_optional,
+                email,
+                (!active).then_some(at),
+                at
+            );
+            let id = UserId(id.ok_or(StoreError::NotFound)?);
+            if !active {
+                execute!(tx, REVOKE_SESSIONS, id.0, at);
+            }
+            let action = if active {
+                "operator.reactivated"
+            } else {
+                "operator.deactivated"
+            };
+            let event = AuditEvent {
+                user_id: Some(id),
+                ..AuditEvent::new(action, compliance::CREDENTIALS)
+            }
+            .detail("email", email);
+            record_in(tx, &event).await?;
+            Ok(id)
+        })
+        .await
     }
 
     /// Whether `id` is an operator account that may act now (exists, not deactivated).
     pub async fn operator_is_active(&self, id: UserId) -> StoreResult<bool> {
-        let mut tx = self.begin(TxTenant::None, false).await?;
-        let active: Option<bool> = on_tx!(&mut tx, |c| sqlx::query_scalar(IS_ACTIVE)
-            .bind(id.0)
-            .fetch_optional(c)
-            .await?);
-        tx.finish_read();
-        Ok(active.unwrap_or(false))
+        self.read(TxTenant::None, async |tx| {
+            let active: Option<bool> = fetch!(tx, query_scalar(IS_ACTIVE).fetch_optional, id.0);
+            Ok(active.unwrap_or(false))
+        })
+        .await
     }
 }

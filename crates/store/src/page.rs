@@ -16,16 +16,35 @@ pub struct PageRequest {
     pub after: Uuid,
 }
 
+/// A page parameter that was refused; [`PageError::field`] names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PageError {
+    #[error("limit must be between 1 and 200")]
+    Limit,
+    #[error("cursor is not valid; pass a `next_cursor` from an earlier page")]
+    Cursor,
+}
+
+impl PageError {
+    /// The query parameter at fault.
+    pub fn field(self) -> &'static str {
+        match self {
+            PageError::Limit => "limit",
+            PageError::Cursor => "cursor",
+        }
+    }
+}
+
 impl PageRequest {
     /// Parses `limit` (default 50, 1–200) and an opaque `cursor`.
-    pub fn parse(limit: Option<u32>, cursor: Option<&str>) -> Result<Self, String> {
+    pub fn parse(limit: Option<u32>, cursor: Option<&str>) -> Result<Self, PageError> {
         let limit = limit.unwrap_or(50);
         if !(1..=200).contains(&limit) {
-            return Err("limit must be between 1 and 200".to_owned());
+            return Err(PageError::Limit);
         }
         let after = match cursor {
             None | Some("") => Uuid::nil(),
-            Some(c) => Uuid::try_parse(c).map_err(|_| "cursor is not valid".to_owned())?,
+            Some(c) => Uuid::try_parse(c).map_err(|_| PageError::Cursor)?,
         };
         Ok(Self { limit, after })
     }
@@ -84,15 +103,38 @@ impl Db {
         R: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
         T: TryFrom<R, Error = StoreError>,
     {
-        let mut tx = self.read_in(scope).await?;
-        let rows: Vec<R> = on_tx!(&mut tx, |c| sqlx::query_as(sql)
-            .bind(scope.customer_id().0)
-            .bind(page.after)
-            .bind(page.fetch_limit())
-            .fetch_all(c)
-            .await?);
-        scope.reads().finish(tx);
+        let rows: Vec<R> = self
+            .read(scope, async |tx| {
+                Ok(fetch!(
+                    tx,
+                    query_as(sql).fetch_all,
+                    scope.customer_id().0,
+                    page.after,
+                    page.fetch_limit()
+                ))
+            })
+            .await?;
         let (rows, next) = page.finish(rows, id_of);
         Ok((convert(rows)?, next))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{PageError, PageRequest};
+
+    #[test]
+    fn a_refused_page_parameter_is_named() {
+        for limit in [0, 201] {
+            assert_eq!(PageRequest::parse(Some(limit), None), Err(PageError::Limit));
+        }
+        assert_eq!(
+            PageRequest::parse(Some(10), Some("not-a-cursor")),
+            Err(PageError::Cursor)
+        );
+        assert_eq!(PageError::Limit.field(), "limit");
+        assert_eq!(PageError::Cursor.field(), "cursor");
+        let first = PageRequest::parse(None, Some("")).map(|p| (p.limit, p.after));
+        assert_eq!(first, Ok((50, uuid::Uuid::nil())));
     }
 }

@@ -9,7 +9,7 @@
 //! so their audit entries land in that customer's log.
 
 use crate::audit::{AuditEvent, record_in};
-use crate::db::TxTenant;
+use crate::db::{Tx, TxTenant};
 use crate::{Db, StoreError, StoreResult, now};
 use obera_types::{CustomerId, UserId};
 
@@ -59,12 +59,11 @@ const DELETE_FACTOR: &str = "DELETE FROM second_factors WHERE user_id = $1";
 impl Db {
     /// The account's authenticator, confirmed or not.
     pub async fn second_factor(&self, user: UserId) -> StoreResult<Option<SecondFactor>> {
-        let mut tx = self.begin(TxTenant::None, false).await?;
-        let row: Option<(Vec<u8>, bool)> = on_tx!(&mut tx, |c| sqlx::query_as(GET)
-            .bind(user.0)
-            .fetch_optional(c)
-            .await?);
-        tx.finish_read();
+        let row: Option<(Vec<u8>, bool)> = self
+            .read(TxTenant::None, async |tx| {
+                Ok(fetch!(tx, query_as(GET).fetch_optional, user.0))
+            })
+            .await?;
         Ok(row.map(|(sealed_secret, confirmed)| SecondFactor {
             sealed_secret,
             confirmed,
@@ -73,33 +72,27 @@ impl Db {
 
     /// Unused recovery codes of the account.
     pub async fn recovery_codes_left(&self, user: UserId) -> StoreResult<u32> {
-        let mut tx = self.begin(TxTenant::None, false).await?;
-        let left: i64 = on_tx!(&mut tx, |c| sqlx::query_scalar(RECOVERY_LEFT)
-            .bind(user.0)
-            .fetch_one(c)
-            .await?);
-        tx.finish_read();
+        let left: i64 = self
+            .read(TxTenant::None, async |tx| {
+                Ok(fetch!(tx, query_scalar(RECOVERY_LEFT).fetch_one, user.0))
+            })
+            .await?;
         Ok(u32::try_from(left).unwrap_or(u32::MAX))
     }
 
     /// Stores a new, unconfirmed secret, replacing an earlier unconfirmed one.
     /// `Rule` when the account already has a confirmed factor.
     pub async fn start_second_factor(&self, user: UserId, sealed_secret: &[u8]) -> StoreResult<()> {
-        let mut tx = self.begin(TxTenant::None, true).await?;
-        let stored = on_tx!(&mut tx, |c| sqlx::query(START)
-            .bind(user.0)
-            .bind(sealed_secret)
-            .bind(now())
-            .execute(c)
-            .await?
-            .rows_affected());
-        if stored == 0 {
-            return Err(StoreError::Rule(
-                "a second factor is already enrolled; remove it before enrolling another"
-                    .to_owned(),
-            ));
-        }
-        tx.commit().await
+        self.write(TxTenant::None, async |tx| {
+            if execute!(tx, START, user.0, sealed_secret, now()) == 0 {
+                return Err(StoreError::Rule(
+                    "a second factor is already enrolled; remove it before enrolling another"
+                        .to_owned(),
+                ));
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// Confirms the pending secret with its first accepted `step` and stores the
@@ -112,36 +105,25 @@ impl Db {
         recovery_hashes: &[String],
         event: AuditEvent,
     ) -> StoreResult<()> {
-        let mut tx = self.begin(owner.tenant(), true).await?;
-        let confirmed = on_tx!(&mut tx, |c| sqlx::query(CONFIRM)
-            .bind(owner.user_id.0)
-            .bind(now())
-            .bind(step)
-            .execute(c)
-            .await?
-            .rows_affected());
-        if confirmed == 0 {
-            return Err(StoreError::Rule(
-                "no enrolment is in progress; start one first".to_owned(),
-            ));
-        }
-        replace_recovery(&mut tx, owner.user_id, recovery_hashes).await?;
-        record_in(&mut tx, &owner.event(event)).await?;
-        tx.commit().await
+        self.write(owner.tenant(), async |tx| {
+            if execute!(tx, CONFIRM, owner.user_id.0, now(), step) == 0 {
+                return Err(StoreError::Rule(
+                    "no enrolment is in progress; start one first".to_owned(),
+                ));
+            }
+            replace_recovery(tx, owner.user_id, recovery_hashes).await?;
+            record_in(tx, &owner.event(event)).await
+        })
+        .await
     }
 
     /// Accepts TOTP `step` for the account if it is newer than every step accepted
     /// before, so each code works once. `false` when it is not (a replay).
     pub async fn use_totp_step(&self, user: UserId, step: i64) -> StoreResult<bool> {
-        let mut tx = self.begin(TxTenant::None, true).await?;
-        let used = on_tx!(&mut tx, |c| sqlx::query(USE_STEP)
-            .bind(user.0)
-            .bind(step)
-            .execute(c)
-            .await?
-            .rows_affected());
-        tx.commit().await?;
-        Ok(used == 1)
+        self.write(TxTenant::None, async |tx| {
+            Ok(execute!(tx, USE_STEP, user.0, step) == 1)
+        })
+        .await
     }
 
     /// Spends the recovery code with this hash, recording `event`. `false` when the
@@ -152,19 +134,14 @@ impl Db {
         code_hash: &str,
         event: AuditEvent,
     ) -> StoreResult<bool> {
-        let mut tx = self.begin(owner.tenant(), true).await?;
-        let used = on_tx!(&mut tx, |c| sqlx::query(USE_RECOVERY)
-            .bind(owner.user_id.0)
-            .bind(code_hash)
-            .bind(now())
-            .execute(c)
-            .await?
-            .rows_affected());
-        if used == 1 {
-            record_in(&mut tx, &owner.event(event)).await?;
-        }
-        tx.commit().await?;
-        Ok(used == 1)
+        self.write(owner.tenant(), async |tx| {
+            let used = execute!(tx, USE_RECOVERY, owner.user_id.0, code_hash, now()) == 1;
+            if used {
+                record_in(tx, &owner.event(event)).await?;
+            }
+            Ok(used)
+        })
+        .await
     }
 
     /// Replaces the account's recovery codes (their hashes), recording `event`.
@@ -174,10 +151,11 @@ impl Db {
         recovery_hashes: &[String],
         event: AuditEvent,
     ) -> StoreResult<()> {
-        let mut tx = self.begin(owner.tenant(), true).await?;
-        replace_recovery(&mut tx, owner.user_id, recovery_hashes).await?;
-        record_in(&mut tx, &owner.event(event)).await?;
-        tx.commit().await
+        self.write(owner.tenant(), async |tx| {
+            replace_recovery(tx, owner.user_id, recovery_hashes).await?;
+            record_in(tx, &owner.event(event)).await
+        })
+        .await
     }
 
     /// Removes the account's authenticator and recovery codes, recording `event`.
@@ -187,44 +165,27 @@ impl Db {
         owner: FactorOwner,
         event: AuditEvent,
     ) -> StoreResult<bool> {
-        let mut tx = self.begin(owner.tenant(), true).await?;
-        on_tx!(&mut tx, |c| sqlx::query(DELETE_RECOVERY)
-            .bind(owner.user_id.0)
-            .execute(c)
-            .await?
-            .rows_affected());
-        let removed = on_tx!(&mut tx, |c| sqlx::query(DELETE_FACTOR)
-            .bind(owner.user_id.0)
-            .execute(c)
-            .await?
-            .rows_affected());
-        if removed == 1 {
-            record_in(&mut tx, &owner.event(event)).await?;
-        }
-        tx.commit().await?;
-        Ok(removed == 1)
+        self.write(owner.tenant(), async |tx| {
+            execute!(tx, DELETE_RECOVERY, owner.user_id.0);
+            let removed = execute!(tx, DELETE_FACTOR, owner.user_id.0) == 1;
+            if removed {
+                record_in(tx, &owner.event(event)).await?;
+            }
+            Ok(removed)
+        })
+        .await
     }
 }
 
 async fn replace_recovery(
-    tx: &mut crate::db::Tx,
+    tx: &mut Tx,
     user: UserId,
     recovery_hashes: &[String],
 ) -> StoreResult<()> {
-    on_tx!(tx, |c| sqlx::query(DELETE_RECOVERY)
-        .bind(user.0)
-        .execute(c)
-        .await?
-        .rows_affected());
+    execute!(tx, DELETE_RECOVERY, user.0);
     let at = now();
     for hash in recovery_hashes {
-        on_tx!(tx, |c| sqlx::query(INSERT_RECOVERY)
-            .bind(user.0)
-            .bind(hash)
-            .bind(at)
-            .execute(c)
-            .await?
-            .rows_affected());
+        execute!(tx, INSERT_RECOVERY, user.0, hash, at);
     }
     Ok(())
 }

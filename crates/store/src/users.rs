@@ -2,30 +2,20 @@
 //! tenant-owned profile (`user_profiles`) holding department and role.
 
 use crate::audit::{AuditEvent, compliance, record_in, scoped};
-use crate::db::{Lit, Opening, Tx, TxTenant, set_tenant};
-use crate::rows::{ProfileRow, parse};
-use crate::scope::RequestReads;
+use crate::db::{Tx, TxTenant, set_tenant};
+use crate::rows::parse;
 use crate::{Db, PageRequest, StoreError, StoreResult, TenantScope, now};
 use chrono::{DateTime, Utc};
 use obera_types::{
-    CustomerId, CustomerStatus, Department, Role, UpdateUser, UserId, UserProfile, UserStatus,
+    CustomerId, Department, DisplayName, Email, Role, UpdateUser, UserId, UserProfile, UserStatus,
 };
-
-/// What the access check of a signed-in member reads on every request: their
-/// department, role and status, and their customer's status, in one query.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MemberAccess {
-    pub department: Department,
-    pub role: Role,
-    pub status: UserStatus,
-    pub customer_status: CustomerStatus,
-}
+use uuid::Uuid;
 
 /// A person to add to a customer.
 #[derive(Debug, Clone)]
 pub struct NewProfile {
-    pub email: String,
-    pub full_name: String,
+    pub email: Email,
+    pub full_name: DisplayName,
     pub department: Department,
     pub role: Role,
     /// Argon2 hash; `None` for an invitation not yet accepted.
@@ -37,11 +27,6 @@ pub struct NewProfile {
 const INSERT_USER: &str = "INSERT INTO users (id, email, password_hash, platform_operator, customer_id, invite_token_hash, invite_expires_at, created_at, updated_at) VALUES ($1, $2, $3, FALSE, $4, $5, $6, $7, $7)";
 const INSERT_PROFILE: &str = "INSERT INTO user_profiles (customer_id, id, full_name, email, department, role, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING *";
 const GET_PROFILE: &str = "SELECT * FROM user_profiles WHERE customer_id = $1 AND id = $2";
-/// Opens a member's request ([`Db::member_access`]).
-pub(crate) const MEMBER_ACCESS: Opening = Opening {
-    name: "obera_member_access",
-    sql: "SELECT p.department, p.role, p.status, c.status FROM user_profiles p JOIN customers c ON c.id = p.customer_id WHERE p.customer_id = $1 AND p.id = $2",
-};
 const LIST_PROFILES: &str =
     "SELECT * FROM user_profiles WHERE customer_id = $1 AND id > $2 ORDER BY id LIMIT $3";
 const UPDATE_PROFILE: &str = "UPDATE user_profiles SET full_name = COALESCE($3, full_name), department = COALESCE($4, department), role = COALESCE($5, role), updated_at = $6 WHERE customer_id = $1 AND id = $2 RETURNING *";
@@ -58,6 +43,36 @@ const HAS_PASSWORD: &str =
     "SELECT password_hash IS NOT NULL FROM users WHERE id = $1 AND customer_id = $2";
 const SET_INVITE: &str = "UPDATE users SET invite_token_hash = $3, invite_expires_at = $4, updated_at = $5 WHERE id = $1 AND customer_id = $2 AND password_hash IS NULL";
 
+#[derive(sqlx::FromRow)]
+struct ProfileRow {
+    customer_id: Uuid,
+    id: Uuid,
+    full_name: String,
+    email: String,
+    department: String,
+    role: String,
+    status: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<ProfileRow> for UserProfile {
+    type Error = StoreError;
+    fn try_from(r: ProfileRow) -> Result<Self, StoreError> {
+        Ok(UserProfile {
+            id: r.id.into(),
+            customer_id: r.customer_id.into(),
+            full_name: r.full_name,
+            email: r.email,
+            department: parse("department", &r.department)?,
+            role: parse("role", &r.role)?,
+            status: parse("status", &r.status)?,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
 /// Inserts the identity and the profile of a new person of `customer`.
 pub(crate) async fn insert_identity_and_profile(
     tx: &mut Tx,
@@ -72,37 +87,35 @@ pub(crate) async fn insert_identity_and_profile(
         UserStatus::Invited
     };
     let (invite_hash, invite_expiry) = new.invite.clone().unzip();
-    on_tx!(tx, |c| sqlx::query(INSERT_USER)
-        .bind(id.0)
-        .bind(&new.email)
-        .bind(new.password_hash.as_deref())
-        .bind(customer.0)
-        .bind(invite_hash)
-        .bind(invite_expiry)
-        .bind(at)
-        .execute(&mut *c)
-        .await?
-        .rows_affected());
-    let row: ProfileRow = on_tx!(tx, |c| sqlx::query_as(INSERT_PROFILE)
-        .bind(customer.0)
-        .bind(id.0)
-        .bind(&new.full_name)
-        .bind(&new.email)
-        .bind(new.department.as_str())
-        .bind(new.role.as_str())
-        .bind(status.as_str())
-        .bind(at)
-        .fetch_one(c)
-        .await?);
+    execute!(
+        tx,
+        INSERT_USER,
+        id.0,
+        new.email.as_str(),
+        new.password_hash.as_deref(),
+        customer.0,
+        invite_hash,
+        invite_expiry,
+        at
+    );
+    let row: ProfileRow = fetch!(
+        tx,
+        query_as(INSERT_PROFILE).fetch_one,
+        customer.0,
+        id.0,
+        new.full_name.as_str(),
+        new.email.as_str(),
+        new.department.as_str(),
+        new.role.as_str(),
+        status.as_str(),
+        at
+    );
     row.try_into()
 }
 
 async fn profile_in(tx: &mut Tx, customer: CustomerId, id: UserId) -> StoreResult<UserProfile> {
-    let row: Option<ProfileRow> = on_tx!(tx, |c| sqlx::query_as(GET_PROFILE)
-        .bind(customer.0)
-        .bind(id.0)
-        .fetch_optional(c)
-        .await?);
+    let row: Option<ProfileRow> =
+        fetch!(tx, query_as(GET_PROFILE).fetch_optional, customer.0, id.0);
     row.ok_or(StoreError::NotFound)?.try_into()
 }
 
@@ -122,11 +135,12 @@ async fn keep_an_admin(tx: &mut Tx, customer: CustomerId, changing: UserId) -> S
         }
         Tx::Sqlite(_) => {}
     }
-    let others: i64 = on_tx!(tx, |c| sqlx::query_scalar(COUNT_ACTIVE_ADMINS)
-        .bind(customer.0)
-        .bind(changing.0)
-        .fetch_one(c)
-        .await?);
+    let others: i64 = fetch!(
+        tx,
+        query_scalar(COUNT_ACTIVE_ADMINS).fetch_one,
+        customer.0,
+        changing.0
+    );
     if others == 0 {
         return Err(StoreError::Rule(
             "the customer must keep at least one active admin".to_owned(),
@@ -137,12 +151,8 @@ async fn keep_an_admin(tx: &mut Tx, customer: CustomerId, changing: UserId) -> S
 
 /// The person and customer of an invitation that can still be accepted.
 async fn open_invite(tx: &mut Tx, token_hash: &str) -> StoreResult<Option<(UserId, CustomerId)>> {
-    let found: Option<(uuid::Uuid, Option<uuid::Uuid>)> =
-        on_tx!(tx, |c| sqlx::query_as(FIND_INVITE)
-            .bind(token_hash)
-            .bind(now())
-            .fetch_optional(c)
-            .await?);
+    let found: Option<(Uuid, Option<Uuid>)> =
+        fetch!(tx, query_as(FIND_INVITE).fetch_optional, token_hash, now());
     Ok(match found {
         Some((user, Some(customer))) => Some((UserId(user), CustomerId(customer))),
         _ => None,
@@ -151,11 +161,12 @@ async fn open_invite(tx: &mut Tx, token_hash: &str) -> StoreResult<Option<(UserI
 
 /// Whether the person has set a password (accepted an invitation or signed up).
 async fn has_password(tx: &mut Tx, customer: CustomerId, id: UserId) -> StoreResult<bool> {
-    let found: Option<bool> = on_tx!(tx, |c| sqlx::query_scalar(HAS_PASSWORD)
-        .bind(id.0)
-        .bind(customer.0)
-        .fetch_optional(c)
-        .await?);
+    let found: Option<bool> = fetch!(
+        tx,
+        query_scalar(HAS_PASSWORD).fetch_optional,
+        id.0,
+        customer.0
+    );
     found.ok_or(StoreError::NotFound)
 }
 
@@ -167,15 +178,7 @@ async fn set_invite(
     invite: Option<(String, DateTime<Utc>)>,
 ) -> StoreResult<()> {
     let (hash, expires) = invite.unzip();
-    on_tx!(tx, |c| sqlx::query(SET_INVITE)
-        .bind(id.0)
-        .bind(customer.0)
-        .bind(hash)
-        .bind(expires)
-        .bind(now())
-        .execute(c)
-        .await?
-        .rows_affected());
+    execute!(tx, SET_INVITE, id.0, customer.0, hash, expires, now());
     Ok(())
 }
 
@@ -185,23 +188,36 @@ async fn set_status_in(
     id: UserId,
     status: UserStatus,
 ) -> StoreResult<UserProfile> {
-    let row: ProfileRow = on_tx!(tx, |c| sqlx::query_as(SET_PROFILE_STATUS)
-        .bind(customer.0)
-        .bind(id.0)
-        .bind(status.as_str())
-        .bind(now())
-        .fetch_one(c)
-        .await?);
+    let row: ProfileRow = fetch!(
+        tx,
+        query_as(SET_PROFILE_STATUS).fetch_one,
+        customer.0,
+        id.0,
+        status.as_str(),
+        now()
+    );
     row.try_into()
+}
+
+/// Records `action` about person `id` in `scope`'s audit log.
+async fn record_about(
+    tx: &mut Tx,
+    scope: &TenantScope,
+    action: &'static str,
+    id: UserId,
+) -> StoreResult<()> {
+    let event =
+        AuditEvent::new(action, compliance::CREDENTIALS).detail("target_user_id", id.to_string());
+    record_in(tx, &scoped(scope, event)).await
 }
 
 impl Db {
     /// A profile of the scope's customer.
     pub async fn get_profile(&self, scope: &TenantScope, id: UserId) -> StoreResult<UserProfile> {
-        let mut tx = self.read_in(scope).await?;
-        let p = profile_in(&mut tx, scope.customer_id(), id).await?;
-        scope.reads().finish(tx);
-        Ok(p)
+        self.read(scope, async |tx| {
+            profile_in(tx, scope.customer_id(), id).await
+        })
+        .await
     }
 
     /// A profile by customer and user id, for the auth layer before a scope exists.
@@ -210,37 +226,8 @@ impl Db {
         customer: CustomerId,
         id: UserId,
     ) -> StoreResult<UserProfile> {
-        let mut tx = self.tenant(customer, false).await?;
-        let p = profile_in(&mut tx, customer, id).await?;
-        tx.finish_read();
-        Ok(p)
-    }
-
-    /// The member's access facts and their customer's status, or `NotFound` when
-    /// the person is not a member of `customer`, with the read it opened: the query
-    /// rides in the first message of the request's tenant read ([`Db::open_read`]),
-    /// which the caller keeps for the request's own reads or drops.
-    pub async fn member_access(
-        &self,
-        customer: CustomerId,
-        id: UserId,
-    ) -> StoreResult<(MemberAccess, RequestReads)> {
-        let (rows, tx) = self
-            .open_read::<(String, String, String, String)>(
-                customer,
-                &MEMBER_ACCESS,
-                &[Lit::Uuid(customer.0), Lit::Uuid(id.0)],
-            )
-            .await?;
-        let (department, role, status, customer_status) =
-            rows.into_iter().next().ok_or(StoreError::NotFound)?;
-        let access = MemberAccess {
-            department: parse("department", &department)?,
-            role: parse("role", &role)?,
-            status: parse("status", &status)?,
-            customer_status: parse("customers.status", &customer_status)?,
-        };
-        Ok((access, RequestReads::holding(tx)))
+        self.read(customer, async |tx| profile_in(tx, customer, id).await)
+            .await
     }
 
     /// One page of the customer's people.
@@ -259,15 +246,16 @@ impl Db {
         scope: &TenantScope,
         new: &NewProfile,
     ) -> StoreResult<UserProfile> {
-        let mut tx = self.write_in(scope).await?;
-        let profile = insert_identity_and_profile(&mut tx, scope.customer_id(), new).await?;
-        let event = AuditEvent::new("user.invited", compliance::CREDENTIALS)
-            .detail("target_user_id", profile.id.to_string())
-            .detail("department", profile.department.as_str())
-            .detail("role", profile.role.as_str());
-        record_in(&mut tx, &scoped(scope, event)).await?;
-        tx.commit().await?;
-        Ok(profile)
+        self.write(scope, async |tx| {
+            let profile = insert_identity_and_profile(tx, scope.customer_id(), new).await?;
+            let event = AuditEvent::new("user.invited", compliance::CREDENTIALS)
+                .detail("target_user_id", profile.id.to_string())
+                .detail("department", profile.department.as_str())
+                .detail("role", profile.role.as_str());
+            record_in(tx, &scoped(scope, event)).await?;
+            Ok(profile)
+        })
+        .await
     }
 
     /// Changes name, department or role. Demoting the last active admin is refused.
@@ -277,26 +265,29 @@ impl Db {
         id: UserId,
         patch: &UpdateUser,
     ) -> StoreResult<UserProfile> {
-        let mut tx = self.write_in(scope).await?;
-        let before = profile_in(&mut tx, scope.customer_id(), id).await?;
-        if before.role == Role::Admin && patch.role.is_some_and(|r| r != Role::Admin) {
-            keep_an_admin(&mut tx, scope.customer_id(), id).await?;
-        }
-        let row: ProfileRow = on_tx!(&mut tx, |c| sqlx::query_as(UPDATE_PROFILE)
-            .bind(scope.customer_id().0)
-            .bind(id.0)
-            .bind(patch.full_name.as_ref().map(|n| n.as_str()))
-            .bind(patch.department.map(Department::as_str))
-            .bind(patch.role.map(Role::as_str))
-            .bind(now())
-            .fetch_one(c)
-            .await?);
-        let event = AuditEvent::new("user.updated", compliance::CREDENTIALS)
-            .detail("target_user_id", id.to_string())
-            .detail("fields", serde_json::to_value(patch).unwrap_or_default());
-        record_in(&mut tx, &scoped(scope, event)).await?;
-        tx.commit().await?;
-        row.try_into()
+        let customer = scope.customer_id();
+        self.write(scope, async |tx| {
+            let before = profile_in(tx, customer, id).await?;
+            if before.role == Role::Admin && patch.role.is_some_and(|r| r != Role::Admin) {
+                keep_an_admin(tx, customer, id).await?;
+            }
+            let row: ProfileRow = fetch!(
+                tx,
+                query_as(UPDATE_PROFILE).fetch_one,
+                customer.0,
+                id.0,
+                patch.full_name.as_ref().map(|n| n.as_str()),
+                patch.department.map(Department::as_str),
+                patch.role.map(Role::as_str),
+                now()
+            );
+            let event = AuditEvent::new("user.updated", compliance::CREDENTIALS)
+                .detail("target_user_id", id.to_string())
+                .detail("fields", serde_json::to_value(patch).unwrap_or_default());
+            record_in(tx, &scoped(scope, event)).await?;
+            row.try_into()
+        })
+        .await
     }
 
     /// Deactivates or reactivates a person. Deactivating someone who has not
@@ -311,40 +302,40 @@ impl Db {
         status: UserStatus,
     ) -> StoreResult<UserProfile> {
         let customer = scope.customer_id();
-        let mut tx = self.write_in(scope).await?;
-        let before = profile_in(&mut tx, customer, id).await?;
-        let withdrawing = before.status == UserStatus::Invited && status == UserStatus::Deactivated;
-        if before.status == UserStatus::Invited && !withdrawing {
-            return Err(StoreError::Rule(
-                "this person has not accepted their invitation yet".to_owned(),
-            ));
-        }
-        if status == UserStatus::Active && !has_password(&mut tx, customer, id).await? {
-            return Err(StoreError::Rule(
-                "this person never accepted their invitation; send a new invitation instead"
-                    .to_owned(),
-            ));
-        }
-        if before.role == Role::Admin
-            && before.status == UserStatus::Active
-            && status == UserStatus::Deactivated
-        {
-            keep_an_admin(&mut tx, customer, id).await?;
-        }
-        if withdrawing {
-            set_invite(&mut tx, customer, id, None).await?;
-        }
-        let row = set_status_in(&mut tx, customer, id, status).await?;
-        let action = match status {
-            _ if withdrawing => "user.invite_withdrawn",
-            UserStatus::Deactivated => "user.deactivated",
-            _ => "user.reactivated",
-        };
-        let event = AuditEvent::new(action, compliance::CREDENTIALS)
-            .detail("target_user_id", id.to_string());
-        record_in(&mut tx, &scoped(scope, event)).await?;
-        tx.commit().await?;
-        Ok(row)
+        self.write(scope, async |tx| {
+            let before = profile_in(tx, customer, id).await?;
+            let withdrawing =
+                before.status == UserStatus::Invited && status == UserStatus::Deactivated;
+            if before.status == UserStatus::Invited && !withdrawing {
+                return Err(StoreError::Rule(
+                    "this person has not accepted their invitation yet".to_owned(),
+                ));
+            }
+            if status == UserStatus::Active && !has_password(tx, customer, id).await? {
+                return Err(StoreError::Rule(
+                    "this person never accepted their invitation; send a new invitation instead"
+                        .to_owned(),
+                ));
+            }
+            if before.role == Role::Admin
+                && before.status == UserStatus::Active
+                && status == UserStatus::Deactivated
+            {
+                keep_an_admin(tx, customer, id).await?;
+            }
+            if withdrawing {
+                set_invite(tx, customer, id, None).await?;
+            }
+            let row = set_status_in(tx, customer, id, status).await?;
+            let action = match status {
+                _ if withdrawing => "user.invite_withdrawn",
+                UserStatus::Deactivated => "user.deactivated",
+                _ => "user.reactivated",
+            };
+            record_about(tx, scope, action, id).await?;
+            Ok(row)
+        })
+        .await
     }
 
     /// Gives a person who has not accepted an invitation (pending or withdrawn) a
@@ -357,30 +348,29 @@ impl Db {
         invite: (String, DateTime<Utc>),
     ) -> StoreResult<UserProfile> {
         let customer = scope.customer_id();
-        let mut tx = self.write_in(scope).await?;
-        profile_in(&mut tx, customer, id).await?;
-        if has_password(&mut tx, customer, id).await? {
-            return Err(StoreError::Rule(
-                "this person has already accepted an invitation".to_owned(),
-            ));
-        }
-        set_invite(&mut tx, customer, id, Some(invite)).await?;
-        let row = set_status_in(&mut tx, customer, id, UserStatus::Invited).await?;
-        let event = AuditEvent::new("user.invite_renewed", compliance::CREDENTIALS)
-            .detail("target_user_id", id.to_string());
-        record_in(&mut tx, &scoped(scope, event)).await?;
-        tx.commit().await?;
-        Ok(row)
+        self.write(scope, async |tx| {
+            profile_in(tx, customer, id).await?;
+            if has_password(tx, customer, id).await? {
+                return Err(StoreError::Rule(
+                    "this person has already accepted an invitation".to_owned(),
+                ));
+            }
+            set_invite(tx, customer, id, Some(invite)).await?;
+            let row = set_status_in(tx, customer, id, UserStatus::Invited).await?;
+            record_about(tx, scope, "user.invite_renewed", id).await?;
+            Ok(row)
+        })
+        .await
     }
 
     /// True when `token_hash` names an invitation that can still be accepted. Callers
     /// ask before hashing the new password, so a bogus token costs a lookup, not an
     /// Argon2 run; [`Db::accept_invite`] checks again in its own transaction.
     pub async fn invite_is_open(&self, token_hash: &str) -> StoreResult<bool> {
-        let mut tx = self.begin(TxTenant::None, false).await?;
-        let found = open_invite(&mut tx, token_hash).await?;
-        tx.finish_read();
-        Ok(found.is_some())
+        self.read(TxTenant::None, async |tx| {
+            Ok(open_invite(tx, token_hash).await?.is_some())
+        })
+        .await
     }
 
     /// Redeems an invitation: sets the password and activates the profile.
@@ -390,38 +380,28 @@ impl Db {
         token_hash: &str,
         password_hash: &str,
     ) -> StoreResult<(UserId, CustomerId)> {
-        let mut tx = self.begin(TxTenant::None, true).await?;
-        let (user, customer) = open_invite(&mut tx, token_hash)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        on_tx!(&mut tx, |c| sqlx::query(ACCEPT_INVITE)
-            .bind(user.0)
-            .bind(password_hash)
-            .bind(now())
-            .execute(c)
-            .await?
-            .rows_affected());
-        // The profile lives behind row-level security: enter the customer's tenant in the same transaction.
-        set_tenant(&mut tx, customer).await?;
-        let activated = on_tx!(&mut tx, |c| sqlx::query(ACTIVATE_PROFILE)
-            .bind(customer.0)
-            .bind(user.0)
-            .bind(now())
-            .execute(c)
-            .await?
-            .rows_affected());
-        // Only a pending invitation's profile can be activated: the transaction
-        // is dropped (rolled back) otherwise, so the password is not kept either.
-        if activated != 1 {
-            return Err(StoreError::NotFound);
-        }
-        let event = AuditEvent {
-            customer_id: Some(customer),
-            user_id: Some(user),
-            ..AuditEvent::new("user.invite_accepted", compliance::CREDENTIALS)
-        };
-        record_in(&mut tx, &event).await?;
-        tx.commit().await?;
-        Ok((user, customer))
+        self.write(TxTenant::None, async |tx| {
+            let (user, customer) = open_invite(tx, token_hash)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            execute!(tx, ACCEPT_INVITE, user.0, password_hash, now());
+            // The profile lives behind row-level security: enter the customer's
+            // tenant in the same transaction.
+            set_tenant(tx, customer).await?;
+            let activated = execute!(tx, ACTIVATE_PROFILE, customer.0, user.0, now());
+            // Only a pending invitation's profile can be activated: the transaction
+            // is dropped (rolled back) otherwise, so the password is not kept either.
+            if activated != 1 {
+                return Err(StoreError::NotFound);
+            }
+            let event = AuditEvent {
+                customer_id: Some(customer),
+                user_id: Some(user),
+                ..AuditEvent::new("user.invite_accepted", compliance::CREDENTIALS)
+            };
+            record_in(tx, &event).await?;
+            Ok((user, customer))
+        })
+        .await
     }
 }

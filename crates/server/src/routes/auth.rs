@@ -51,14 +51,14 @@ async fn signup(
         .await;
     let hash = attempt.password_outcome(&state, hash).await?;
     let customer = NewCustomer {
-        company_name: input.company_name.to_string(),
-        contact_email: input.email.to_string(),
+        company_name: input.company_name.clone(),
+        contact_email: input.email.clone(),
         // Self-service sign-up always starts on `starter`; operators change plans.
         plan: Plan::Starter,
     };
     let admin = NewProfile {
-        email: input.email.to_string(),
-        full_name: input.full_name.to_string(),
+        email: input.email.clone(),
+        full_name: input.full_name.clone(),
         department: Department::Admin,
         role: Role::Admin,
         password_hash: Some(hash),

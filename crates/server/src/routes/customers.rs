@@ -64,8 +64,8 @@ async fn create_customer(
     }
     let input = body.0;
     let new = NewCustomer {
-        company_name: input.company_name.to_string(),
-        contact_email: input.contact_email.to_string(),
+        company_name: input.company_name.clone(),
+        contact_email: input.contact_email.clone(),
         plan: input.plan.unwrap_or(Plan::Starter),
     };
     let event = AuditEvent {

@@ -29,7 +29,7 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
 /// Turns list query parameters into a validated page request.
 pub fn page(params: &PageParams) -> Result<PageRequest, ApiError> {
     PageRequest::parse(params.limit, params.cursor.as_deref())
-        .map_err(|m| ApiError::field("cursor", m))
+        .map_err(|e| ApiError::field(e.field(), e.to_string()))
 }
 
 /// The description shared by every `customer_id` path parameter.

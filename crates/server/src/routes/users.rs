@@ -68,8 +68,8 @@ async fn invite_user(
     }
     let token = (!access.is_api_key()).then(secrets::new_invite_token);
     let new = NewProfile {
-        email: input.email.to_string(),
-        full_name: input.full_name.to_string(),
+        email: input.email.clone(),
+        full_name: input.full_name.clone(),
         department: input.department,
         role,
         password_hash: None,

@@ -1,6 +1,6 @@
 //! How busy the connection pool is, for the operator's metrics endpoint.
 
-use crate::Db;
+use super::Db;
 
 /// A snapshot of the pool: connections open, idle among them, and the cap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
