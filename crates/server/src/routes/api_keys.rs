@@ -25,6 +25,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), PageParams),
     responses((status = 200, description = "Success", body = ApiKeyPage)))]
 #[get("/customers/{customer_id}/api-keys")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn list_api_keys(
     state: web::Data<AppState>,
     access: CustomerAccess,
@@ -43,6 +44,7 @@ async fn list_api_keys(
         ("Idempotency-Key" = Option<String>, Header, description = super::IDEMPOTENCY_KEY_DOC)),
     responses((status = 201, description = "Created", body = CreatedApiKey)))]
 #[post("/customers/{customer_id}/api-keys")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn create_api_key(
     state: web::Data<AppState>,
     access: CustomerAccess,
@@ -83,6 +85,7 @@ async fn create_api_key(
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("key_id" = ApiKeyId, Path, description = "The key")),
     responses((status = 204, description = "Revoked")))]
 #[delete("/customers/{customer_id}/api-keys/{key_id}")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn revoke_api_key(
     state: web::Data<AppState>,
     access: CustomerAccess,

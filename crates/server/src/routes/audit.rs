@@ -17,6 +17,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), PageParams),
     responses((status = 200, description = "Success", body = AuditLogPage)))]
 #[get("/customers/{customer_id}/audit-logs")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn list_audit_logs(
     state: web::Data<AppState>,
     access: CustomerAccess,

@@ -37,6 +37,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     request_body = SignupRequest,
     responses((status = 201, description = "Created", body = Session), (status = 409, description = "Email already registered", body = Problem), (status = 429, response = crate::openapi::RateLimited)))]
 #[post("/auth/signup")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn signup(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -103,6 +104,7 @@ async fn signup(
     request_body = LoginRequest,
     responses((status = 200, description = "Success", body = Session), (status = 401, description = "Wrong email or password (`invalid_credentials`), second factor needed (`mfa_required`) or wrong (`mfa_code_invalid`)", body = Problem), (status = 403, description = "Customer suspended or account deactivated", body = Problem), (status = 429, response = crate::openapi::RateLimited)))]
 #[post("/auth/login")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn sign_in(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -195,6 +197,7 @@ async fn ensure_may_sign_in(state: &AppState, login: &LoginRecord) -> ApiResult<
     request_body = RefreshRequest,
     responses((status = 200, description = "Success", body = Session), (status = 401, description = "The refresh token is invalid or expired, or was used before (`refresh_token_reused`: every session of that sign-in has ended)", body = Problem), (status = 403, description = "Customer suspended or account deactivated", body = Problem), (status = 422, description = "No refresh token in the body (and no cookie delivery)", body = Problem)))]
 #[post("/auth/refresh")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn refresh(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -243,6 +246,7 @@ async fn refresh(
 #[utoipa::path(tag = "auth", operation_id = "logout", params(("X-Obera-Refresh-Delivery" = Option<String>, Header, description = refresh_cookie::HEADER_DOC)),
     request_body = LogoutRequest, responses((status = 204, description = "Signed out"), (status = 422, description = "No refresh token in the body (and no cookie delivery)", body = Problem)))]
 #[post("/auth/logout")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn logout(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -287,6 +291,7 @@ fn presented_token(
     request_body = AcceptInviteRequest,
     responses((status = 200, description = "Success", body = Session), (status = 404, description = "Unknown or expired invitation", body = Problem), (status = 429, response = crate::openapi::RateLimited)))]
 #[post("/auth/accept-invite")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn accept_invite(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -322,6 +327,7 @@ async fn accept_invite(
     request_body = DemoLoginRequest,
     responses((status = 200, description = "Success", body = Session), (status = 404, description = "The demo data is not loaded, or the server runs in production mode", body = Problem), (status = 429, response = crate::openapi::RateLimited)))]
 #[post("/auth/demo")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn demo_login(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -352,6 +358,7 @@ async fn demo_login(
 #[utoipa::path(tag = "auth", operation_id = "get_me", security(("bearer" = [])),
     responses((status = 200, description = "Success", body = Me), (status = 403, description = "An API key, which has no user", body = Problem)))]
 #[get("/me")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn me(state: web::Data<AppState>, person: SignedIn) -> ApiResult<web::Json<Me>> {
     let login = signed_in_login(&state, &person).await?;
     Ok(web::Json(

@@ -30,6 +30,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[utoipa::path(tag = "customers", operation_id = "list_customers", security(("bearer" = [])), params(PageParams, CustomerFilter),
     responses((status = 200, description = "Success", body = CustomerPage)))]
 #[get("/customers")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn list_customers(
     state: web::Data<AppState>,
     principal: Principal,
@@ -49,6 +50,7 @@ async fn list_customers(
     params(("Idempotency-Key" = Option<String>, Header, description = super::IDEMPOTENCY_KEY_DOC)),
     responses((status = 201, description = "Created", body = Customer)))]
 #[post("/customers")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn create_customer(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -116,6 +118,7 @@ async fn ensure_may_set_mfa_policy(
     params(("customer_id" = obera_types::CustomerId, Path, description = super::CUSTOMER_ID_DOC)),
     responses((status = 200, description = "Success", body = Customer)))]
 #[get("/customers/{customer_id}")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn get_customer(
     state: web::Data<AppState>,
     access: CustomerAccess,
@@ -133,6 +136,7 @@ async fn get_customer(
     params(("customer_id" = obera_types::CustomerId, Path, description = super::CUSTOMER_ID_DOC)),
     responses((status = 200, description = "Success", body = Customer)))]
 #[patch("/customers/{customer_id}")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn update_customer(
     state: web::Data<AppState>,
     access: CustomerAccess,
@@ -155,6 +159,7 @@ async fn update_customer(
     params(("customer_id" = obera_types::CustomerId, Path, description = super::CUSTOMER_ID_DOC)),
     responses((status = 200, description = "Success", body = Customer)))]
 #[post("/customers/{customer_id}/suspend")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn suspend_customer(
     state: web::Data<AppState>,
     access: CustomerAccess,
@@ -167,6 +172,7 @@ async fn suspend_customer(
     params(("customer_id" = obera_types::CustomerId, Path, description = super::CUSTOMER_ID_DOC)),
     responses((status = 200, description = "Success", body = Customer)))]
 #[post("/customers/{customer_id}/reactivate")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn reactivate_customer(
     state: web::Data<AppState>,
     access: CustomerAccess,

@@ -18,6 +18,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC)),
     responses((status = 200, description = "Success", body = Customization)))]
 #[get("/customers/{customer_id}/customization")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn get_customization(
     state: web::Data<AppState>,
     access: CustomerAccess,
@@ -31,6 +32,7 @@ async fn get_customization(
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC)),
     responses((status = 200, description = "Success", body = Customization)))]
 #[put("/customers/{customer_id}/customization")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn replace_customization(
     state: web::Data<AppState>,
     access: CustomerAccess,

@@ -28,6 +28,7 @@ const READY_WITHIN: Duration = Duration::from_secs(1);
 /// Readiness: the database answers within a second.
 #[utoipa::path(tag = "health", operation_id = "ready", responses((status = 200, description = "Success", body = Health), (status = 503, description = "The database did not answer within a second; see Retry-After", body = obera_types::Problem)))]
 #[get("/ready")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn ready(state: web::Data<AppState>) -> ApiResult<web::Json<Health>> {
     if tokio::time::timeout(READY_WITHIN, state.db.ping())
         .await

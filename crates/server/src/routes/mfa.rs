@@ -31,6 +31,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[utoipa::path(tag = "mfa", operation_id = "start_mfa_enrolment", security(("bearer" = [])),
     responses((status = 200, description = "Scan the QR code, then confirm with a code", body = MfaEnrolment), (status = 403, description = "A demo session or an API key", body = Problem), (status = 409, description = "A second factor is already enrolled", body = Problem)))]
 #[post("/me/mfa/enrolment")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn start_enrolment(
     state: web::Data<AppState>,
     person: SignedIn,
@@ -46,6 +47,7 @@ async fn start_enrolment(
 #[utoipa::path(tag = "mfa", operation_id = "confirm_mfa_enrolment", security(("bearer" = [])), request_body = MfaCode,
     responses((status = 200, description = "Enrolled; keep these recovery codes", body = RecoveryCodes), (status = 422, description = "The code is wrong, expired or already used", body = Problem), (status = 403, description = "A demo session or an API key", body = Problem), (status = 409, description = "No enrolment in progress", body = Problem), (status = 429, response = crate::openapi::RateLimited)))]
 #[post("/me/mfa/enrolment/confirm")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn confirm_enrolment(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -68,6 +70,7 @@ async fn confirm_enrolment(
 #[utoipa::path(tag = "mfa", operation_id = "replace_recovery_codes", security(("bearer" = [])), request_body = MfaCode,
     responses((status = 200, description = "The new recovery codes, shown only this once", body = RecoveryCodes), (status = 422, description = "The code is wrong, expired or already used", body = Problem), (status = 403, description = "A demo session or an API key", body = Problem), (status = 409, description = "No second factor is enrolled", body = Problem), (status = 429, response = crate::openapi::RateLimited)))]
 #[post("/me/mfa/recovery-codes")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn replace_recovery_codes(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -90,6 +93,7 @@ async fn replace_recovery_codes(
 #[utoipa::path(tag = "mfa", operation_id = "disable_mfa", security(("bearer" = [])), request_body = MfaCode,
     responses((status = 204, description = "Removed"), (status = 422, description = "The code is wrong, expired or already used", body = Problem), (status = 403, description = "Mandatory for this account, a demo session or an API key", body = Problem), (status = 409, description = "No second factor is enrolled", body = Problem), (status = 429, response = crate::openapi::RateLimited)))]
 #[post("/me/mfa/disable")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn disable(
     state: web::Data<AppState>,
     req: HttpRequest,

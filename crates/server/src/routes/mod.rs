@@ -1,5 +1,11 @@
 //! The API routes, one module per resource, each with `configure()`.
 //! Registered with `service(...)` so utoipa-actix-web collects their OpenAPI paths.
+//!
+//! Each fallible handler carries `#[tracing::instrument(level = "debug", skip_all,
+//! err(level = "debug"))]`: a span per handler inside the request's span (which has
+//! the request id), and its error, at debug level so the default `info` log stays one
+//! line per request. `skip_all` because arguments hold bodies, tokens and passwords:
+//! a new handler copies the attribute as it is, and never records its arguments.
 
 pub mod api_keys;
 pub mod audit;

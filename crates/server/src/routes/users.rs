@@ -33,6 +33,7 @@ const INVITE_DAYS: i64 = 7;
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), PageParams),
     responses((status = 200, description = "Success", body = UserPage)))]
 #[get("/customers/{customer_id}/users")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn list_users(
     state: web::Data<AppState>,
     access: CustomerAccess,
@@ -54,6 +55,7 @@ async fn list_users(
         ("Idempotency-Key" = Option<String>, Header, description = super::IDEMPOTENCY_KEY_DOC)),
     responses((status = 201, description = "Created", body = Invitation), (status = 409, response = crate::openapi::Conflict)))]
 #[post("/customers/{customer_id}/users")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn invite_user(
     state: web::Data<AppState>,
     access: CustomerAccess,
@@ -93,6 +95,7 @@ async fn invite_user(
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("user_id" = UserId, Path, description = "The person")),
     responses((status = 201, description = "Created", body = Invitation), (status = 409, description = "The person has already accepted an invitation", body = Problem)))]
 #[post("/customers/{customer_id}/users/{user_id}/invitation")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn renew_invitation(
     state: web::Data<AppState>,
     access: CustomerAccess,
@@ -142,6 +145,7 @@ async fn key_may_change(
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("user_id" = UserId, Path, description = "The person")),
     responses((status = 200, description = "Success", body = UserProfile)))]
 #[get("/customers/{customer_id}/users/{user_id}")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn get_user(
     state: web::Data<AppState>,
     access: CustomerAccess,
@@ -156,6 +160,7 @@ async fn get_user(
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("user_id" = UserId, Path, description = "The person")),
     responses((status = 200, description = "Success", body = UserProfile), (status = 409, response = crate::openapi::Conflict)))]
 #[patch("/customers/{customer_id}/users/{user_id}")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn update_user(
     state: web::Data<AppState>,
     access: CustomerAccess,
@@ -178,6 +183,7 @@ async fn update_user(
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("user_id" = UserId, Path, description = "The person")),
     responses((status = 200, description = "Success", body = UserProfile), (status = 409, response = crate::openapi::Conflict)))]
 #[post("/customers/{customer_id}/users/{user_id}/deactivate")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn deactivate_user(
     state: web::Data<AppState>,
     access: CustomerAccess,
@@ -199,6 +205,7 @@ async fn deactivate_user(
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("user_id" = UserId, Path, description = "The person")),
     responses((status = 200, description = "Success", body = UserProfile), (status = 409, response = crate::openapi::Conflict)))]
 #[post("/customers/{customer_id}/users/{user_id}/reactivate")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn reactivate_user(
     state: web::Data<AppState>,
     access: CustomerAccess,
