@@ -5,7 +5,7 @@
 use crate::audit::{AuditEvent, compliance, record_in, scoped};
 use crate::{Db, PageRequest, StoreError, StoreResult, TenantScope, now};
 use chrono::{DateTime, Utc};
-use obera_types::{ApiKey, ApiKeyId, ApiScope};
+use obera_types::{ApiKey, ApiKeyId, ApiScope, DisplayName};
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -13,7 +13,7 @@ use uuid::Uuid;
 #[derive(Debug, Clone)]
 pub struct NewApiKey {
     pub id: ApiKeyId,
-    pub name: String,
+    pub name: DisplayName,
     pub prefix: String,
     pub secret_hash: String,
     pub scopes: Vec<ApiScope>,
@@ -70,7 +70,7 @@ impl Db {
                 query_as(INSERT).fetch_one,
                 scope.customer_id().0,
                 new.id.0,
-                &new.name,
+                new.name.as_str(),
                 &new.prefix,
                 &new.secret_hash,
                 Json(&new.scopes),

@@ -64,7 +64,7 @@ async fn create_api_key(
     scopes.dedup();
     let new = NewApiKey {
         id: ApiKeyId::new(),
-        name: input.name.to_string(),
+        name: input.name.clone(),
         prefix: secrets::display_prefix(&secret),
         secret_hash: secrets::hash(&secret),
         scopes,
