@@ -61,6 +61,7 @@ impl Db {
     /// Opens the pool, creating the SQLite file (and its folder) on first run, and
     /// runs migrations, with the access checks prepared on every PostgreSQL
     /// connection. Unknown URL schemes are an error, never a guess.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn connect(opts: &DbOptions) -> StoreResult<Db> {
         Db::open(opts, &OPENINGS).await
     }
@@ -69,6 +70,7 @@ impl Db {
     /// the person is not a member of `customer`, with the read it opened: the query
     /// rides in the first message of the request's tenant read ([`Db::open_read`]),
     /// which the caller keeps for the request's own reads or drops.
+    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer, id = %id), err(level = "debug"))]
     pub async fn member_access(
         &self,
         customer: CustomerId,
@@ -98,6 +100,7 @@ impl Db {
     /// applies. The lookup rides in the first message of the request's tenant read
     /// ([`Db::open_read`]), returned for the request's own reads; when the use is
     /// recorded, that read ends first and none is returned.
+    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer), err(level = "debug"))]
     pub async fn authenticate_api_key(
         &self,
         customer: CustomerId,

@@ -59,6 +59,7 @@ impl TryFrom<ApiKeyRow> for ApiKey {
 
 impl Db {
     /// Stores a new key of the scope's customer.
+    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id()), err(level = "debug"))]
     pub async fn create_api_key(
         &self,
         scope: &TenantScope,
@@ -89,6 +90,7 @@ impl Db {
     }
 
     /// One page of the customer's keys, revoked ones included.
+    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id()), err(level = "debug"))]
     pub async fn list_api_keys(
         &self,
         scope: &TenantScope,
@@ -99,6 +101,7 @@ impl Db {
     }
 
     /// Revokes a key; revoking twice keeps the first time.
+    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id(), id = %id), err(level = "debug"))]
     pub async fn revoke_api_key(&self, scope: &TenantScope, id: ApiKeyId) -> StoreResult<()> {
         self.write(scope, async |tx| {
             if execute!(tx, REVOKE, scope.customer_id().0, id.0, now()) == 0 {

@@ -129,6 +129,7 @@ const LIST: &str =
 
 impl Db {
     /// Records a security event on its own (for events with no other change, like a failed sign-in).
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn record_audit(&self, event: &AuditEvent) -> StoreResult<()> {
         let tenant = event.customer_id.map_or(TxTenant::None, TxTenant::Customer);
         self.write(tenant, async |tx| record_in(tx, event).await)
@@ -136,6 +137,7 @@ impl Db {
     }
 
     /// Records an event that belongs to the scope's customer and actor.
+    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id()), err(level = "debug"))]
     pub async fn record_scoped_audit(
         &self,
         scope: &TenantScope,
@@ -147,6 +149,7 @@ impl Db {
     }
 
     /// One page of the customer's audit log, oldest first.
+    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id()), err(level = "debug"))]
     pub async fn list_audit(
         &self,
         scope: &TenantScope,

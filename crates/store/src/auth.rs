@@ -104,6 +104,7 @@ type RefreshRow = (
 
 impl Db {
     /// The identity with this (normalised) email, if any.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn find_login(&self, email: &str) -> StoreResult<Option<LoginRecord>> {
         self.read(TxTenant::None, async |tx| {
             Ok(fetch!(tx, query_as(FIND_LOGIN).fetch_optional, email))
@@ -112,6 +113,7 @@ impl Db {
     }
 
     /// The identity with this id, if any.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id), err(level = "debug"))]
     pub async fn find_login_by_id(&self, id: UserId) -> StoreResult<Option<LoginRecord>> {
         self.read(TxTenant::None, async |tx| {
             Ok(fetch!(tx, query_as(FIND_LOGIN_BY_ID).fetch_optional, id.0))
@@ -120,6 +122,7 @@ impl Db {
     }
 
     /// Stores a new refresh token.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn insert_refresh_token(&self, new: &NewRefreshToken) -> StoreResult<()> {
         self.write(TxTenant::None, async |tx| {
             execute!(
@@ -140,6 +143,7 @@ impl Db {
 
     /// Consumes a refresh token. A second use of the same token revokes its family,
     /// so a stolen token stops working for the thief and the owner alike.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn use_refresh_token(&self, token_hash: &str) -> StoreResult<RefreshOutcome> {
         let at = now();
         self.write(TxTenant::None, async |tx| {
@@ -169,6 +173,7 @@ impl Db {
     }
 
     /// Revokes the family of this token (sign-out). Unknown tokens are ignored.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn revoke_refresh_family(&self, token_hash: &str) -> StoreResult<()> {
         self.write(TxTenant::None, async |tx| {
             execute!(tx, REVOKE_FAMILY_OF, token_hash, now());
@@ -189,6 +194,7 @@ impl Db {
     /// window older than [`THROTTLE_WINDOW`] restarts at this attempt (the purge task
     /// deletes such rows with the same constant). Keys are counted in sorted
     /// order so that two PostgreSQL transactions never wait on each other's rows.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn throttle_reserve(&self, limits: &[ThrottleLimit<'_>]) -> StoreResult<Reservation> {
         let window = THROTTLE_WINDOW;
         let at = now();
@@ -225,6 +231,7 @@ impl Db {
     /// in `clear` start over (the account whose owner just proved the password), and
     /// each counter in `give_back` returns the one attempt this request reserved, so
     /// it keeps counting only the failures.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn throttle_release(&self, clear: &[&str], give_back: &[&str]) -> StoreResult<()> {
         self.write(TxTenant::None, async |tx| {
             for key in clear {

@@ -102,6 +102,7 @@ async fn customer_in(tx: &mut Tx, id: CustomerId) -> StoreResult<Customer> {
 impl Db {
     /// Sign-up: a customer, its first admin (identity + profile), its default
     /// customisation and the audit event, all or nothing.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn sign_up(
         &self,
         new: &NewCustomer,
@@ -124,6 +125,7 @@ impl Db {
     }
 
     /// An operator creates a customer with its default customisation.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn create_customer(
         &self,
         new: &NewCustomer,
@@ -143,17 +145,20 @@ impl Db {
     }
 
     /// The scope's own customer.
+    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id()), err(level = "debug"))]
     pub async fn get_customer(&self, scope: &TenantScope) -> StoreResult<Customer> {
         self.read(scope, async |tx| customer_in(tx, scope.customer_id()).await)
             .await
     }
 
     /// A customer by id, for the auth layer (status checks) before a scope exists.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id), err(level = "debug"))]
     pub async fn customer_by_id(&self, id: CustomerId) -> StoreResult<Customer> {
         self.read(id, async |tx| customer_in(tx, id).await).await
     }
 
     /// Changes the given fields of the scope's customer.
+    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id()), err(level = "debug"))]
     pub async fn update_customer(
         &self,
         scope: &TenantScope,
@@ -180,6 +185,7 @@ impl Db {
     }
 
     /// Suspends or reactivates the scope's customer.
+    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id()), err(level = "debug"))]
     pub async fn set_customer_status(
         &self,
         scope: &TenantScope,
@@ -204,6 +210,7 @@ impl Db {
 
     /// Operators only: every customer, filtered, one page at a time. The only
     /// cross-tenant read; the server allows it to platform operators alone.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn list_customers_as_operator(
         &self,
         filter: &CustomerFilter,
@@ -228,6 +235,7 @@ impl Db {
     }
 
     /// Whether any customer exists (decides automatic demo seeding).
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn has_customers(&self) -> StoreResult<bool> {
         let n: i64 = self
             .read(TxTenant::CrossTenant, async |tx| {

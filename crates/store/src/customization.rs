@@ -120,6 +120,7 @@ pub(crate) async fn insert_default(tx: &mut Tx, customer: CustomerId) -> StoreRe
 
 impl Db {
     /// The scope's customisation.
+    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id()), err(level = "debug"))]
     pub async fn get_customization(&self, scope: &TenantScope) -> StoreResult<Customization> {
         self.read(scope, async |tx| {
             let row: Option<CustomizationRow> =
@@ -130,6 +131,7 @@ impl Db {
     }
 
     /// Replaces the scope's customisation as a whole.
+    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id()), err(level = "debug"))]
     pub async fn replace_customization(
         &self,
         scope: &TenantScope,

@@ -85,6 +85,7 @@ const RELEASE: &str = "DELETE FROM idempotency_keys \
 impl Db {
     /// Claims the key for a request with this fingerprint, or returns the record that
     /// holds it.
+    #[tracing::instrument(level = "debug", skip_all, fields(route = %scope.route), err(level = "debug"))]
     pub async fn claim_idempotency_key(
         &self,
         scope: &IdempotencyScope,
@@ -130,6 +131,7 @@ impl Db {
     }
 
     /// Stores the response of a claimed key (only while the claim is still this one's).
+    #[tracing::instrument(level = "debug", skip_all, fields(route = %scope.route), err(level = "debug"))]
     pub async fn complete_idempotency_key(
         &self,
         scope: &IdempotencyScope,
@@ -156,6 +158,7 @@ impl Db {
     }
 
     /// Gives up a claim whose work failed, so a retry with the same key runs again.
+    #[tracing::instrument(level = "debug", skip_all, fields(route = %scope.route), err(level = "debug"))]
     pub async fn release_idempotency_key(
         &self,
         scope: &IdempotencyScope,

@@ -5,7 +5,8 @@
 //! transaction also carries `app.customer_id` for row-level security, the second wall.
 //! Each query's SQL is written once; [`on_tx!`] runs the same body on either backend,
 //! and `Db::read` / `Db::write` run one unit of work, so a store function is its
-//! SQL and its mapping.
+//! SQL and its mapping. Each public call opens a `debug` span carrying ids only (never
+//! secrets, hashes or emails) and records its error there.
 
 #[macro_use]
 mod db;

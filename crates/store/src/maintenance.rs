@@ -29,6 +29,7 @@ const IDEMPOTENCY: &str = "DELETE FROM idempotency_keys WHERE created_at < $1";
 impl Db {
     /// Deletes what no request can use any more as of `at` (the current time in
     /// production; tests pass a later one).
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn purge_expired(&self, at: DateTime<Utc>) -> StoreResult<Purged> {
         self.write(TxTenant::None, async |tx| {
             Ok(Purged {

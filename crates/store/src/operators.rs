@@ -38,6 +38,7 @@ impl Db {
     /// Creates an operator, or sets a new password for an existing one. Refused
     /// with `Rule` when the email belongs to a customer's person: operators and
     /// tenant profiles are distinct accounts.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn upsert_operator(&self, email: &str, password_hash: &str) -> StoreResult<UserId> {
         self.write(TxTenant::None, async |tx| {
             let id: Option<Uuid> = fetch!(tx, query_scalar(UPSERT).fetch_optional, UserId::new().0, email, password_hash, now());
@@ -51,6 +52,7 @@ impl Db {
     }
 
     /// Every operator account, by email.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn list_operators(&self) -> StoreResult<Vec<OperatorAccount>> {
         self.read(TxTenant::None, async |tx| {
             Ok(fetch!(tx, query_as(LIST).fetch_all))
@@ -62,6 +64,7 @@ impl Db {
     /// Deactivation also revokes the account's refresh tokens; its access tokens
     /// stop working when the server's short status cache expires. Both are
     /// platform audit events. `NotFound` when no operator has this email.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn set_operator_active(&self, email: &str, active: bool) -> StoreResult<UserId> {
         let at = now();
         self.write(TxTenant::None, async |tx| {
@@ -93,6 +96,7 @@ impl Db {
     }
 
     /// Whether `id` is an operator account that may act now (exists, not deactivated).
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id), err(level = "debug"))]
     pub async fn operator_is_active(&self, id: UserId) -> StoreResult<bool> {
         self.read(TxTenant::None, async |tx| {
             let active: Option<bool> = fetch!(tx, query_scalar(IS_ACTIVE).fetch_optional, id.0);

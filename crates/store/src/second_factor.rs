@@ -58,6 +58,7 @@ const DELETE_FACTOR: &str = "DELETE FROM second_factors WHERE user_id = $1";
 
 impl Db {
     /// The account's authenticator, confirmed or not.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %user), err(level = "debug"))]
     pub async fn second_factor(&self, user: UserId) -> StoreResult<Option<SecondFactor>> {
         let row: Option<(Vec<u8>, bool)> = self
             .read(TxTenant::None, async |tx| {
@@ -71,6 +72,7 @@ impl Db {
     }
 
     /// Unused recovery codes of the account.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %user), err(level = "debug"))]
     pub async fn recovery_codes_left(&self, user: UserId) -> StoreResult<u32> {
         let left: i64 = self
             .read(TxTenant::None, async |tx| {
@@ -82,6 +84,7 @@ impl Db {
 
     /// Stores a new, unconfirmed secret, replacing an earlier unconfirmed one.
     /// `Rule` when the account already has a confirmed factor.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %user), err(level = "debug"))]
     pub async fn start_second_factor(&self, user: UserId, sealed_secret: &[u8]) -> StoreResult<()> {
         self.write(TxTenant::None, async |tx| {
             if execute!(tx, START, user.0, sealed_secret, now()) == 0 {
@@ -98,6 +101,7 @@ impl Db {
     /// Confirms the pending secret with its first accepted `step` and stores the
     /// recovery codes (their hashes), replacing any earlier ones. `Rule` when
     /// there is no pending secret (none started, or already confirmed).
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %owner.user_id), err(level = "debug"))]
     pub async fn confirm_second_factor(
         &self,
         owner: FactorOwner,
@@ -119,6 +123,7 @@ impl Db {
 
     /// Accepts TOTP `step` for the account if it is newer than every step accepted
     /// before, so each code works once. `false` when it is not (a replay).
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %user), err(level = "debug"))]
     pub async fn use_totp_step(&self, user: UserId, step: i64) -> StoreResult<bool> {
         self.write(TxTenant::None, async |tx| {
             Ok(execute!(tx, USE_STEP, user.0, step) == 1)
@@ -128,6 +133,7 @@ impl Db {
 
     /// Spends the recovery code with this hash, recording `event`. `false` when the
     /// account has no such unused code.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %owner.user_id), err(level = "debug"))]
     pub async fn use_recovery_code(
         &self,
         owner: FactorOwner,
@@ -145,6 +151,7 @@ impl Db {
     }
 
     /// Replaces the account's recovery codes (their hashes), recording `event`.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %owner.user_id), err(level = "debug"))]
     pub async fn replace_recovery_codes(
         &self,
         owner: FactorOwner,
@@ -160,6 +167,7 @@ impl Db {
 
     /// Removes the account's authenticator and recovery codes, recording `event`.
     /// `false` when it had none.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %owner.user_id), err(level = "debug"))]
     pub async fn remove_second_factor(
         &self,
         owner: FactorOwner,

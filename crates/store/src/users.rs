@@ -213,6 +213,7 @@ async fn record_about(
 
 impl Db {
     /// A profile of the scope's customer.
+    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id(), id = %id), err(level = "debug"))]
     pub async fn get_profile(&self, scope: &TenantScope, id: UserId) -> StoreResult<UserProfile> {
         self.read(scope, async |tx| {
             profile_in(tx, scope.customer_id(), id).await
@@ -221,6 +222,7 @@ impl Db {
     }
 
     /// A profile by customer and user id, for the auth layer before a scope exists.
+    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer, id = %id), err(level = "debug"))]
     pub async fn profile_for_auth(
         &self,
         customer: CustomerId,
@@ -231,6 +233,7 @@ impl Db {
     }
 
     /// One page of the customer's people.
+    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id()), err(level = "debug"))]
     pub async fn list_profiles(
         &self,
         scope: &TenantScope,
@@ -241,6 +244,7 @@ impl Db {
     }
 
     /// Adds a person to the scope's customer (invited or with a password).
+    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id()), err(level = "debug"))]
     pub async fn add_profile(
         &self,
         scope: &TenantScope,
@@ -259,6 +263,7 @@ impl Db {
     }
 
     /// Changes name, department or role. Demoting the last active admin is refused.
+    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id(), id = %id), err(level = "debug"))]
     pub async fn update_profile(
         &self,
         scope: &TenantScope,
@@ -295,6 +300,7 @@ impl Db {
     /// withdrawn invitation is renewed ([`Db::renew_invite`]), never reactivated,
     /// since its person has no password to sign in with. Deactivating the last
     /// active admin is refused.
+    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id(), id = %id), err(level = "debug"))]
     pub async fn set_profile_status(
         &self,
         scope: &TenantScope,
@@ -341,6 +347,7 @@ impl Db {
     /// Gives a person who has not accepted an invitation (pending or withdrawn) a
     /// new one: `invite` is the new token's hash and expiry; any earlier token
     /// stops working. `Rule` once the person has a password.
+    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id(), id = %id), err(level = "debug"))]
     pub async fn renew_invite(
         &self,
         scope: &TenantScope,
@@ -366,6 +373,7 @@ impl Db {
     /// True when `token_hash` names an invitation that can still be accepted. Callers
     /// ask before hashing the new password, so a bogus token costs a lookup, not an
     /// Argon2 run; [`Db::accept_invite`] checks again in its own transaction.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn invite_is_open(&self, token_hash: &str) -> StoreResult<bool> {
         self.read(TxTenant::None, async |tx| {
             Ok(open_invite(tx, token_hash).await?.is_some())
@@ -375,6 +383,7 @@ impl Db {
 
     /// Redeems an invitation: sets the password and activates the profile.
     /// Returns the user and customer, or `NotFound` for an unknown or expired token.
+    #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
     pub async fn accept_invite(
         &self,
         token_hash: &str,
