@@ -5,131 +5,220 @@ use crate::helpers::*;
 use obera_types::*;
 use reqwest::{Method, StatusCode};
 
-both_backends! {
-    /// Sign-up creates the customer, its admin and default branding, and the session works.
-    async fn signup_creates_a_customer_with_an_admin_who_can_sign_in(app) {
-        let admin = app.signup("Acme").await;
-        let me: Me = app.get("/api/v1/me", &admin.token).await.json();
-        let membership = me.membership.unwrap();
-        assert_eq!(membership.company_name, "Acme");
-        assert_eq!(membership.role, Role::Admin);
-        assert_eq!(membership.department, Department::Admin);
-        let branding: Customization = app.get(&format!("/api/v1/customers/{}/customization", admin.customer_id), &admin.token).await.json();
-        assert_eq!(branding.primary_color.as_str(), "#2563eb");
-        let reply = app.login(&admin.email, "correct horse battery").await;
-        assert_eq!(reply.status, StatusCode::OK);
-        let actions = app.audit_actions(&admin).await;
-        assert_eq!(actions, vec!["auth.signup", "auth.login"]);
-    }
+/// Sign-up creates the customer, its admin and default branding, and the session works.
+async fn signup_creates_a_customer_with_an_admin_who_can_sign_in(app: TestApp) {
+    let admin = app.signup("Acme").await;
+    let me: Me = app.get("/api/v1/me", &admin.token).await.json();
+    let membership = me.membership.unwrap();
+    assert_eq!(membership.company_name, "Acme");
+    assert_eq!(membership.role, Role::Admin);
+    assert_eq!(membership.department, Department::Admin);
+    let branding: Customization = app
+        .get(
+            &format!("/api/v1/customers/{}/customization", admin.customer_id),
+            &admin.token,
+        )
+        .await
+        .json();
+    assert_eq!(branding.primary_color.as_str(), "#2563eb");
+    let reply = app.login(&admin.email, "correct horse battery").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let actions = app.audit_actions(&admin).await;
+    assert_eq!(actions, vec!["auth.signup", "auth.login"]);
 }
+both_backends!(signup_creates_a_customer_with_an_admin_who_can_sign_in);
 
-both_backends! {
-    /// A second sign-up with the same email is a conflict and creates nothing.
-    async fn signing_up_twice_with_one_email_is_a_conflict(app) {
-        let body = serde_json::json!({ "company_name": "One", "full_name": "A", "email": "dup@example.com", "password": "correct horse battery" });
-        assert_eq!(app.send(Method::POST, "/api/v1/auth/signup", None, Some(&body)).await.status, StatusCode::CREATED);
-        let again = serde_json::json!({ "company_name": "Two", "full_name": "B", "email": "DUP@example.com", "password": "correct horse battery" });
-        let reply = app.send(Method::POST, "/api/v1/auth/signup", None, Some(&again)).await;
-        assert_eq!(reply.status, StatusCode::CONFLICT);
-        assert_eq!(reply.problem().code, ErrorCode::Conflict);
-        let op = app.operator().await;
-        let page: CustomerPage = app.get("/api/v1/customers", &op.token).await.json();
-        assert_eq!(page.items.len(), 1, "the failed sign-up left a customer behind");
-    }
+/// A second sign-up with the same email is a conflict and creates nothing.
+async fn signing_up_twice_with_one_email_is_a_conflict(app: TestApp) {
+    let body = serde_json::json!({ "company_name": "One", "full_name": "A", "email": "dup@example.com", "password": "correct horse battery" });
+    assert_eq!(
+        app.send(Method::POST, "/api/v1/auth/signup", None, Some(&body))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let again = serde_json::json!({ "company_name": "Two", "full_name": "B", "email": "DUP@example.com", "password": "correct horse battery" });
+    let reply = app
+        .send(Method::POST, "/api/v1/auth/signup", None, Some(&again))
+        .await;
+    assert_eq!(reply.status, StatusCode::CONFLICT);
+    assert_eq!(reply.problem().code, ErrorCode::Conflict);
+    let op = app.operator().await;
+    let page: CustomerPage = app.get("/api/v1/customers", &op.token).await.json();
+    assert_eq!(
+        page.items.len(),
+        1,
+        "the failed sign-up left a customer behind"
+    );
 }
+both_backends!(signing_up_twice_with_one_email_is_a_conflict);
 
-both_backends! {
-    /// Wrong password and unknown email get the same answer.
-    async fn a_wrong_password_and_an_unknown_email_look_the_same(app) {
-        let admin = app.signup("Acme").await;
-        let wrong = app.login(&admin.email, "not the password").await;
-        let unknown = app.login("nobody@example.com", "not the password").await;
-        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
-        assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
-        assert_eq!(wrong.problem().detail, unknown.problem().detail);
-        assert_eq!(wrong.problem().code, ErrorCode::InvalidCredentials);
-        assert!(app.audit_actions(&admin).await.contains(&"auth.login_failed".to_owned()));
-    }
+/// Wrong password and unknown email get the same answer.
+async fn a_wrong_password_and_an_unknown_email_look_the_same(app: TestApp) {
+    let admin = app.signup("Acme").await;
+    let wrong = app.login(&admin.email, "not the password").await;
+    let unknown = app.login("nobody@example.com", "not the password").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.problem().detail, unknown.problem().detail);
+    assert_eq!(wrong.problem().code, ErrorCode::InvalidCredentials);
+    assert!(
+        app.audit_actions(&admin)
+            .await
+            .contains(&"auth.login_failed".to_owned())
+    );
 }
+both_backends!(a_wrong_password_and_an_unknown_email_look_the_same);
 
-both_backends! {
-    /// After five failures an account is throttled, even with the right password.
-    async fn repeated_failed_sign_ins_are_rate_limited(app) {
-        let admin = app.signup("Acme").await;
-        for _ in 0..5 {
-            assert_eq!(app.login(&admin.email, "wrong password").await.status, StatusCode::UNAUTHORIZED);
-        }
-        let reply = app.login(&admin.email, "correct horse battery").await;
-        assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(reply.problem().code, ErrorCode::RateLimited);
-        assert!(reply.headers.get("retry-after").is_some());
+/// After five failures an account is throttled, even with the right password.
+async fn repeated_failed_sign_ins_are_rate_limited(app: TestApp) {
+    let admin = app.signup("Acme").await;
+    for _ in 0..5 {
+        assert_eq!(
+            app.login(&admin.email, "wrong password").await.status,
+            StatusCode::UNAUTHORIZED
+        );
     }
+    let reply = app.login(&admin.email, "correct horse battery").await;
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(reply.problem().code, ErrorCode::RateLimited);
+    assert!(reply.headers.get("retry-after").is_some());
 }
+both_backends!(repeated_failed_sign_ins_are_rate_limited);
 
-both_backends! {
-    /// A refresh token works once; reusing it revokes the whole family.
-    async fn refresh_tokens_rotate_and_reuse_revokes_the_family(app) {
-        let admin = app.signup("Acme").await;
-        let first = serde_json::json!({ "refresh_token": admin.refresh_token });
-        let reply = app.send(Method::POST, "/api/v1/auth/refresh", None, Some(&first)).await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-        let rotated: Session = reply.json();
-        assert_ne!(body_refresh_token(&rotated), admin.refresh_token);
-        assert_eq!(app.get("/api/v1/me", &rotated.access_token).await.status, StatusCode::OK);
+/// A refresh token works once; reusing it revokes the whole family.
+async fn refresh_tokens_rotate_and_reuse_revokes_the_family(app: TestApp) {
+    let admin = app.signup("Acme").await;
+    let first = serde_json::json!({ "refresh_token": admin.refresh_token });
+    let reply = app
+        .send(Method::POST, "/api/v1/auth/refresh", None, Some(&first))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let rotated: Session = reply.json();
+    assert_ne!(body_refresh_token(&rotated), admin.refresh_token);
+    assert_eq!(
+        app.get("/api/v1/me", &rotated.access_token).await.status,
+        StatusCode::OK
+    );
 
-        let reused = app.send(Method::POST, "/api/v1/auth/refresh", None, Some(&first)).await;
-        assert_eq!(reused.status, StatusCode::UNAUTHORIZED);
-        assert_eq!(reused.problem().code, ErrorCode::RefreshTokenReused);
-        let second = serde_json::json!({ "refresh_token": body_refresh_token(&rotated) });
-        let reply = app.send(Method::POST, "/api/v1/auth/refresh", None, Some(&second)).await;
-        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "the rotated token survived reuse of its parent");
-        assert!(app.audit_actions(&admin).await.contains(&"auth.refresh_token_reused".to_owned()));
-    }
+    let reused = app
+        .send(Method::POST, "/api/v1/auth/refresh", None, Some(&first))
+        .await;
+    assert_eq!(reused.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reused.problem().code, ErrorCode::RefreshTokenReused);
+    let second = serde_json::json!({ "refresh_token": body_refresh_token(&rotated) });
+    let reply = app
+        .send(Method::POST, "/api/v1/auth/refresh", None, Some(&second))
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNAUTHORIZED,
+        "the rotated token survived reuse of its parent"
+    );
+    assert!(
+        app.audit_actions(&admin)
+            .await
+            .contains(&"auth.refresh_token_reused".to_owned())
+    );
 }
+both_backends!(refresh_tokens_rotate_and_reuse_revokes_the_family);
 
-both_backends! {
-    /// Sign-out ends the refresh family.
-    async fn logout_revokes_the_refresh_token(app) {
-        let admin = app.signup("Acme").await;
-        let body = serde_json::json!({ "refresh_token": admin.refresh_token });
-        assert_eq!(app.send(Method::POST, "/api/v1/auth/logout", None, Some(&body)).await.status, StatusCode::NO_CONTENT);
-        assert_eq!(app.send(Method::POST, "/api/v1/auth/refresh", None, Some(&body)).await.status, StatusCode::UNAUTHORIZED);
-    }
+/// Sign-out ends the refresh family.
+async fn logout_revokes_the_refresh_token(app: TestApp) {
+    let admin = app.signup("Acme").await;
+    let body = serde_json::json!({ "refresh_token": admin.refresh_token });
+    assert_eq!(
+        app.send(Method::POST, "/api/v1/auth/logout", None, Some(&body))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.send(Method::POST, "/api/v1/auth/refresh", None, Some(&body))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
 }
+both_backends!(logout_revokes_the_refresh_token);
 
-both_backends! {
-    /// An invitation is redeemed once; deactivated people cannot sign in or use old tokens.
-    async fn invited_people_join_and_deactivated_people_are_locked_out(app) {
-        let admin = app.signup("Acme").await;
-        let member = app.add_member(&admin, Department::It, Role::Member).await;
-        let me: Me = app.get("/api/v1/me", &member.token).await.json();
-        assert_eq!(me.membership.unwrap().department, Department::It);
+/// An invitation is redeemed once; deactivated people cannot sign in or use old tokens.
+async fn invited_people_join_and_deactivated_people_are_locked_out(app: TestApp) {
+    let admin = app.signup("Acme").await;
+    let member = app.add_member(&admin, Department::It, Role::Member).await;
+    let me: Me = app.get("/api/v1/me", &member.token).await.json();
+    assert_eq!(me.membership.unwrap().department, Department::It);
 
-        let path = format!("/api/v1/customers/{}/users/{}/deactivate", admin.customer_id, member.user_id);
-        let reply = app.send(Method::POST, &path, Some(&admin.token), None::<&()>).await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-        assert_eq!(reply.json::<UserProfile>().status, UserStatus::Deactivated);
-        assert_eq!(app.login(&member.email, "member password 1").await.status, StatusCode::FORBIDDEN);
-        let users = app.get(&format!("/api/v1/customers/{}/users", admin.customer_id), &member.token).await;
-        assert_eq!(users.status, StatusCode::UNAUTHORIZED);
-    }
+    let path = format!(
+        "/api/v1/customers/{}/users/{}/deactivate",
+        admin.customer_id, member.user_id
+    );
+    let reply = app
+        .send(Method::POST, &path, Some(&admin.token), None::<&()>)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.json::<UserProfile>().status, UserStatus::Deactivated);
+    assert_eq!(
+        app.login(&member.email, "member password 1").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let users = app
+        .get(
+            &format!("/api/v1/customers/{}/users", admin.customer_id),
+            &member.token,
+        )
+        .await;
+    assert_eq!(users.status, StatusCode::UNAUTHORIZED);
 }
+both_backends!(invited_people_join_and_deactivated_people_are_locked_out);
 
-both_backends! {
-    /// An invitation token cannot be used twice.
-    async fn an_invitation_cannot_be_redeemed_twice(app) {
-        let admin = app.signup("Acme").await;
-        let invite = serde_json::json!({ "email": "new@example.com", "full_name": "New Person", "department": "hr" });
-        let invitation: Invitation = app.send(Method::POST, &format!("/api/v1/customers/{}/users", admin.customer_id), Some(&admin.token), Some(&invite)).await.json();
-        assert_eq!(invitation.user.status, UserStatus::Invited);
-        assert_eq!(invitation.user.role, Role::Member);
-        let accept = serde_json::json!({ "invite_token": invitation.invite_token, "password": "member password 1" });
-        assert_eq!(app.send(Method::POST, "/api/v1/auth/accept-invite", None, Some(&accept)).await.status, StatusCode::OK);
-        let again = serde_json::json!({ "invite_token": invitation.invite_token, "password": "another password 2" });
-        assert_eq!(app.send(Method::POST, "/api/v1/auth/accept-invite", None, Some(&again)).await.status, StatusCode::NOT_FOUND);
-        assert_eq!(app.login("new@example.com", "member password 1").await.status, StatusCode::OK);
-    }
+/// An invitation token cannot be used twice.
+async fn an_invitation_cannot_be_redeemed_twice(app: TestApp) {
+    let admin = app.signup("Acme").await;
+    let invite = serde_json::json!({ "email": "new@example.com", "full_name": "New Person", "department": "hr" });
+    let invitation: Invitation = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/customers/{}/users", admin.customer_id),
+            Some(&admin.token),
+            Some(&invite),
+        )
+        .await
+        .json();
+    assert_eq!(invitation.user.status, UserStatus::Invited);
+    assert_eq!(invitation.user.role, Role::Member);
+    let accept = serde_json::json!({ "invite_token": invitation.invite_token, "password": "member password 1" });
+    assert_eq!(
+        app.send(
+            Method::POST,
+            "/api/v1/auth/accept-invite",
+            None,
+            Some(&accept)
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    let again = serde_json::json!({ "invite_token": invitation.invite_token, "password": "another password 2" });
+    assert_eq!(
+        app.send(
+            Method::POST,
+            "/api/v1/auth/accept-invite",
+            None,
+            Some(&again)
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.login("new@example.com", "member password 1")
+            .await
+            .status,
+        StatusCode::OK
+    );
 }
+both_backends!(an_invitation_cannot_be_redeemed_twice);
 
 /// The demo selector's sessions are read-only: reads work, writes are refused politely.
 #[tokio::test]

@@ -197,28 +197,32 @@ pub async fn try_spawn(kind: Kind, configure: impl FnOnce(&mut Settings)) -> Opt
     })
 }
 
-/// Defines one test per backend from one body: `mod name { fn sqlite(); fn postgres(); }`.
+/// Runs the plain test function `name(app: TestApp)` once per backend:
+/// `both_backends!(name);` defines `mod name { fn sqlite(); fn postgres(); }`, and
+/// `both_backends!(name, |s| …);` changes the settings before each server starts.
+/// The body stays an ordinary function, so rustfmt formats it and the compiler
+/// points into it.
 #[macro_export]
 macro_rules! both_backends {
-    ($(#[doc = $doc:literal])* async fn $name:ident($app:ident) $body:block) => {
-        $crate::both_backends! { $(#[doc = $doc])* async fn $name($app) with |_| {}; $body }
+    ($name:ident) => {
+        $crate::both_backends!($name, |_| {});
     };
-    // With settings changed before the server starts: `async fn name(app) with |s| …; { … }`.
-    ($(#[doc = $doc:literal])* async fn $name:ident($app:ident) with $configure:expr; $body:block) => {
-        $(#[doc = $doc])*
+    ($name:ident, $configure:expr) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
-            async fn run($app: $crate::helpers::TestApp) $body
             #[tokio::test]
             async fn sqlite() {
-                let app = $crate::helpers::try_spawn($crate::helpers::Kind::Sqlite, $configure).await;
-                run(app.unwrap_or_else(|| unreachable!())).await
+                let app =
+                    $crate::helpers::try_spawn($crate::helpers::Kind::Sqlite, $configure).await;
+                super::$name(app.unwrap_or_else(|| unreachable!())).await
             }
             #[tokio::test]
             async fn postgres() {
-                if let Some(app) = $crate::helpers::try_spawn($crate::helpers::Kind::Postgres, $configure).await {
-                    run(app).await
+                if let Some(app) =
+                    $crate::helpers::try_spawn($crate::helpers::Kind::Postgres, $configure).await
+                {
+                    super::$name(app).await
                 }
             }
         }

@@ -254,67 +254,92 @@ async fn assert_b_untouched(app: &TestApp, w: &World) {
     assert_eq!(key_still_works.status, StatusCode::OK);
 }
 
-both_backends! {
-    /// A's admin gets 404 for every one of B's resources, and nothing of B changes.
-    async fn an_admin_of_one_customer_cannot_read_or_change_another_customer(app) {
-        let w = world(&app).await;
-        attack_all(&app, &w, &w.a.token).await;
-        assert_b_untouched(&app, &w).await;
-    }
+/// A's admin gets 404 for every one of B's resources, and nothing of B changes.
+async fn an_admin_of_one_customer_cannot_read_or_change_another_customer(app: TestApp) {
+    let w = world(&app).await;
+    attack_all(&app, &w, &w.a.token).await;
+    assert_b_untouched(&app, &w).await;
 }
+both_backends!(an_admin_of_one_customer_cannot_read_or_change_another_customer);
 
-both_backends! {
-    /// The positive control of the matrix: with the owner's own admin token no entry
-    /// answers 404, so the 404s above come from isolation, not from mistyped paths.
-    async fn every_matrix_entry_exists_for_its_owner(app) {
-        let w = world(&app).await;
-        let own = requests(w.b.customer_id, w.b_user.user_id, w.b_key.key.id);
-        assert_eq!(own.len(), MATRIX.len());
-        for (method, path, body) in own {
-            let reply = app.send(method.clone(), &path, Some(&w.b.token), body.as_ref()).await;
-            assert_ne!(reply.status, StatusCode::NOT_FOUND, "{method} {path} is 404 for its own customer: {}", reply.text);
-            assert_ne!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
-        }
+/// The positive control of the matrix: with the owner's own admin token no entry
+/// answers 404, so the 404s above come from isolation, not from mistyped paths.
+async fn every_matrix_entry_exists_for_its_owner(app: TestApp) {
+    let w = world(&app).await;
+    let own = requests(w.b.customer_id, w.b_user.user_id, w.b_key.key.id);
+    assert_eq!(own.len(), MATRIX.len());
+    for (method, path, body) in own {
+        let reply = app
+            .send(method.clone(), &path, Some(&w.b.token), body.as_ref())
+            .await;
+        assert_ne!(
+            reply.status,
+            StatusCode::NOT_FOUND,
+            "{method} {path} is 404 for its own customer: {}",
+            reply.text
+        );
+        assert_ne!(
+            reply.status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
     }
 }
+both_backends!(every_matrix_entry_exists_for_its_owner);
 
-both_backends! {
-    /// An API key of A with every scope gets 404 for every one of B's resources.
-    async fn an_api_key_of_one_customer_cannot_read_or_change_another_customer(app) {
-        let w = world(&app).await;
-        let a_key = app.api_key(&w.a, ApiScope::ALL).await;
-        attack_all(&app, &w, &a_key.secret).await;
-        assert_b_untouched(&app, &w).await;
-    }
+/// An API key of A with every scope gets 404 for every one of B's resources.
+async fn an_api_key_of_one_customer_cannot_read_or_change_another_customer(app: TestApp) {
+    let w = world(&app).await;
+    let a_key = app.api_key(&w.a, ApiScope::ALL).await;
+    attack_all(&app, &w, &a_key.secret).await;
+    assert_b_untouched(&app, &w).await;
 }
+both_backends!(an_api_key_of_one_customer_cannot_read_or_change_another_customer);
 
-both_backends! {
-    /// Lists only ever contain the caller's own customer's rows.
-    async fn lists_never_include_another_customers_rows(app) {
-        let w = world(&app).await;
-        let c = format!("/api/v1/customers/{}", w.a.customer_id);
-        let users: UserPage = app.get(&format!("{c}/users"), &w.a.token).await.json();
-        assert!(users.items.iter().all(|u| u.customer_id == w.a.customer_id));
-        assert_eq!(users.items.len(), 1);
-        let keys: ApiKeyPage = app.get(&format!("{c}/api-keys"), &w.a.token).await.json();
-        assert!(keys.items.is_empty());
-        let audit: AuditLogPage = app.get(&format!("{c}/audit-logs"), &w.a.token).await.json();
-        assert!(!audit.items.is_empty());
-        assert!(audit.items.iter().all(|e| e.customer_id == Some(w.a.customer_id)));
-        let listing = app.get("/api/v1/customers", &w.a.token).await;
-        assert_eq!(listing.status, StatusCode::FORBIDDEN, "a customer admin listed all customers");
-    }
+/// Lists only ever contain the caller's own customer's rows.
+async fn lists_never_include_another_customers_rows(app: TestApp) {
+    let w = world(&app).await;
+    let c = format!("/api/v1/customers/{}", w.a.customer_id);
+    let users: UserPage = app.get(&format!("{c}/users"), &w.a.token).await.json();
+    assert!(users.items.iter().all(|u| u.customer_id == w.a.customer_id));
+    assert_eq!(users.items.len(), 1);
+    let keys: ApiKeyPage = app.get(&format!("{c}/api-keys"), &w.a.token).await.json();
+    assert!(keys.items.is_empty());
+    let audit: AuditLogPage = app.get(&format!("{c}/audit-logs"), &w.a.token).await.json();
+    assert!(!audit.items.is_empty());
+    assert!(
+        audit
+            .items
+            .iter()
+            .all(|e| e.customer_id == Some(w.a.customer_id))
+    );
+    let listing = app.get("/api/v1/customers", &w.a.token).await;
+    assert_eq!(
+        listing.status,
+        StatusCode::FORBIDDEN,
+        "a customer admin listed all customers"
+    );
 }
+both_backends!(lists_never_include_another_customers_rows);
 
-both_backends! {
-    /// The same email cannot be used to join a second customer (identities are global),
-    /// so an invitation cannot hijack another customer's account.
-    async fn inviting_another_customers_person_is_a_conflict(app) {
-        let w = world(&app).await;
-        let invite = json!({ "email": w.b_user.email, "full_name": "Hijack", "department": "admin", "role": "admin" });
-        let reply = app.send(Method::POST, &format!("/api/v1/customers/{}/users", w.a.customer_id), Some(&w.a.token), Some(&invite)).await;
-        assert_eq!(reply.status, StatusCode::CONFLICT);
-        assert_b_untouched(&app, &w).await;
-        assert_eq!(app.login(&w.b_user.email, "member password 1").await.status, StatusCode::OK);
-    }
+/// The same email cannot be used to join a second customer (identities are global),
+/// so an invitation cannot hijack another customer's account.
+async fn inviting_another_customers_person_is_a_conflict(app: TestApp) {
+    let w = world(&app).await;
+    let invite = json!({ "email": w.b_user.email, "full_name": "Hijack", "department": "admin", "role": "admin" });
+    let reply = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/customers/{}/users", w.a.customer_id),
+            Some(&w.a.token),
+            Some(&invite),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CONFLICT);
+    assert_b_untouched(&app, &w).await;
+    assert_eq!(
+        app.login(&w.b_user.email, "member password 1").await.status,
+        StatusCode::OK
+    );
 }
+both_backends!(inviting_another_customers_person_is_a_conflict);

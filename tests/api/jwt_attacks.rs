@@ -64,101 +64,154 @@ async fn me_status(app: &TestApp, token: &str) -> StatusCode {
     app.get("/api/v1/me", token).await.status
 }
 
-both_backends! {
-    /// The control: a token signed with the real key and honest claims is accepted,
-    /// so each refusal below is caused by the one thing it changes.
-    async fn a_correctly_signed_token_is_accepted(app) {
-        let admin = app.signup("Acme").await;
-        assert_eq!(me_status(&app, &sign(&app, &claims(&admin, json!({})))).await, StatusCode::OK);
-    }
+/// The control: a token signed with the real key and honest claims is accepted,
+/// so each refusal below is caused by the one thing it changes.
+async fn a_correctly_signed_token_is_accepted(app: TestApp) {
+    let admin = app.signup("Acme").await;
+    assert_eq!(
+        me_status(&app, &sign(&app, &claims(&admin, json!({})))).await,
+        StatusCode::OK
+    );
 }
+both_backends!(a_correctly_signed_token_is_accepted);
 
-both_backends! {
-    /// `alg: none` tokens are refused.
-    async fn an_unsigned_alg_none_token_is_refused(app) {
-        let admin = app.signup("Acme").await;
-        let header = URL_SAFE_NO_PAD.encode(json!({ "alg": "none", "typ": "JWT", "kid": kid(&app) }).to_string());
-        let body = URL_SAFE_NO_PAD.encode(claims(&admin, json!({})).to_string());
-        assert_eq!(me_status(&app, &format!("{header}.{body}.")).await, StatusCode::UNAUTHORIZED);
-        assert_eq!(me_status(&app, &format!("{header}.{body}")).await, StatusCode::UNAUTHORIZED);
-    }
+/// `alg: none` tokens are refused.
+async fn an_unsigned_alg_none_token_is_refused(app: TestApp) {
+    let admin = app.signup("Acme").await;
+    let header = URL_SAFE_NO_PAD
+        .encode(json!({ "alg": "none", "typ": "JWT", "kid": kid(&app) }).to_string());
+    let body = URL_SAFE_NO_PAD.encode(claims(&admin, json!({})).to_string());
+    assert_eq!(
+        me_status(&app, &format!("{header}.{body}.")).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        me_status(&app, &format!("{header}.{body}")).await,
+        StatusCode::UNAUTHORIZED
+    );
 }
+both_backends!(an_unsigned_alg_none_token_is_refused);
 
-both_backends! {
-    /// HS256 signed with the public key (algorithm confusion) is refused.
-    async fn an_hmac_token_keyed_with_the_public_key_is_refused(app) {
-        let admin = app.signup("Acme").await;
-        let public = SigningKey::from_bytes(&app.signing_seed).verifying_key().to_bytes();
-        let mut header = Header::new(Algorithm::HS256);
-        header.kid = Some(kid(&app));
-        for secret in [public.to_vec(), URL_SAFE_NO_PAD.encode(public).into_bytes()] {
-            let token = jsonwebtoken::encode(&header, &claims(&admin, json!({})), &EncodingKey::from_secret(&secret)).unwrap();
-            assert_eq!(me_status(&app, &token).await, StatusCode::UNAUTHORIZED);
-        }
-    }
-}
-
-both_backends! {
-    /// Expired tokens, tokens not yet valid, and wrong audience or issuer are refused.
-    async fn expired_premature_and_misaddressed_tokens_are_refused(app) {
-        let admin = app.signup("Acme").await;
-        let now = chrono::Utc::now().timestamp();
-        for patch in [
-            json!({ "exp": now - 120, "iat": now - 1000, "nbf": now - 1000 }),
-            json!({ "nbf": now + 600 }),
-            json!({ "aud": "someone-else" }),
-            json!({ "iss": "evil" }),
-        ] {
-            let token = sign(&app, &claims(&admin, patch.clone()));
-            assert_eq!(me_status(&app, &token).await, StatusCode::UNAUTHORIZED, "accepted {patch}");
-        }
-    }
-}
-
-both_backends! {
-    /// Changing a signed token's payload breaks it; so does a key the server does not know.
-    async fn tampered_and_foreign_key_tokens_are_refused(app) {
-        let admin = app.signup("Acme").await;
-        let other = app.signup("Other").await;
-        let token = sign(&app, &claims(&admin, json!({})));
-        let parts: Vec<&str> = token.split('.').collect();
-        let forged_body = URL_SAFE_NO_PAD.encode(claims(&admin, json!({ "cid": other.customer_id, "op": true })).to_string());
-        assert_eq!(me_status(&app, &format!("{}.{forged_body}.{}", parts[0], parts[2])).await, StatusCode::UNAUTHORIZED);
-
-        let stranger = SigningKey::generate(&mut rand::rngs::OsRng);
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(kid(&app));
-        let der = stranger.to_pkcs8_der().unwrap();
-        let token = jsonwebtoken::encode(&header, &claims(&admin, json!({ "op": true })), &EncodingKey::from_ed_der(der.as_bytes())).unwrap();
+/// HS256 signed with the public key (algorithm confusion) is refused.
+async fn an_hmac_token_keyed_with_the_public_key_is_refused(app: TestApp) {
+    let admin = app.signup("Acme").await;
+    let public = SigningKey::from_bytes(&app.signing_seed)
+        .verifying_key()
+        .to_bytes();
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some(kid(&app));
+    for secret in [public.to_vec(), URL_SAFE_NO_PAD.encode(public).into_bytes()] {
+        let token = jsonwebtoken::encode(
+            &header,
+            &claims(&admin, json!({})),
+            &EncodingKey::from_secret(&secret),
+        )
+        .unwrap();
         assert_eq!(me_status(&app, &token).await, StatusCode::UNAUTHORIZED);
-        assert_eq!(me_status(&app, "garbage").await, StatusCode::UNAUTHORIZED);
     }
 }
+both_backends!(an_hmac_token_keyed_with_the_public_key_is_refused);
 
-both_backends! {
-    /// The JWKS publishes the key that verifies issued tokens.
-    async fn the_jwks_publishes_the_signing_key(app) {
-        let jwks: obera_types::JwkSet = app.get("/.well-known/jwks.json", "").await.json();
-        assert_eq!(jwks.keys.len(), 1);
-        assert_eq!(jwks.keys[0].kid, kid(&app));
-        let public = SigningKey::from_bytes(&app.signing_seed).verifying_key().to_bytes();
-        assert_eq!(jwks.keys[0].x, URL_SAFE_NO_PAD.encode(public));
-        assert_eq!(jwks.keys[0].alg, "EdDSA");
+/// Expired tokens, tokens not yet valid, and wrong audience or issuer are refused.
+async fn expired_premature_and_misaddressed_tokens_are_refused(app: TestApp) {
+    let admin = app.signup("Acme").await;
+    let now = chrono::Utc::now().timestamp();
+    for patch in [
+        json!({ "exp": now - 120, "iat": now - 1000, "nbf": now - 1000 }),
+        json!({ "nbf": now + 600 }),
+        json!({ "aud": "someone-else" }),
+        json!({ "iss": "evil" }),
+    ] {
+        let token = sign(&app, &claims(&admin, patch.clone()));
+        assert_eq!(
+            me_status(&app, &token).await,
+            StatusCode::UNAUTHORIZED,
+            "accepted {patch}"
+        );
     }
 }
+both_backends!(expired_premature_and_misaddressed_tokens_are_refused);
 
-both_backends! {
-    /// During a key rotation, tokens signed by the previous key
-    /// (`OBERA_JWT_PREVIOUS_PUBLIC_KEYS`) stay valid and the JWKS publishes both keys;
-    /// a key the server never had is still refused.
-    async fn tokens_of_a_previous_signing_key_stay_valid_during_a_rotation(app) with |s| s.jwt_previous_public_keys = retired_public_key(); {
-        let admin = app.signup("Acme").await;
-        assert_eq!(me_status(&app, &sign_with(&RETIRED_SEED, &claims(&admin, json!({})))).await, StatusCode::OK);
-        assert_eq!(me_status(&app, &sign(&app, &claims(&admin, json!({})))).await, StatusCode::OK);
-        let stranger = [9u8; 32];
-        assert_eq!(me_status(&app, &sign_with(&stranger, &claims(&admin, json!({})))).await, StatusCode::UNAUTHORIZED);
-        let jwks: Value = app.client.get(format!("{}/.well-known/jwks.json", app.address)).send().await.unwrap().json().await.unwrap();
-        let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().filter_map(|k| k["kid"].as_str()).collect();
-        assert!(kids.contains(&kid_of(&RETIRED_SEED).as_str()) && kids.contains(&kid(&app).as_str()), "{kids:?}");
-    }
+/// Changing a signed token's payload breaks it; so does a key the server does not know.
+async fn tampered_and_foreign_key_tokens_are_refused(app: TestApp) {
+    let admin = app.signup("Acme").await;
+    let other = app.signup("Other").await;
+    let token = sign(&app, &claims(&admin, json!({})));
+    let parts: Vec<&str> = token.split('.').collect();
+    let forged_body = URL_SAFE_NO_PAD
+        .encode(claims(&admin, json!({ "cid": other.customer_id, "op": true })).to_string());
+    assert_eq!(
+        me_status(&app, &format!("{}.{forged_body}.{}", parts[0], parts[2])).await,
+        StatusCode::UNAUTHORIZED
+    );
+
+    let stranger = SigningKey::generate(&mut rand::rngs::OsRng);
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.kid = Some(kid(&app));
+    let der = stranger.to_pkcs8_der().unwrap();
+    let token = jsonwebtoken::encode(
+        &header,
+        &claims(&admin, json!({ "op": true })),
+        &EncodingKey::from_ed_der(der.as_bytes()),
+    )
+    .unwrap();
+    assert_eq!(me_status(&app, &token).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(me_status(&app, "garbage").await, StatusCode::UNAUTHORIZED);
 }
+both_backends!(tampered_and_foreign_key_tokens_are_refused);
+
+/// The JWKS publishes the key that verifies issued tokens.
+async fn the_jwks_publishes_the_signing_key(app: TestApp) {
+    let jwks: obera_types::JwkSet = app.get("/.well-known/jwks.json", "").await.json();
+    assert_eq!(jwks.keys.len(), 1);
+    assert_eq!(jwks.keys[0].kid, kid(&app));
+    let public = SigningKey::from_bytes(&app.signing_seed)
+        .verifying_key()
+        .to_bytes();
+    assert_eq!(jwks.keys[0].x, URL_SAFE_NO_PAD.encode(public));
+    assert_eq!(jwks.keys[0].alg, "EdDSA");
+}
+both_backends!(the_jwks_publishes_the_signing_key);
+
+/// During a key rotation, tokens signed by the previous key
+/// (`OBERA_JWT_PREVIOUS_PUBLIC_KEYS`) stay valid and the JWKS publishes both keys;
+/// a key the server never had is still refused.
+async fn tokens_of_a_previous_signing_key_stay_valid_during_a_rotation(app: TestApp) {
+    let admin = app.signup("Acme").await;
+    assert_eq!(
+        me_status(&app, &sign_with(&RETIRED_SEED, &claims(&admin, json!({})))).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        me_status(&app, &sign(&app, &claims(&admin, json!({})))).await,
+        StatusCode::OK
+    );
+    let stranger = [9u8; 32];
+    assert_eq!(
+        me_status(&app, &sign_with(&stranger, &claims(&admin, json!({})))).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let jwks: Value = app
+        .client
+        .get(format!("{}/.well-known/jwks.json", app.address))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|k| k["kid"].as_str())
+        .collect();
+    assert!(
+        kids.contains(&kid_of(&RETIRED_SEED).as_str()) && kids.contains(&kid(&app).as_str()),
+        "{kids:?}"
+    );
+}
+both_backends!(
+    tokens_of_a_previous_signing_key_stay_valid_during_a_rotation,
+    |s| s.jwt_previous_public_keys = retired_public_key()
+);

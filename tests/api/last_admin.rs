@@ -71,37 +71,47 @@ async fn restore(app: &TestApp, winner: &Member, target: &Member, deactivate: bo
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
 }
 
-both_backends! {
-    /// Two admins demoting (or deactivating) each other concurrently: one wins, the other
-    /// is refused, and the customer always keeps an active admin. Another customer's
-    /// admins are untouched.
-    async fn two_admins_removing_each_other_at_once_leave_one_admin(app) {
-        let first = app.signup("Acme").await;
-        let second = app.add_member(&first, Department::Admin, Role::Admin).await;
-        let bystander = app.signup("Other").await;
-        let mut refused = Vec::new();
-        for round in 0..ROUNDS {
-            let deactivate = round % 2 == 1;
-            let a = remove(&app, &first, &second, deactivate);
-            let b = remove(&app, &second, &first, deactivate);
-            let (a, b) = (a.await.unwrap(), b.await.unwrap());
-            assert!(active_admins(&app, first.customer_id).await >= 1, "round {round}: no active admin left ({a}, {b})");
-            let (winner, loser, lost) = match (a, b) {
-                (StatusCode::OK, lost) => (&first, &second, lost),
-                (lost, StatusCode::OK) => (&second, &first, lost),
-                other => panic!("round {round}: neither removal succeeded: {other:?}"),
-            };
-            // 409 from the rule; 401/403 when the loser's own rights were already gone
-            // by the time its request was authorised.
-            assert!(
-                [StatusCode::CONFLICT, StatusCode::FORBIDDEN, StatusCode::UNAUTHORIZED].contains(&lost),
-                "round {round}: the loser got {lost}"
-            );
-            refused.push(lost);
-            restore(&app, winner, loser, deactivate).await;
-            assert_eq!(active_admins(&app, first.customer_id).await, 2);
-        }
-        assert!(refused.contains(&StatusCode::CONFLICT), "the last-admin rule never answered: {refused:?}");
-        assert_eq!(active_admins(&app, bystander.customer_id).await, 1);
+/// Two admins demoting (or deactivating) each other concurrently: one wins, the other
+/// is refused, and the customer always keeps an active admin. Another customer's
+/// admins are untouched.
+async fn two_admins_removing_each_other_at_once_leave_one_admin(app: TestApp) {
+    let first = app.signup("Acme").await;
+    let second = app.add_member(&first, Department::Admin, Role::Admin).await;
+    let bystander = app.signup("Other").await;
+    let mut refused = Vec::new();
+    for round in 0..ROUNDS {
+        let deactivate = round % 2 == 1;
+        let a = remove(&app, &first, &second, deactivate);
+        let b = remove(&app, &second, &first, deactivate);
+        let (a, b) = (a.await.unwrap(), b.await.unwrap());
+        assert!(
+            active_admins(&app, first.customer_id).await >= 1,
+            "round {round}: no active admin left ({a}, {b})"
+        );
+        let (winner, loser, lost) = match (a, b) {
+            (StatusCode::OK, lost) => (&first, &second, lost),
+            (lost, StatusCode::OK) => (&second, &first, lost),
+            other => panic!("round {round}: neither removal succeeded: {other:?}"),
+        };
+        // 409 from the rule; 401/403 when the loser's own rights were already gone
+        // by the time its request was authorised.
+        assert!(
+            [
+                StatusCode::CONFLICT,
+                StatusCode::FORBIDDEN,
+                StatusCode::UNAUTHORIZED
+            ]
+            .contains(&lost),
+            "round {round}: the loser got {lost}"
+        );
+        refused.push(lost);
+        restore(&app, winner, loser, deactivate).await;
+        assert_eq!(active_admins(&app, first.customer_id).await, 2);
     }
+    assert!(
+        refused.contains(&StatusCode::CONFLICT),
+        "the last-admin rule never answered: {refused:?}"
+    );
+    assert_eq!(active_admins(&app, bystander.customer_id).await, 1);
 }
+both_backends!(two_admins_removing_each_other_at_once_leave_one_admin);

@@ -95,45 +95,101 @@ async fn scrape(app: &TestApp) -> Vec<Sample> {
     parse(&res.text().await.unwrap())
 }
 
-both_backends! {
-    /// Requests are counted and timed by route template and status; the pool, the
-    /// throttle and the build are visible; the public port serves no metrics.
-    async fn a_scrape_shows_requests_by_route_the_pool_and_throttle_refusals(app) with |s| {
+/// Requests are counted and timed by route template and status; the pool, the
+/// throttle and the build are visible; the public port serves no metrics.
+async fn a_scrape_shows_requests_by_route_the_pool_and_throttle_refusals(app: TestApp) {
+    let admin = app.signup("Acme").await;
+    let customer = format!("/api/v1/customers/{}", admin.customer_id);
+    for _ in 0..3 {
+        assert_eq!(
+            app.get(&customer, &admin.token).await.status,
+            StatusCode::OK
+        );
+    }
+    assert_eq!(
+        app.login(&admin.email, "wrong password").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.login(&admin.email, "wrong password").await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+
+    let samples = scrape(&app).await;
+    let route = [
+        ("method", "GET"),
+        ("route", "/api/v1/customers/{customer_id}"),
+        ("status", "200"),
+    ];
+    assert!(
+        value(&samples, "http_requests_total", &route).unwrap_or(0.0) >= 3.0,
+        "{samples:?}"
+    );
+    let count = value(&samples, "http_request_duration_seconds_count", &route).unwrap_or(0.0);
+    assert!(count >= 3.0, "latency histogram count {count}");
+    assert!(
+        value(
+            &samples,
+            "http_request_duration_seconds_bucket",
+            &[("route", "/api/v1/customers/{customer_id}"), ("le", "+Inf")]
+        )
+        .is_some()
+    );
+    // No series carries a raw id: the route label is the template.
+    assert!(!samples.iter().any(|s| {
+        s.labels
+            .get("route")
+            .is_some_and(|r| r.contains(&admin.customer_id.to_string()))
+    }));
+    assert!(
+        value(
+            &samples,
+            "http_requests_total",
+            &[("route", "/api/v1/auth/login"), ("status", "429")]
+        )
+        .is_some()
+    );
+    assert!(
+        value(
+            &samples,
+            "obera_auth_throttle_refusals_total",
+            &[("call", "sign_in")]
+        )
+        .unwrap_or(0.0)
+            >= 1.0
+    );
+    assert!(value(&samples, "http_requests_in_flight", &[]).is_some());
+    assert_eq!(
+        value(&samples, "obera_db_pool_max_connections", &[]),
+        Some(5.0)
+    );
+    assert!(
+        value(&samples, "obera_db_pool_connections", &[("state", "open")]).unwrap_or(0.0) >= 1.0
+    );
+    assert!(value(&samples, "obera_db_pool_connections", &[("state", "idle")]).is_some());
+    assert_eq!(value(&samples, "obera_build_info", &[]), Some(1.0));
+
+    let public = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !public.text().await.unwrap().contains("http_requests_total"),
+        "the public port serves metrics"
+    );
+}
+both_backends!(
+    a_scrape_shows_requests_by_route_the_pool_and_throttle_refusals,
+    |s| {
         s.metrics_bind = Some("127.0.0.1:0".to_owned());
         s.login_max_failures = 1;
-    }; {
-        let admin = app.signup("Acme").await;
-        let customer = format!("/api/v1/customers/{}", admin.customer_id);
-        for _ in 0..3 {
-            assert_eq!(app.get(&customer, &admin.token).await.status, StatusCode::OK);
-        }
-        assert_eq!(app.login(&admin.email, "wrong password").await.status, StatusCode::UNAUTHORIZED);
-        assert_eq!(app.login(&admin.email, "wrong password").await.status, StatusCode::TOO_MANY_REQUESTS);
-
-        let samples = scrape(&app).await;
-        let route = [("method", "GET"), ("route", "/api/v1/customers/{customer_id}"), ("status", "200")];
-        assert!(value(&samples, "http_requests_total", &route).unwrap_or(0.0) >= 3.0, "{samples:?}");
-        let count = value(&samples, "http_request_duration_seconds_count", &route).unwrap_or(0.0);
-        assert!(count >= 3.0, "latency histogram count {count}");
-        assert!(value(&samples, "http_request_duration_seconds_bucket", &[("route", "/api/v1/customers/{customer_id}"), ("le", "+Inf")]).is_some());
-        // No series carries a raw id: the route label is the template.
-        assert!(!samples.iter().any(|s| s.labels.get("route").is_some_and(|r| r.contains(&admin.customer_id.to_string()))));
-        assert!(value(&samples, "http_requests_total", &[("route", "/api/v1/auth/login"), ("status", "429")]).is_some());
-        assert!(value(&samples, "obera_auth_throttle_refusals_total", &[("call", "sign_in")]).unwrap_or(0.0) >= 1.0);
-        assert!(value(&samples, "http_requests_in_flight", &[]).is_some());
-        assert_eq!(value(&samples, "obera_db_pool_max_connections", &[]), Some(5.0));
-        assert!(value(&samples, "obera_db_pool_connections", &[("state", "open")]).unwrap_or(0.0) >= 1.0);
-        assert!(value(&samples, "obera_db_pool_connections", &[("state", "idle")]).is_some());
-        assert_eq!(value(&samples, "obera_build_info", &[]), Some(1.0));
-
-        let public = app.client.get(format!("{}/metrics", app.address)).send().await.unwrap();
-        assert!(!public.text().await.unwrap().contains("http_requests_total"), "the public port serves metrics");
     }
-}
+);
 
-both_backends! {
-    /// Without `OBERA_METRICS_BIND` there is no metrics listener at all.
-    async fn metrics_are_off_by_default(app) {
-        assert!(app.metrics_address.is_none());
-    }
+/// Without `OBERA_METRICS_BIND` there is no metrics listener at all.
+async fn metrics_are_off_by_default(app: TestApp) {
+    assert!(app.metrics_address.is_none());
 }
+both_backends!(metrics_are_off_by_default);

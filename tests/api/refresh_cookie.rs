@@ -94,105 +94,187 @@ fn signup_body() -> Value {
             "password": "correct horse battery" })
 }
 
-both_backends! {
-    /// Sign-up, sign-in, invitation acceptance and refresh in cookie mode set the
-    /// exact cookie and never put the refresh token in a body.
-    async fn cookie_delivery_sets_a_strict_httponly_cookie_and_no_body_token(app) {
-        let signup = signup_body();
-        let reply = opted_in(&app, "/auth/signup", None, &signup).await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
-        let signed_up = delivered_token(&reply);
-        let access = reply.json::<Value>()["access_token"].as_str().unwrap().to_owned();
-        assert_eq!(app.get("/api/v1/me", &access).await.status, StatusCode::OK);
+/// Sign-up, sign-in, invitation acceptance and refresh in cookie mode set the
+/// exact cookie and never put the refresh token in a body.
+async fn cookie_delivery_sets_a_strict_httponly_cookie_and_no_body_token(app: TestApp) {
+    let signup = signup_body();
+    let reply = opted_in(&app, "/auth/signup", None, &signup).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let signed_up = delivered_token(&reply);
+    let access = reply.json::<Value>()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(app.get("/api/v1/me", &access).await.status, StatusCode::OK);
 
-        let login = json!({ "email": signup["email"], "password": "correct horse battery" });
-        let logged_in = delivered_token(&opted_in(&app, "/auth/login", None, &login).await);
-        assert_ne!(logged_in, signed_up);
+    let login = json!({ "email": signup["email"], "password": "correct horse battery" });
+    let logged_in = delivered_token(&opted_in(&app, "/auth/login", None, &login).await);
+    assert_ne!(logged_in, signed_up);
 
-        let refreshed = delivered_token(&opted_in(&app, "/auth/refresh", Some(&logged_in), &json!({})).await);
-        assert_ne!(refreshed, logged_in);
+    let refreshed =
+        delivered_token(&opted_in(&app, "/auth/refresh", Some(&logged_in), &json!({})).await);
+    assert_ne!(refreshed, logged_in);
 
-        let admin = app.login(signup["email"].as_str().unwrap(), "correct horse battery").await;
-        let admin: obera_types::Session = admin.json();
-        let me = admin.me.membership.unwrap();
-        let invite = json!({ "email": "cookie-member@example.com", "full_name": "Member", "department": "it" });
-        let invitation: obera_types::Invitation = app.send(Method::POST, &format!("/api/v1/customers/{}/users", me.customer_id), Some(&admin.access_token), Some(&invite)).await.json();
-        let accept = json!({ "invite_token": invitation.invite_token, "password": "member password 1" });
-        delivered_token(&opted_in(&app, "/auth/accept-invite", None, &accept).await);
-    }
+    let admin = app
+        .login(signup["email"].as_str().unwrap(), "correct horse battery")
+        .await;
+    let admin: obera_types::Session = admin.json();
+    let me = admin.me.membership.unwrap();
+    let invite =
+        json!({ "email": "cookie-member@example.com", "full_name": "Member", "department": "it" });
+    let invitation: obera_types::Invitation = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/customers/{}/users", me.customer_id),
+            Some(&admin.access_token),
+            Some(&invite),
+        )
+        .await
+        .json();
+    let accept =
+        json!({ "invite_token": invitation.invite_token, "password": "member password 1" });
+    delivered_token(&opted_in(&app, "/auth/accept-invite", None, &accept).await);
 }
+both_backends!(cookie_delivery_sets_a_strict_httponly_cookie_and_no_body_token);
 
-both_backends! {
-    /// Refresh by cookie rotates it; presenting the old cookie value again is reuse
-    /// and ends the family, so the rotated cookie stops working too.
-    async fn refresh_by_cookie_rotates_and_reusing_the_old_cookie_ends_the_family(app) {
-        let first = delivered_token(&opted_in(&app, "/auth/signup", None, &signup_body()).await);
-        let second = delivered_token(&opted_in(&app, "/auth/refresh", Some(&first), &json!({})).await);
-        assert_ne!(first, second);
+/// Refresh by cookie rotates it; presenting the old cookie value again is reuse
+/// and ends the family, so the rotated cookie stops working too.
+async fn refresh_by_cookie_rotates_and_reusing_the_old_cookie_ends_the_family(app: TestApp) {
+    let first = delivered_token(&opted_in(&app, "/auth/signup", None, &signup_body()).await);
+    let second = delivered_token(&opted_in(&app, "/auth/refresh", Some(&first), &json!({})).await);
+    assert_ne!(first, second);
 
-        let reused = opted_in(&app, "/auth/refresh", Some(&first), &json!({})).await;
-        assert_eq!(reused.status, StatusCode::UNAUTHORIZED, "{}", reused.text);
-        assert_eq!(reused.problem().code, obera_types::ErrorCode::RefreshTokenReused);
-        let after = opted_in(&app, "/auth/refresh", Some(&second), &json!({})).await;
-        assert_eq!(after.status, StatusCode::UNAUTHORIZED, "the rotated cookie survived reuse of its parent");
+    let reused = opted_in(&app, "/auth/refresh", Some(&first), &json!({})).await;
+    assert_eq!(reused.status, StatusCode::UNAUTHORIZED, "{}", reused.text);
+    assert_eq!(
+        reused.problem().code,
+        obera_types::ErrorCode::RefreshTokenReused
+    );
+    let after = opted_in(&app, "/auth/refresh", Some(&second), &json!({})).await;
+    assert_eq!(
+        after.status,
+        StatusCode::UNAUTHORIZED,
+        "the rotated cookie survived reuse of its parent"
+    );
 
-        let none = opted_in(&app, "/auth/refresh", None, &json!({})).await;
-        assert_eq!(none.status, StatusCode::UNAUTHORIZED, "{}", none.text);
-    }
+    let none = opted_in(&app, "/auth/refresh", None, &json!({})).await;
+    assert_eq!(none.status, StatusCode::UNAUTHORIZED, "{}", none.text);
 }
+both_backends!(refresh_by_cookie_rotates_and_reusing_the_old_cookie_ends_the_family);
 
-both_backends! {
-    /// Sign-out by cookie revokes the family and clears the cookie with `Max-Age=0`.
-    async fn logout_by_cookie_revokes_the_family_and_clears_the_cookie(app) {
-        let token = delivered_token(&opted_in(&app, "/auth/signup", None, &signup_body()).await);
-        let reply = opted_in(&app, "/auth/logout", Some(&token), &json!({})).await;
-        assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text);
-        let parts = set_cookie(&reply);
-        assert_eq!(parts[0], "obera_refresh=");
-        assert_eq!(parts[1..], ["HttpOnly", "Max-Age=0", "Path=/api/v1/auth", "SameSite=Strict", "Secure"]);
-        let refresh = opted_in(&app, "/auth/refresh", Some(&token), &json!({})).await;
-        assert_eq!(refresh.status, StatusCode::UNAUTHORIZED, "{}", refresh.text);
-    }
+/// Sign-out by cookie revokes the family and clears the cookie with `Max-Age=0`.
+async fn logout_by_cookie_revokes_the_family_and_clears_the_cookie(app: TestApp) {
+    let token = delivered_token(&opted_in(&app, "/auth/signup", None, &signup_body()).await);
+    let reply = opted_in(&app, "/auth/logout", Some(&token), &json!({})).await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text);
+    let parts = set_cookie(&reply);
+    assert_eq!(parts[0], "obera_refresh=");
+    assert_eq!(
+        parts[1..],
+        [
+            "HttpOnly",
+            "Max-Age=0",
+            "Path=/api/v1/auth",
+            "SameSite=Strict",
+            "Secure"
+        ]
+    );
+    let refresh = opted_in(&app, "/auth/refresh", Some(&token), &json!({})).await;
+    assert_eq!(refresh.status, StatusCode::UNAUTHORIZED, "{}", refresh.text);
 }
+both_backends!(logout_by_cookie_revokes_the_family_and_clears_the_cookie);
 
-both_backends! {
-    /// Without the opt-in header or without a JSON body (a cross-site form post),
-    /// refresh and logout cannot use the cookie, and the cookie keeps working.
-    async fn the_cookie_is_unusable_without_the_opt_in_header_and_a_json_body(app) {
-        let token = delivered_token(&opted_in(&app, "/auth/signup", None, &signup_body()).await);
-        let form = "application/x-www-form-urlencoded";
-        for path in ["/auth/refresh", "/auth/logout"] {
-            let no_header = post(&app, path, &[], Some(&token), "application/json", &json!({})).await;
-            assert_eq!(no_header.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", no_header.text);
-            assert!(no_header.headers.get("set-cookie").is_none(), "{path}");
-            let form_post = post(&app, path, &[], Some(&token), form, &json!({})).await;
-            assert_eq!(form_post.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{path}: {}", form_post.text);
-            let form_with_header = post(&app, path, &[OPT_IN], Some(&token), form, &json!({})).await;
-            assert_eq!(form_with_header.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{path}: {}", form_with_header.text);
-            let unknown = post(&app, path, &[("X-Obera-Refresh-Delivery", "both")], Some(&token), "application/json", &json!({})).await;
-            assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{path}: {}", unknown.text);
-        }
-        // None of those spent or revoked the token.
-        delivered_token(&opted_in(&app, "/auth/refresh", Some(&token), &json!({})).await);
+/// Without the opt-in header or without a JSON body (a cross-site form post),
+/// refresh and logout cannot use the cookie, and the cookie keeps working.
+async fn the_cookie_is_unusable_without_the_opt_in_header_and_a_json_body(app: TestApp) {
+    let token = delivered_token(&opted_in(&app, "/auth/signup", None, &signup_body()).await);
+    let form = "application/x-www-form-urlencoded";
+    for path in ["/auth/refresh", "/auth/logout"] {
+        let no_header = post(
+            &app,
+            path,
+            &[],
+            Some(&token),
+            "application/json",
+            &json!({}),
+        )
+        .await;
+        assert_eq!(
+            no_header.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path}: {}",
+            no_header.text
+        );
+        assert!(no_header.headers.get("set-cookie").is_none(), "{path}");
+        let form_post = post(&app, path, &[], Some(&token), form, &json!({})).await;
+        assert_eq!(
+            form_post.status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{path}: {}",
+            form_post.text
+        );
+        let form_with_header = post(&app, path, &[OPT_IN], Some(&token), form, &json!({})).await;
+        assert_eq!(
+            form_with_header.status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{path}: {}",
+            form_with_header.text
+        );
+        let unknown = post(
+            &app,
+            path,
+            &[("X-Obera-Refresh-Delivery", "both")],
+            Some(&token),
+            "application/json",
+            &json!({}),
+        )
+        .await;
+        assert_eq!(
+            unknown.status,
+            StatusCode::BAD_REQUEST,
+            "{path}: {}",
+            unknown.text
+        );
     }
+    // None of those spent or revoked the token.
+    delivered_token(&opted_in(&app, "/auth/refresh", Some(&token), &json!({})).await);
 }
+both_backends!(the_cookie_is_unusable_without_the_opt_in_header_and_a_json_body);
 
-both_backends! {
-    /// Without the opt-in, API clients get the token in the body and no cookie, as before.
-    async fn body_delivery_is_unchanged_for_api_clients(app) {
-        let reply = app.send(Method::POST, "/api/v1/auth/signup", None, Some(&signup_body())).await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
-        assert!(reply.headers.get("set-cookie").is_none());
-        let token = reply.json::<Value>()["refresh_token"].as_str().unwrap().to_owned();
-        let refresh = app.send(Method::POST, "/api/v1/auth/refresh", None, Some(&json!({ "refresh_token": token }))).await;
-        assert_eq!(refresh.status, StatusCode::OK, "{}", refresh.text);
-        assert!(refresh.headers.get("set-cookie").is_none());
-        assert!(refresh.json::<Value>()["refresh_token"].is_string());
-        let missing = app.send(Method::POST, "/api/v1/auth/refresh", None, Some(&json!({}))).await;
-        assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(missing.problem().errors[0].field, "refresh_token");
-    }
+/// Without the opt-in, API clients get the token in the body and no cookie, as before.
+async fn body_delivery_is_unchanged_for_api_clients(app: TestApp) {
+    let reply = app
+        .send(
+            Method::POST,
+            "/api/v1/auth/signup",
+            None,
+            Some(&signup_body()),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    assert!(reply.headers.get("set-cookie").is_none());
+    let token = reply.json::<Value>()["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refresh = app
+        .send(
+            Method::POST,
+            "/api/v1/auth/refresh",
+            None,
+            Some(&json!({ "refresh_token": token })),
+        )
+        .await;
+    assert_eq!(refresh.status, StatusCode::OK, "{}", refresh.text);
+    assert!(refresh.headers.get("set-cookie").is_none());
+    assert!(refresh.json::<Value>()["refresh_token"].is_string());
+    let missing = app
+        .send(Method::POST, "/api/v1/auth/refresh", None, Some(&json!({})))
+        .await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(missing.problem().errors[0].field, "refresh_token");
 }
+both_backends!(body_delivery_is_unchanged_for_api_clients);
 
 /// Demo entry in cookie mode delivers the read-only session's token only in the cookie.
 #[tokio::test]

@@ -129,27 +129,47 @@ async fn the_application_role_is_neither_owner_nor_superuser() {
     }
 }
 
-crate::both_backends! {
-    /// Audit rows cannot be changed or deleted through the application's connection.
-    async fn the_audit_log_is_append_only_for_the_application(app) {
+/// Audit rows cannot be changed or deleted through the application's connection.
+async fn the_audit_log_is_append_only_for_the_application(app: TestApp) {
     // PostgreSQL: the request role has no UPDATE or DELETE grant (42501). SQLite:
     // triggers abort with their message (a trigger's RAISE(ABORT) is SQLITE_CONSTRAINT_TRIGGER, 1811).
     let a = app.signup("Alpha").await;
-    let postgres = app.db.count_visible_rows(a.customer_id, "SELECT COUNT(*) FROM pg_roles").await.is_ok();
+    let postgres = app
+        .db
+        .count_visible_rows(a.customer_id, "SELECT COUNT(*) FROM pg_roles")
+        .await
+        .is_ok();
     // Plain statements: SQLite has no DML in a `WITH`, and a syntax error would
     // pass for a refusal (it did, before this test checked the code).
-    for sql in ["UPDATE audit_logs SET action_type = 'x'; SELECT COUNT(*) FROM audit_logs", "DELETE FROM audit_logs; SELECT COUNT(*) FROM audit_logs"] {
+    for sql in [
+        "UPDATE audit_logs SET action_type = 'x'; SELECT COUNT(*) FROM audit_logs",
+        "DELETE FROM audit_logs; SELECT COUNT(*) FROM audit_logs",
+    ] {
         let result = app.db.count_visible_rows(a.customer_id, sql).await;
         if postgres {
-            assert_eq!(sqlstate(&result).as_deref(), Some("42501"), "{sql}: {result:?}");
+            assert_eq!(
+                sqlstate(&result).as_deref(),
+                Some("42501"),
+                "{sql}: {result:?}"
+            );
         } else {
-            assert_eq!(sqlstate(&result).as_deref(), Some("1811"), "{sql}: {result:?}");
-            assert!(format!("{result:?}").contains("audit_logs is append-only"), "{result:?}");
+            assert_eq!(
+                sqlstate(&result).as_deref(),
+                Some("1811"),
+                "{sql}: {result:?}"
+            );
+            assert!(
+                format!("{result:?}").contains("audit_logs is append-only"),
+                "{result:?}"
+            );
         }
     }
-    assert!(!app.audit_actions(&a).await.iter().any(|x| x == "x"), "an audit row changed");
-    }
+    assert!(
+        !app.audit_actions(&a).await.iter().any(|x| x == "x"),
+        "an audit row changed"
+    );
 }
+crate::both_backends!(the_audit_log_is_append_only_for_the_application);
 
 #[tokio::test]
 async fn sqlite_and_postgres_migrations_have_the_same_versions() {

@@ -1,30 +1,44 @@
 //! The server's public surface: health, readiness, the spec, the API reference, the SPA.
 
 use crate::both_backends;
+use crate::helpers::TestApp;
 use reqwest::StatusCode;
 use std::collections::HashSet;
 
-both_backends! {
-    /// Health, readiness, spec and reference page answer; the reference loads nothing remote.
-    async fn health_spec_and_docs_are_served(app) {
-        assert_eq!(app.get("/health", "").await.status, StatusCode::OK);
-        assert_eq!(app.get("/ready", "").await.status, StatusCode::OK);
-        let spec: serde_json::Value = app.get("/openapi.json", "").await.json();
-        assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
-        let docs = app.get("/docs", "").await;
-        assert_eq!(docs.status, StatusCode::OK);
-        assert!(!docs.text.contains("http://") && !docs.text.contains("https://"), "the docs page loads remote assets");
-        for asset in ["/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css", "/docs/init.js"] {
-            assert_eq!(app.get(asset, "").await.status, StatusCode::OK, "{asset}");
-        }
-        let missing = app.get("/api/v1/nothing-here", "").await;
-        assert_eq!(missing.status, StatusCode::NOT_FOUND);
-        missing.problem();
-        let page = app.get("/admin/customers", "").await;
-        assert_eq!(page.status, StatusCode::OK);
-        assert!(page.headers.get("content-type").unwrap().to_str().unwrap().starts_with("text/html"));
+/// Health, readiness, spec and reference page answer; the reference loads nothing remote.
+async fn health_spec_and_docs_are_served(app: TestApp) {
+    assert_eq!(app.get("/health", "").await.status, StatusCode::OK);
+    assert_eq!(app.get("/ready", "").await.status, StatusCode::OK);
+    let spec: serde_json::Value = app.get("/openapi.json", "").await.json();
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
+    let docs = app.get("/docs", "").await;
+    assert_eq!(docs.status, StatusCode::OK);
+    assert!(
+        !docs.text.contains("http://") && !docs.text.contains("https://"),
+        "the docs page loads remote assets"
+    );
+    for asset in [
+        "/docs/swagger-ui-bundle.js",
+        "/docs/swagger-ui.css",
+        "/docs/init.js",
+    ] {
+        assert_eq!(app.get(asset, "").await.status, StatusCode::OK, "{asset}");
     }
+    let missing = app.get("/api/v1/nothing-here", "").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    missing.problem();
+    let page = app.get("/admin/customers", "").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.headers
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
 }
+both_backends!(health_spec_and_docs_are_served);
 
 /// The SPA: files with caching fit for their names, client routes fall back to
 /// `index.html`, text is compressed, and nothing outside the folder is reachable.

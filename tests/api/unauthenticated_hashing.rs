@@ -72,123 +72,247 @@ fn watch_health(
     })
 }
 
-both_backends! {
-    /// Five hundred bogus invitation acceptances at once: none hashes a password, the
-    /// server stays under 512 MiB and `/health` keeps answering.
-    async fn five_hundred_concurrent_bogus_invitation_acceptances_keep_memory_bounded_and_health_answering(app) with |s| s.auth_max_per_address = 100_000; {
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let health = watch_health(&app, stop.clone());
-        let bodies = (0..500)
-            .map(|n| serde_json::json!({ "invite_token": format!("bogus-token-{n}"), "password": "a long enough password" }))
-            .collect();
-        let answers = post_all_at_once(&app, "/api/v1/auth/accept-invite", bodies).await;
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        let slowest = health.await.unwrap_or_else(|e| panic!("health watcher: {e}"));
-        let (peak, now) = (memory_mib("VmHWM"), memory_mib("VmRSS"));
-        eprintln!("500 bogus accept-invite: VmHWM {peak} MiB, VmRSS {now} MiB, slowest /health {slowest:?}");
-        assert!(answers.iter().all(|(s, _)| *s == StatusCode::NOT_FOUND), "a bogus invitation got another answer than 404");
-        assert!(peak <= 512, "the server peaked at {peak} MiB");
-    }
+/// Five hundred bogus invitation acceptances at once: none hashes a password, the
+/// server stays under 512 MiB and `/health` keeps answering.
+async fn five_hundred_concurrent_bogus_invitation_acceptances_keep_memory_bounded_and_health_answering(
+    app: TestApp,
+) {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let health = watch_health(&app, stop.clone());
+    let bodies = (0..500)
+        .map(|n| serde_json::json!({ "invite_token": format!("bogus-token-{n}"), "password": "a long enough password" }))
+        .collect();
+    let answers = post_all_at_once(&app, "/api/v1/auth/accept-invite", bodies).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let slowest = health
+        .await
+        .unwrap_or_else(|e| panic!("health watcher: {e}"));
+    let (peak, now) = (memory_mib("VmHWM"), memory_mib("VmRSS"));
+    eprintln!(
+        "500 bogus accept-invite: VmHWM {peak} MiB, VmRSS {now} MiB, slowest /health {slowest:?}"
+    );
+    assert!(
+        answers.iter().all(|(s, _)| *s == StatusCode::NOT_FOUND),
+        "a bogus invitation got another answer than 404"
+    );
+    assert!(peak <= 512, "the server peaked at {peak} MiB");
 }
+both_backends!(
+    five_hundred_concurrent_bogus_invitation_acceptances_keep_memory_bounded_and_health_answering,
+    |s| s.auth_max_per_address = 100_000
+);
 
-both_backends! {
-    /// Five hundred sign-ins at once that each need a password check (unknown
-    /// accounts from one address, throttle raised): the default hashing cap keeps
-    /// the server under 512 MiB and `/health` answering; what the cap cannot take in
-    /// time is shed with 503.
-    async fn five_hundred_concurrent_password_checks_stay_under_the_memory_bound_with_the_default_cap(app) with |s| s.login_max_failures = 100_000; {
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let health = watch_health(&app, stop.clone());
-        let bodies = (0..500)
-            .map(|n| serde_json::json!({ "email": format!("nobody-{n}@example.com"), "password": "wrong password" }))
-            .collect();
-        let answers = post_all_at_once(&app, "/api/v1/auth/login", bodies).await;
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        let slowest = health.await.unwrap_or_else(|e| panic!("health watcher: {e}"));
-        let checked = answers.iter().filter(|(s, _)| *s == StatusCode::UNAUTHORIZED).count();
-        let shed = answers.iter().filter(|(s, _)| *s == StatusCode::SERVICE_UNAVAILABLE).count();
-        let peak = memory_mib("VmHWM");
-        eprintln!("500 logins at once, default cap: {checked} checked, {shed} shed, VmHWM {peak} MiB, slowest /health {slowest:?}");
-        assert_eq!(checked + shed, 500, "answers other than 401 and 503");
-        assert!(peak <= 512, "the server peaked at {peak} MiB");
-    }
+/// Five hundred sign-ins at once that each need a password check (unknown
+/// accounts from one address, throttle raised): the default hashing cap keeps
+/// the server under 512 MiB and `/health` answering; what the cap cannot take in
+/// time is shed with 503.
+async fn five_hundred_concurrent_password_checks_stay_under_the_memory_bound_with_the_default_cap(
+    app: TestApp,
+) {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let health = watch_health(&app, stop.clone());
+    let bodies = (0..500)
+        .map(|n| serde_json::json!({ "email": format!("nobody-{n}@example.com"), "password": "wrong password" }))
+        .collect();
+    let answers = post_all_at_once(&app, "/api/v1/auth/login", bodies).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let slowest = health
+        .await
+        .unwrap_or_else(|e| panic!("health watcher: {e}"));
+    let checked = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::UNAUTHORIZED)
+        .count();
+    let shed = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::SERVICE_UNAVAILABLE)
+        .count();
+    let peak = memory_mib("VmHWM");
+    eprintln!(
+        "500 logins at once, default cap: {checked} checked, {shed} shed, VmHWM {peak} MiB, slowest /health {slowest:?}"
+    );
+    assert_eq!(checked + shed, 500, "answers other than 401 and 503");
+    assert!(peak <= 512, "the server peaked at {peak} MiB");
 }
+both_backends!(
+    five_hundred_concurrent_password_checks_stay_under_the_memory_bound_with_the_default_cap,
+    |s| s.login_max_failures = 100_000
+);
 
-both_backends! {
-    /// More concurrent password checks than the cap allows: the excess waits a short
-    /// time, then is shed with 503 and `Retry-After`, and memory stays bounded.
-    async fn password_checks_beyond_the_concurrency_cap_are_shed_with_503_and_retry_after(app) with |s| {
+/// More concurrent password checks than the cap allows: the excess waits a short
+/// time, then is shed with 503 and `Retry-After`, and memory stays bounded.
+async fn password_checks_beyond_the_concurrency_cap_are_shed_with_503_and_retry_after(
+    app: TestApp,
+) {
+    let bodies = (0..100)
+        .map(|n| serde_json::json!({ "email": format!("nobody-{n}@example.com"), "password": "wrong password" }))
+        .collect();
+    let answers = post_all_at_once(&app, "/api/v1/auth/login", bodies).await;
+    let checked = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::UNAUTHORIZED)
+        .count();
+    let shed: Vec<_> = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::SERVICE_UNAVAILABLE)
+        .collect();
+    eprintln!(
+        "100 logins at once, one hashing slot: {checked} checked, {} shed, VmHWM {} MiB",
+        shed.len(),
+        memory_mib("VmHWM")
+    );
+    assert_eq!(checked + shed.len(), 100, "answers other than 401 and 503");
+    assert!(checked >= 1, "nothing was checked");
+    assert!(
+        !shed.is_empty(),
+        "nothing was shed with one hashing slot and a 1 ms queue"
+    );
+    for (_, retry) in shed {
+        let secs: u64 = retry
+            .as_deref()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or_else(|| panic!("503 without a numeric Retry-After"));
+        assert!(secs >= 1);
+    }
+    assert!(memory_mib("VmHWM") <= 512);
+    // Once the burst is over, sign-in works again.
+    let admin = app.signup("Acme").await;
+    assert_eq!(
+        app.login(&admin.email, "correct horse battery")
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+both_backends!(
+    password_checks_beyond_the_concurrency_cap_are_shed_with_503_and_retry_after,
+    |s| {
         s.login_max_failures = 100_000;
         s.password_hash_concurrency = 1;
         s.password_hash_queue_ms = 1;
-    }; {
-        let bodies = (0..100)
-            .map(|n| serde_json::json!({ "email": format!("nobody-{n}@example.com"), "password": "wrong password" }))
-            .collect();
-        let answers = post_all_at_once(&app, "/api/v1/auth/login", bodies).await;
-        let checked = answers.iter().filter(|(s, _)| *s == StatusCode::UNAUTHORIZED).count();
-        let shed: Vec<_> = answers.iter().filter(|(s, _)| *s == StatusCode::SERVICE_UNAVAILABLE).collect();
-        eprintln!("100 logins at once, one hashing slot: {checked} checked, {} shed, VmHWM {} MiB", shed.len(), memory_mib("VmHWM"));
-        assert_eq!(checked + shed.len(), 100, "answers other than 401 and 503");
-        assert!(checked >= 1, "nothing was checked");
-        assert!(!shed.is_empty(), "nothing was shed with one hashing slot and a 1 ms queue");
-        for (_, retry) in shed {
-            let secs: u64 = retry.as_deref().and_then(|r| r.parse().ok()).unwrap_or_else(|| panic!("503 without a numeric Retry-After"));
-            assert!(secs >= 1);
-        }
-        assert!(memory_mib("VmHWM") <= 512);
-        // Once the burst is over, sign-in works again.
-        let admin = app.signup("Acme").await;
-        assert_eq!(app.login(&admin.email, "correct horse battery").await.status, StatusCode::OK);
     }
-}
+);
 
-both_backends! {
-    /// Sign-up, invitation acceptance and demo entry each have their own per-address
-    /// budget; past it they answer 429 with `Retry-After`, before any hashing.
-    async fn sign_up_invitation_acceptance_and_demo_entry_are_throttled_per_address(app) with |s| s.auth_max_per_address = 3; {
-        let mut admins = Vec::new();
-        for n in 0..3 {
-            admins.push(app.signup(&format!("Company {n}")).await);
-        }
-        let body = serde_json::json!({ "company_name": "One Too Many", "full_name": "A", "email": "late@example.com", "password": "correct horse battery" });
-        let reply = app.send(Method::POST, "/api/v1/auth/signup", None, Some(&body)).await;
-        assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS, "{}", reply.text);
-        assert_eq!(reply.problem().code, ErrorCode::RateLimited);
-        let secs: u64 = reply.headers.get("retry-after").and_then(|v| v.to_str().ok()?.parse().ok()).unwrap_or_else(|| panic!("no numeric Retry-After"));
-        assert!((840..=900).contains(&secs), "Retry-After {secs}");
-        let op = app.operator().await;
-        let page: CustomerPage = app.get("/api/v1/customers", &op.token).await.json();
-        assert_eq!(page.items.len(), 3, "the refused sign-up created a customer");
-
-        let bogus = serde_json::json!({ "invite_token": "no-such-token", "password": "a long enough password" });
-        for _ in 0..3 {
-            assert_eq!(app.send(Method::POST, "/api/v1/auth/accept-invite", None, Some(&bogus)).await.status, StatusCode::NOT_FOUND);
-        }
-        assert_eq!(app.send(Method::POST, "/api/v1/auth/accept-invite", None, Some(&bogus)).await.status, StatusCode::TOO_MANY_REQUESTS);
-
-        let demo = serde_json::json!({ "department": "it" });
-        for _ in 0..3 {
-            assert_eq!(app.send(Method::POST, "/api/v1/auth/demo", None, Some(&demo)).await.status, StatusCode::NOT_FOUND);
-        }
-        assert_eq!(app.send(Method::POST, "/api/v1/auth/demo", None, Some(&demo)).await.status, StatusCode::TOO_MANY_REQUESTS);
-        // Sign-in has its own budget, untouched by all of the above.
-        assert_eq!(app.login(&admins[0].email, "correct horse battery").await.status, StatusCode::OK);
+/// Sign-up, invitation acceptance and demo entry each have their own per-address
+/// budget; past it they answer 429 with `Retry-After`, before any hashing.
+async fn sign_up_invitation_acceptance_and_demo_entry_are_throttled_per_address(app: TestApp) {
+    let mut admins = Vec::new();
+    for n in 0..3 {
+        admins.push(app.signup(&format!("Company {n}")).await);
     }
-}
+    let body = serde_json::json!({ "company_name": "One Too Many", "full_name": "A", "email": "late@example.com", "password": "correct horse battery" });
+    let reply = app
+        .send(Method::POST, "/api/v1/auth/signup", None, Some(&body))
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        reply.text
+    );
+    assert_eq!(reply.problem().code, ErrorCode::RateLimited);
+    let secs: u64 = reply
+        .headers
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok()?.parse().ok())
+        .unwrap_or_else(|| panic!("no numeric Retry-After"));
+    assert!((840..=900).contains(&secs), "Retry-After {secs}");
+    let op = app.operator().await;
+    let page: CustomerPage = app.get("/api/v1/customers", &op.token).await.json();
+    assert_eq!(
+        page.items.len(),
+        3,
+        "the refused sign-up created a customer"
+    );
 
-both_backends! {
-    /// An office accepting many invitations from one address is not locked out: a
-    /// successful acceptance gives its attempt back, while bogus tokens still count.
-    async fn successful_invitation_acceptances_do_not_use_up_the_address_budget(app) with |s| s.auth_max_per_address = 2; {
-        let admin = app.signup("Acme").await;
-        for _ in 0..3 {
-            app.add_member(&admin, Department::Hr, Role::Member).await;
-        }
-        let bogus = serde_json::json!({ "invite_token": "no-such-token", "password": "a long enough password" });
-        for _ in 0..2 {
-            assert_eq!(app.send(Method::POST, "/api/v1/auth/accept-invite", None, Some(&bogus)).await.status, StatusCode::NOT_FOUND);
-        }
-        assert_eq!(app.send(Method::POST, "/api/v1/auth/accept-invite", None, Some(&bogus)).await.status, StatusCode::TOO_MANY_REQUESTS);
+    let bogus = serde_json::json!({ "invite_token": "no-such-token", "password": "a long enough password" });
+    for _ in 0..3 {
+        assert_eq!(
+            app.send(
+                Method::POST,
+                "/api/v1/auth/accept-invite",
+                None,
+                Some(&bogus)
+            )
+            .await
+            .status,
+            StatusCode::NOT_FOUND
+        );
     }
+    assert_eq!(
+        app.send(
+            Method::POST,
+            "/api/v1/auth/accept-invite",
+            None,
+            Some(&bogus)
+        )
+        .await
+        .status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+
+    let demo = serde_json::json!({ "department": "it" });
+    for _ in 0..3 {
+        assert_eq!(
+            app.send(Method::POST, "/api/v1/auth/demo", None, Some(&demo))
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+    }
+    assert_eq!(
+        app.send(Method::POST, "/api/v1/auth/demo", None, Some(&demo))
+            .await
+            .status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Sign-in has its own budget, untouched by all of the above.
+    assert_eq!(
+        app.login(&admins[0].email, "correct horse battery")
+            .await
+            .status,
+        StatusCode::OK
+    );
 }
+both_backends!(
+    sign_up_invitation_acceptance_and_demo_entry_are_throttled_per_address,
+    |s| s.auth_max_per_address = 3
+);
+
+/// An office accepting many invitations from one address is not locked out: a
+/// successful acceptance gives its attempt back, while bogus tokens still count.
+async fn successful_invitation_acceptances_do_not_use_up_the_address_budget(app: TestApp) {
+    let admin = app.signup("Acme").await;
+    for _ in 0..3 {
+        app.add_member(&admin, Department::Hr, Role::Member).await;
+    }
+    let bogus = serde_json::json!({ "invite_token": "no-such-token", "password": "a long enough password" });
+    for _ in 0..2 {
+        assert_eq!(
+            app.send(
+                Method::POST,
+                "/api/v1/auth/accept-invite",
+                None,
+                Some(&bogus)
+            )
+            .await
+            .status,
+            StatusCode::NOT_FOUND
+        );
+    }
+    assert_eq!(
+        app.send(
+            Method::POST,
+            "/api/v1/auth/accept-invite",
+            None,
+            Some(&bogus)
+        )
+        .await
+        .status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+both_backends!(
+    successful_invitation_acceptances_do_not_use_up_the_address_budget,
+    |s| s.auth_max_per_address = 2
+);
