@@ -31,7 +31,7 @@ impl AppState {
         if state.me.get_untracked().is_some() {
             // Re-check the stored principal (role or department may have changed).
             spawn_local(async move {
-                if let Err(err) = api::me().await {
+                if let Err(err) = api::auth::me().await {
                     if err.code() == Some(ErrorCode::Unauthenticated) || err.status() == Some(401) {
                         api::session::clear();
                     }
@@ -51,7 +51,7 @@ impl AppState {
         });
         Effect::new(move |_| match own_customer.get() {
             Some(customer) => spawn_local(async move {
-                if let Ok(c) = api::get_customization(customer).await {
+                if let Ok(c) = api::customization::get_one(customer).await {
                     apply_branding(
                         &c.primary_color.to_string(),
                         &c.secondary_color.to_string(),
@@ -133,15 +133,6 @@ pub fn safe_return_path(raw: Option<String>) -> Option<String> {
     })
 }
 
-/// Human name of a role.
-pub fn role_label(r: Role) -> &'static str {
-    match r {
-        Role::Admin => "Admin",
-        Role::Member => "Member",
-        Role::Viewer => "Viewer",
-    }
-}
-
 const BRAND_PROPS: [&str; 6] = [
     "--primary",
     "--secondary",
@@ -220,20 +211,6 @@ pub fn restore_branding(state: &AppState) {
         ),
         None => reset_branding(),
     }
-}
-
-/// Formats a timestamp for tables.
-pub fn format_time(t: &chrono::DateTime<chrono::Utc>) -> String {
-    use chrono::{Datelike, Timelike};
-    // Hand-rolled: chrono's strftime machinery costs ~10 kB of wasm.
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute()
-    )
 }
 
 #[cfg(test)]

@@ -157,3 +157,34 @@ async fn signing_up_and_working_in_the_app_raises_no_content_security_policy_vio
     assert_eq!(violations, serde_json::json!([]), "CSP violations");
     b.close().await
 }
+
+#[tokio::test]
+async fn the_sign_in_tabs_and_form_work_from_the_keyboard_alone() -> TestResult {
+    let Some((_app, b)) = app_and_browser().await? else {
+        return Ok(());
+    };
+    let who = sign_up(&b, "Keys").await?;
+    b.sign_out().await?;
+    b.open("/auth").await?;
+    // The arrow keys move between the tabs (WebDriver's key codes for → and ←).
+    let login_tab = b.testid("tab-login").await?;
+    login_tab.send_keys("\u{E014}").await?;
+    b.wait_for("[data-testid=tab-signup][aria-selected=true]")
+        .await?;
+    let focused = b.js("return document.activeElement.id;").await?;
+    assert_eq!(focused, json!("tab-signup"));
+    b.testid("signup-company").await?;
+    b.testid("tab-signup").await?.send_keys("\u{E012}").await?;
+    b.wait_for("[data-testid=tab-login][aria-selected=true]")
+        .await?;
+    // Typing and Enter sign in; no pointer needed.
+    b.fill("login-email", &who.email).await?;
+    b.fill("login-password", &who.password).await?;
+    b.testid("login-password")
+        .await?
+        .send_keys("\u{E007}")
+        .await?;
+    b.wait_for_text("[data-testid=dashboard-title]", "Administration dashboard")
+        .await?;
+    b.close().await
+}

@@ -19,6 +19,7 @@
 mod admin;
 mod auth;
 mod branding;
+mod dashboard;
 mod demo;
 mod isolation;
 mod mfa;

@@ -3,7 +3,7 @@
 use crate::db::{Tx, TxTenant};
 use crate::{Db, PageRequest, StoreError, StoreResult, TenantScope, now};
 use chrono::{DateTime, Utc};
-use obera_types::{AuditLogEntry, AuditLogId, CustomerId, UserId};
+use obera_types::{AuditLogEntry, AuditLogId, AuditOrder, CustomerId, UserId};
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -126,6 +126,10 @@ impl TryFrom<AuditRow> for AuditLogEntry {
 
 const LIST: &str =
     "SELECT * FROM audit_logs WHERE customer_id = $1 AND id > $2 ORDER BY id LIMIT $3";
+/// Newest first: the cursor is the oldest id seen so far, and the first page starts
+/// above every id.
+const LIST_NEWEST: &str =
+    "SELECT * FROM audit_logs WHERE customer_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3";
 
 impl Db {
     /// Records a security event on its own (for events with no other change, like a failed sign-in).
@@ -148,13 +152,30 @@ impl Db {
             .await
     }
 
-    /// One page of the customer's audit log, oldest first.
-    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id()), err(level = "debug"))]
+    /// One page of the customer's audit log in `order` (ids are UUIDv7, so id order
+    /// is the order events were recorded).
+    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id(), ?order), err(level = "debug"))]
     pub async fn list_audit(
         &self,
         scope: &TenantScope,
         page: PageRequest,
+        order: AuditOrder,
     ) -> StoreResult<(Vec<AuditLogEntry>, Option<String>)> {
-        self.list_page(scope, LIST, page, |r: &AuditRow| r.id).await
+        let id = |r: &AuditRow| r.id;
+        match order {
+            AuditOrder::OldestFirst => self.list_page(scope, LIST, page, id).await,
+            AuditOrder::NewestFirst => {
+                // `after` is the keyset bound; read downwards, from the top when no cursor.
+                let page = if page.after.is_nil() {
+                    PageRequest {
+                        after: Uuid::from_u128(u128::MAX),
+                        ..page
+                    }
+                } else {
+                    page
+                };
+                self.list_page(scope, LIST_NEWEST, page, id).await
+            }
+        }
     }
 }

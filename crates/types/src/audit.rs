@@ -1,8 +1,19 @@
 //! Audit log entries.
 
-use crate::{AuditLogId, CustomerId, UserId};
+use crate::{AuditLogId, AuditOrder, CustomerId, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+/// Options of the audit log listing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct AuditLogFilter {
+    /// `oldest_first` (default) or `newest_first`, e.g. for a "recent activity" view.
+    /// Pass the same order with every `cursor` of one listing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<AuditOrder>,
+}
 
 /// One recorded security or compliance event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

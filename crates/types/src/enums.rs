@@ -65,6 +65,18 @@ text_enum!(
 );
 
 text_enum!(
+    /// The order of the audit log listing. Keyset cursors work in either order.
+    AuditOrder { OldestFirst => "oldest_first", NewestFirst => "newest_first" }
+);
+
+impl Default for AuditOrder {
+    /// Oldest first, the order the list had before it could be chosen.
+    fn default() -> Self {
+        AuditOrder::OldestFirst
+    }
+}
+
+text_enum!(
     /// Lifecycle of a customer. Suspended customers cannot sign in or use API keys.
     CustomerStatus { Active => "active", Suspended => "suspended" }
 );

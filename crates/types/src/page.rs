@@ -17,11 +17,14 @@ pub struct PageParams {
 
 macro_rules! page_type {
     ($(#[$meta:meta])* $name:ident, $item:ty) => {
+        page_type!($(#[$meta])* $name, $item, "The items of this page, oldest first.");
+    };
+    ($(#[$meta:meta])* $name:ident, $item:ty, $items_doc:literal) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub struct $name {
-            /// The items of this page, oldest first.
+            #[doc = $items_doc]
             pub items: Vec<$item>,
             /// Pass as `cursor` to get the next page; absent on the last page.
             #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -48,5 +51,6 @@ page_type!(
 page_type!(
     /// A page of audit log entries.
     AuditLogPage,
-    crate::AuditLogEntry
+    crate::AuditLogEntry,
+    "The items of this page, in the `order` asked for (oldest first by default)."
 );

@@ -297,3 +297,61 @@ pub fn json<B: Serialize>(body: &B) -> Result<Option<String>, ClientError> {
         .map(Some)
         .map_err(|e| ClientError::Decode(e.to_string()))
 }
+
+// The verbs every resource module uses, signed in (`Auth::Bearer`).
+
+/// `GET path`.
+pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ClientError> {
+    call(Method::GET, path, None, Auth::Bearer).await
+}
+
+/// Defines the verbs that send a JSON body.
+macro_rules! with_body {
+    ($($(#[$doc:meta])* $name:ident => $method:ident;)+) => {$(
+        $(#[$doc])*
+        pub async fn $name<T: DeserializeOwned, B: Serialize>(path: &str, body: &B) -> Result<T, ClientError> {
+            call(Method::$method, path, json(body)?, Auth::Bearer).await
+        }
+    )+};
+}
+
+with_body! {
+    /// `POST path` with a JSON body.
+    post => POST;
+    /// `PATCH path` with a JSON body.
+    patch => PATCH;
+    /// `PUT path` with a JSON body.
+    put => PUT;
+}
+
+/// `POST path` with no body, for actions named by the path (`…/suspend`).
+pub async fn post_empty<T: DeserializeOwned>(path: &str) -> Result<T, ClientError> {
+    call(Method::POST, path, None, Auth::Bearer).await
+}
+
+/// `DELETE path`.
+pub async fn delete(path: &str) -> Result<(), ClientError> {
+    call(Method::DELETE, path, None, Auth::Bearer).await
+}
+
+/// A query string (`?a=1&b=2`) of the pairs that have a non-empty value.
+pub fn query(pairs: &[(&str, Option<String>)]) -> String {
+    let parts: Vec<String> = pairs
+        .iter()
+        .filter_map(|(k, v)| {
+            v.as_ref()
+                .filter(|v| !v.is_empty())
+                .map(|v| format!("{k}={}", encode(v)))
+        })
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
+/// The query of one page of a keyset-paginated list.
+pub fn page_query(limit: u32, cursor: Option<String>) -> Vec<(&'static str, Option<String>)> {
+    vec![("limit", Some(limit.to_string())), ("cursor", cursor)]
+}

@@ -114,3 +114,40 @@ where
         </fieldset>
     }
 }
+
+/// A form's submit button: disabled, and saying `busy`, while the form's action runs.
+#[component]
+pub fn SubmitButton(
+    #[prop(into)] pending: Signal<bool>,
+    idle: &'static str,
+    busy: &'static str,
+    testid: &'static str,
+    /// Spans the form's width (the sign-in forms).
+    #[prop(optional)]
+    block: bool,
+) -> impl IntoView {
+    let class = if block {
+        "btn btn-primary btn-block"
+    } else {
+        "btn btn-primary"
+    };
+    view! {
+        <button type="submit" class=class data-testid=testid disabled=move || pending.get()>
+            {move || if pending.get() { busy } else { idle }}
+        </button>
+    }
+}
+
+/// Runs `then` each time `action` succeeds (clear the form, refetch the list).
+pub fn on_success<I, O, E>(action: Action<I, Result<O, E>>, then: impl Fn() + 'static)
+where
+    I: Send + Sync + 'static,
+    O: Send + Sync + 'static,
+    E: Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if action.value().with(|v| matches!(v, Some(Ok(_)))) {
+            then();
+        }
+    });
+}

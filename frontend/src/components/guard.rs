@@ -1,5 +1,6 @@
 //! Route guards: signed-in only, admins only, and the "Not allowed" page.
 
+use super::MessagePage;
 use crate::api::encode;
 use crate::state::{SECURITY_PATH, can_admin, home_path, use_app_state};
 use leptos::prelude::*;
@@ -74,12 +75,7 @@ pub fn NotAllowed(#[prop(into)] reason: String) -> impl IntoView {
             .with(|m| m.as_ref().map(home_path).unwrap_or_else(|| "/".to_owned()))
     };
     view! {
-        <section class="page narrow" data-testid="not-allowed">
-            <div class="panel">
-                <h1>"Not allowed"</h1>
-                <p>{reason}</p>
-                <a class="btn btn-primary" href=home>"Go to your dashboard"</a>
-            </div>
-        </section>
+        <MessagePage testid="not-allowed" title="Not allowed" text=reason
+            href=Signal::derive(home) link="Go to your dashboard"/>
     }
 }

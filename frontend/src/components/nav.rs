@@ -1,7 +1,8 @@
 //! The global navigation: it shows only what the signed-in person may open.
 
 use crate::api;
-use crate::state::{can_admin, is_operator, role_label, use_app_state};
+use crate::format::role_label;
+use crate::state::{can_admin, is_operator, use_app_state};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
@@ -91,7 +92,7 @@ pub fn Nav() -> impl IntoView {
     let sign_out = move |_| {
         let navigate = navigate.clone();
         spawn_local(async move {
-            api::logout().await;
+            api::auth::logout().await;
             navigate("/", NavigateOptions::default());
         });
     };

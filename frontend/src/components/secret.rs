@@ -38,3 +38,23 @@ pub fn OneTimeSecret(
         </div>
     }
 }
+
+/// For a form whose answer holds a one-time secret: after each success runs `reset`
+/// (clear the fields, refetch the list) and shows the new secret until the person
+/// dismisses it. Returns the "dismissed" flag the secret's `on_done` sets.
+pub fn dismissed_after_success<I, O, E>(
+    action: Action<I, Result<O, E>>,
+    reset: impl Fn() + 'static,
+) -> RwSignal<bool>
+where
+    I: Send + Sync + 'static,
+    O: Send + Sync + 'static,
+    E: Send + Sync + 'static,
+{
+    let dismissed = RwSignal::new(false);
+    super::on_success(action, move || {
+        reset();
+        dismissed.set(false);
+    });
+    dismissed
+}

@@ -2,7 +2,7 @@
 //! Fields are checked with the same validated types the server parses.
 
 use crate::api::{self, ClientError};
-use crate::components::{TextField, check_field};
+use crate::components::{SubmitButton, TextField, check_field};
 use crate::state::{home_path, safe_return_path, use_app_state};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -17,6 +17,68 @@ use obera_types::{
 enum Tab {
     Login,
     Signup,
+}
+
+impl Tab {
+    /// The suffix of the tab's and its panel's ids.
+    fn key(self) -> &'static str {
+        match self {
+            Tab::Login => "login",
+            Tab::Signup => "signup",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Tab::Login => "Sign in",
+            Tab::Signup => "Create account",
+        }
+    }
+
+    fn other(self) -> Tab {
+        match self {
+            Tab::Login => Tab::Signup,
+            Tab::Signup => Tab::Login,
+        }
+    }
+}
+
+/// One tab of the tab list, keyboard-operable as the ARIA tabs pattern asks: only the
+/// selected tab is in the Tab order, and the arrow keys move to the other one.
+fn tab_button(tab: RwSignal<Tab>, which: Tab) -> impl IntoView {
+    let id = format!("tab-{}", which.key());
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        if matches!(
+            ev.key().as_str(),
+            "ArrowLeft" | "ArrowRight" | "Home" | "End"
+        ) {
+            ev.prevent_default();
+            let next = which.other();
+            tab.set(next);
+            focus_by_id(&format!("tab-{}", next.key()));
+        }
+    };
+    view! {
+        <button type="button" role="tab" id=id.clone() data-testid=id
+            aria-controls=format!("panel-{}", which.key())
+            aria-selected=move || if tab.get() == which { "true" } else { "false" }
+            tabindex=move || if tab.get() == which { "0" } else { "-1" }
+            on:click=move |_| tab.set(which)
+            on:keydown=on_key>
+            {which.label()}
+        </button>
+    }
+}
+
+fn focus_by_id(id: &str) {
+    use wasm_bindgen::JsCast;
+    if let Some(el) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = el.focus();
+    }
 }
 
 /// Sends the person on after a successful sign-in.
@@ -81,28 +143,8 @@ pub fn AuthPage() -> impl IntoView {
                     fallback=move || view! { <AcceptInviteForm token=invite().unwrap_or_default()/> }
                 >
                     <div class="tabs" role="tablist" aria-label="Sign in or create an account">
-                        <button
-                            type="button"
-                            role="tab"
-                            id="tab-login"
-                            data-testid="tab-login"
-                            aria-controls="panel-login"
-                            aria-selected=move || if tab.get() == Tab::Login { "true" } else { "false" }
-                            on:click=move |_| tab.set(Tab::Login)
-                        >
-                            "Sign in"
-                        </button>
-                        <button
-                            type="button"
-                            role="tab"
-                            id="tab-signup"
-                            data-testid="tab-signup"
-                            aria-controls="panel-signup"
-                            aria-selected=move || if tab.get() == Tab::Signup { "true" } else { "false" }
-                            on:click=move |_| tab.set(Tab::Signup)
-                        >
-                            "Create account"
-                        </button>
+                        {tab_button(tab, Tab::Login)}
+                        {tab_button(tab, Tab::Signup)}
                     </div>
                     <Show when=move || tab.get() == Tab::Login fallback=|| view! { <SignupForm/> }>
                         <LoginForm/>
@@ -124,7 +166,7 @@ fn LoginForm() -> impl IntoView {
     // Set once the server says the password was right and a second factor is needed.
     let asks_code = RwSignal::new(false);
 
-    let action = Action::new_local(|req: &LoginRequest| api::login(req.clone()));
+    let action = Action::new_local(|req: &LoginRequest| api::auth::login(req.clone()));
     let result = Signal::derive(move || action.value().get());
     let server_err = Signal::derive(move || result.get().and_then(Result::err));
     follow_session(result);
@@ -172,9 +214,7 @@ fn LoginForm() -> impl IntoView {
                     error=field_error(code_err, server_err, "mfa_code")/>
             </Show>
             {move || shown_err.get().map(|e| view! { <p class="form-error" role="alert" data-testid="auth-error">{e.message()}</p> })}
-            <button type="submit" class="btn btn-primary btn-block" data-testid="login-submit" disabled=move || action.pending().get()>
-                {move || if action.pending().get() { "Signing in…" } else { "Sign in" }}
-            </button>
+            <SubmitButton pending=action.pending() idle="Sign in" busy="Signing in…" testid="login-submit" block=true/>
             <p class="muted small">"Just looking? " <a href="/demo">"Open the demo"</a> " without an account."</p>
         </form>
     }
@@ -191,7 +231,7 @@ fn SignupForm() -> impl IntoView {
     let email_err = RwSignal::new(None::<String>);
     let password_err = RwSignal::new(None::<String>);
 
-    let action = Action::new_local(|req: &SignupRequest| api::signup(req.clone()));
+    let action = Action::new_local(|req: &SignupRequest| api::auth::signup(req.clone()));
     let result = Signal::derive(move || action.value().get());
     let server_err = Signal::derive(move || result.get().and_then(Result::err));
     follow_session(result);
@@ -228,9 +268,7 @@ fn SignupForm() -> impl IntoView {
                 hint="At least 10 characters." error=field_error(password_err, server_err, "password")/>
             <p class="muted small" data-testid="signup-plan-note">"New organisations start on the Starter plan; your MSP changes plans."</p>
             {move || server_err.get().map(|e| view! { <p class="form-error" role="alert" data-testid="auth-error">{e.message()}</p> })}
-            <button type="submit" class="btn btn-primary btn-block" data-testid="signup-submit" disabled=move || action.pending().get()>
-                {move || if action.pending().get() { "Creating…" } else { "Create account" }}
-            </button>
+            <SubmitButton pending=action.pending() idle="Create account" busy="Creating…" testid="signup-submit" block=true/>
         </form>
     }
 }
@@ -239,7 +277,8 @@ fn SignupForm() -> impl IntoView {
 fn AcceptInviteForm(token: String) -> impl IntoView {
     let password = RwSignal::new(String::new());
     let password_err = RwSignal::new(None::<String>);
-    let action = Action::new_local(|req: &AcceptInviteRequest| api::accept_invite(req.clone()));
+    let action =
+        Action::new_local(|req: &AcceptInviteRequest| api::auth::accept_invite(req.clone()));
     let result = Signal::derive(move || action.value().get());
     let server_err = Signal::derive(move || result.get().and_then(Result::err));
     follow_session(result);
@@ -263,18 +302,7 @@ fn AcceptInviteForm(token: String) -> impl IntoView {
             <TextField id="invite-password" label="New password" value=password kind="password" autocomplete="new-password" required=true
                 hint="At least 10 characters." error=field_error(password_err, server_err, "password")/>
             {move || server_err.get().map(|e| view! { <p class="form-error" role="alert" data-testid="auth-error">{e.message()}</p> })}
-            <button type="submit" class="btn btn-primary btn-block" data-testid="accept-invite-submit" disabled=move || action.pending().get()>
-                "Set password and sign in"
-            </button>
+            <SubmitButton pending=action.pending() idle="Set password and sign in" busy="Signing in…" testid="accept-invite-submit" block=true/>
         </form>
-    }
-}
-
-/// `starter` → `Starter`.
-pub fn capitalise(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
     }
 }

@@ -2,7 +2,8 @@
 
 use crate::api;
 use crate::components::{
-    ChoiceSet, Empty, ErrorNotice, Loading, RequireAdmin, SelectField, TextField,
+    ChoiceSet, ErrorNotice, Loading, NoCustomerSelected, PageHeader, RequireAdmin, SelectField,
+    SubmitButton, TextField,
 };
 use crate::state::{apply_branding, restore_branding, use_app_state};
 use leptos::ev::SubmitEvent;
@@ -61,15 +62,10 @@ pub fn BrandingPage() -> impl IntoView {
     view! {
         <RequireAdmin>
             <section class="page">
-                <header class="page-header">
-                    <h1 data-testid="branding-title">"Branding"</h1>
-                    <p class="lead">"Logo, colours, features and the default dashboard of your organisation. Colour changes preview live."</p>
-                </header>
+                <PageHeader title="Branding" testid="branding-title"
+                    lead="Logo, colours, features and the default dashboard of your organisation. Colour changes preview live."/>
                 {move || match customer.get() {
-                    None => view! {
-                        <Empty title="No customer selected" hint="Operators pick a customer in Admin first."/>
-                        <a class="btn btn-primary" href="/admin">"Go to Admin"</a>
-                    }.into_any(),
+                    None => view! { <NoCustomerSelected hint="Operators pick a customer in Admin first."/> }.into_any(),
                     Some(c) => view! { <BrandingLoader customer=c/> }.into_any(),
                 }}
             </section>
@@ -79,7 +75,7 @@ pub fn BrandingPage() -> impl IntoView {
 
 #[component]
 fn BrandingLoader(customer: CustomerId) -> impl IntoView {
-    let current = LocalResource::new(move || api::get_customization(customer));
+    let current = LocalResource::new(move || api::customization::get_one(customer));
     move || match current.get() {
         None => view! { <Loading label="Loading branding…"/> }.into_any(),
         Some(Err(e)) => {
@@ -169,7 +165,7 @@ fn BrandingForm(customer: CustomerId, initial: Customization) -> impl IntoView {
     on_cleanup(move || restore_branding(&state));
 
     let action = Action::new_local(move |req: &CustomizationInput| {
-        api::put_customization(customer, req.clone())
+        api::customization::replace(customer, req.clone())
     });
     Effect::new(move |_| {
         if let Some(Ok(saved)) = action.value().get()
@@ -239,9 +235,7 @@ fn BrandingForm(customer: CustomerId, initial: Customization) -> impl IntoView {
                     <p class="notice" role="status" data-testid="branding-saved">"Branding saved."</p>
                 })}
                 <div class="actions">
-                    <button type="submit" class="btn btn-primary" data-testid="branding-save" disabled=move || action.pending().get()>
-                        {move || if action.pending().get() { "Saving…" } else { "Save branding" }}
-                    </button>
+                    <SubmitButton pending=action.pending() idle="Save branding" busy="Saving…" testid="branding-save"/>
                     <button type="button" class="btn btn-ghost" on:click=reset>"Reset colours"</button>
                 </div>
             </form>

@@ -1,12 +1,15 @@
 //! `/dashboard/:department`: a department's dashboard, fed by the API.
 
 use crate::api::{self, ApiResult};
-use crate::components::{Empty, ErrorNotice, Loading, NotAllowed, RequireAuth};
-use crate::state::{can_open_dashboard, format_time, home_path, use_app_state};
+use crate::components::{
+    ListStates, Loading, NoCustomerSelected, NotAllowed, RequireAuth, list_view, use_param,
+};
+use crate::format::{format_time, page_count};
+use crate::state::{can_open_dashboard, home_path, use_app_state};
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
-use leptos_router::hooks::{use_navigate, use_params_map};
-use obera_types::{CustomerId, Department, UserStatus};
+use leptos_router::hooks::use_navigate;
+use obera_types::{AuditLogPage, AuditOrder, CustomerId, Department, UserStatus};
 
 /// `/dashboard`: sends the person to their own department's dashboard.
 #[component]
@@ -44,12 +47,7 @@ fn focus(d: Department) -> &'static str {
 /// A department dashboard.
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let params = use_params_map();
-    let department = Memo::new(move |_| {
-        params
-            .with(|p| p.get("department"))
-            .and_then(|d| d.parse::<Department>().ok())
-    });
+    let department = use_param::<Department>("department");
     view! {
         <RequireAuth>
             {move || match department.get() {
@@ -109,10 +107,7 @@ fn Dashboard(department: Department) -> impl IntoView {
                 <p class="lead">{focus(department)}</p>
             </header>
             {move || match customer.get() {
-                None => view! {
-                    <Empty title="No customer selected" hint="Operators pick a customer in Admin to see its dashboards."/>
-                    <a class="btn btn-primary" href="/admin">"Go to Admin"</a>
-                }.into_any(),
+                None => view! { <NoCustomerSelected hint="Operators pick a customer in Admin to see its dashboards."/> }.into_any(),
                 Some(c) => view! { <Stats customer=c/> }.into_any(),
             }}
         </section>
@@ -137,56 +132,53 @@ fn stat<T: Clone + 'static>(
     }
 }
 
+/// "Recent activity": the newest events, so it keeps changing however long the log grows.
+const ACTIVITY: ListStates = ListStates {
+    loading: "Loading activity…",
+    empty: (
+        "No activity yet",
+        "Sign-ins, changes and integration events will appear here.",
+    ),
+    forbidden: Some((
+        "Activity is not shown for your role",
+        "Admins and compliance staff see the audit trail.",
+    )),
+};
+
 #[component]
 fn Stats(customer: CustomerId) -> impl IntoView {
-    let users = LocalResource::new(move || api::list_users(customer, 200, None));
-    let keys = LocalResource::new(move || api::list_api_keys(customer));
-    let audit = LocalResource::new(move || api::list_audit_logs(customer, 50));
+    let users = LocalResource::new(move || api::users::list(customer, 200, None));
+    let keys = LocalResource::new(move || api::api_keys::list(customer));
+    let audit = LocalResource::new(move || api::audit::list(customer, 50, AuditOrder::NewestFirst));
 
-    let count = |n: usize, more: bool| if more { format!("{n}+") } else { n.to_string() };
     view! {
         <div class="stats-grid">
-            {stat(users, "People", "stat-users", move |p| count(p.items.len(), p.next_cursor.is_some()))}
+            {stat(users, "People", "stat-users", move |p| page_count(p.items.len(), p.next_cursor.is_some()))}
             {stat(users, "Active people", "stat-active-users", move |p| {
-                count(p.items.iter().filter(|u| u.status == UserStatus::Active).count(), p.next_cursor.is_some())
+                page_count(p.items.iter().filter(|u| u.status == UserStatus::Active).count(), p.next_cursor.is_some())
             })}
             {stat(keys, "Active API keys", "stat-api-keys", move |p| {
-                count(p.items.iter().filter(|k| k.revoked_at.is_none()).count(), p.next_cursor.is_some())
+                page_count(p.items.iter().filter(|k| k.revoked_at.is_none()).count(), p.next_cursor.is_some())
             })}
-            {stat(audit, "Recent audit events", "stat-audit", move |p| count(p.items.len(), p.next_cursor.is_some()))}
+            {stat(audit, "Recent audit events", "stat-audit", move |p| page_count(p.items.len(), p.next_cursor.is_some()))}
         </div>
         <section class="panel" aria-labelledby="activity-title">
             <h2 id="activity-title">"Recent activity"</h2>
-            {move || match audit.get() {
-                None => view! { <Loading label="Loading activity…"/> }.into_any(),
-                Some(Err(e)) if e.status() == Some(403) => view! {
-                    <Empty title="Activity is not shown for your role" hint="Admins and compliance staff see the audit trail."/>
-                }
-                .into_any(),
-                Some(Err(e)) => view! { <ErrorNotice error=e retry=Callback::new(move |_| audit.refetch())/> }.into_any(),
-                Some(Ok(page)) if page.items.is_empty() => {
-                    view! { <Empty title="No activity yet" hint="Sign-ins, changes and integration events will appear here."/> }.into_any()
-                }
-                Some(Ok(page)) => {
-                    let mut items = page.items;
-                    items.sort_by_key(|e| std::cmp::Reverse(e.timestamp));
-                    view! {
-                        <ul class="activity" data-testid="activity-list">
-                            {items
-                                .into_iter()
-                                .take(10)
-                                .map(|e| view! {
-                                    <li>
-                                        <code>{e.action_type}</code>
-                                        <span class="muted small">{e.system_name} " · " {format_time(&e.timestamp)}</span>
-                                    </li>
-                                })
-                                .collect_view()}
-                        </ul>
-                    }
-                    .into_any()
-                }
-            }}
+            {list_view(audit, ACTIVITY, |page: AuditLogPage| view! {
+                <ul class="activity" data-testid="activity-list">
+                    {page
+                        .items
+                        .into_iter()
+                        .take(10)
+                        .map(|e| view! {
+                            <li data-testid="activity-item">
+                                <code>{e.action_type}</code>
+                                <span class="muted small">{e.system_name} " · " {format_time(&e.timestamp)}</span>
+                            </li>
+                        })
+                        .collect_view()}
+                </ul>
+            })}
         </section>
     }
 }

@@ -27,7 +27,7 @@ fn blurb(d: Department) -> &'static str {
 pub fn DemoPage() -> impl IntoView {
     let state = use_app_state();
     let navigate = use_navigate();
-    let action = Action::new_local(|req: &DemoLoginRequest| api::demo_login(req.clone()));
+    let action = Action::new_local(|req: &DemoLoginRequest| api::auth::demo_login(req.clone()));
     let choosing = RwSignal::new(None::<Department>);
 
     Effect::new(move |_| {

@@ -1,5 +1,6 @@
 //! `/integrations`: what each connector authenticates with, needs and syncs.
 
+use crate::components::PageHeader;
 use crate::state::use_app_state;
 use leptos::prelude::*;
 use obera_types::IntegrationKind;
@@ -210,10 +211,8 @@ pub fn IntegrationsPage() -> impl IntoView {
     };
     view! {
         <section class="page">
-            <header class="page-header">
-                <h1 data-testid="integrations-title">"Integrations"</h1>
-                <p class="lead">"Every connector, how it signs in, what it may read and what it brings into Obera."</p>
-            </header>
+            <PageHeader title="Integrations" testid="integrations-title"
+                lead="Every connector, how it signs in, what it may read and what it brings into Obera."/>
             <div class="card-grid">
                 {CATALOGUE
                     .iter()

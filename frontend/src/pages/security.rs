@@ -42,8 +42,8 @@ fn FactorSection(me: Me) -> impl IntoView {
 /// Not enrolled: start, scan, confirm, keep the recovery codes.
 #[component]
 fn Enrol(me: Me) -> impl IntoView {
-    let start = Action::new_local(|_: &()| api::start_mfa_enrolment());
-    let confirm = Action::new_local(|code: &String| api::confirm_mfa_enrolment(code.clone()));
+    let start = Action::new_local(|_: &()| api::mfa::start_enrolment());
+    let confirm = Action::new_local(|code: &String| api::mfa::confirm_enrolment(code.clone()));
     let code = RwSignal::new(String::new());
     let code_err = RwSignal::new(None::<String>);
     // Refreshing turns the session into a full one and re-renders this page as
@@ -52,7 +52,7 @@ fn Enrol(me: Me) -> impl IntoView {
     let finish = Action::new_local(move |_: &()| {
         let navigate = navigate.clone();
         async move {
-            api::refresh_session().await?;
+            api::auth::refresh_session().await?;
             if let Some(session) = api::session::load() {
                 navigate(&home_path(&session.me), NavigateOptions::default());
             }
@@ -158,12 +158,12 @@ fn RecoveryCodeList(codes: Vec<String>, #[prop(into)] title: String) -> impl Int
 fn Enrolled(me: Me) -> impl IntoView {
     let regen_code = RwSignal::new(String::new());
     let off_code = RwSignal::new(String::new());
-    let regen = Action::new_local(|code: &String| api::replace_recovery_codes(code.clone()));
+    let regen = Action::new_local(|code: &String| api::mfa::replace_recovery_codes(code.clone()));
     let off = Action::new_local(|code: &String| {
         let code = code.clone();
         async move {
-            api::disable_mfa(code).await?;
-            api::me().await.map(|_| ())
+            api::mfa::disable(code).await?;
+            api::auth::me().await.map(|_| ())
         }
     });
     let state = use_app_state();
@@ -226,7 +226,7 @@ fn PolicySection(me: Me) -> impl IntoView {
         return ().into_any();
     };
     let customer_id = membership.customer_id;
-    let customer = LocalResource::new(move || api::get_customer(customer_id));
+    let customer = LocalResource::new(move || api::customers::get_one(customer_id));
     let required = RwSignal::new(false);
     Effect::new(move |_| {
         if let Some(Ok(c)) = customer.get() {
@@ -238,7 +238,7 @@ fn PolicySection(me: Me) -> impl IntoView {
             mfa_required: Some(*value),
             ..Default::default()
         };
-        api::update_customer(customer_id, patch)
+        api::customers::update(customer_id, patch)
     });
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();

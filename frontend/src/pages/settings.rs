@@ -1,7 +1,8 @@
 //! `/settings`: the person's account and, for admins, the organisation's settings.
 
 use crate::components::RequireAuth;
-use crate::state::{can_admin, role_label, use_app_state};
+use crate::format::role_label;
+use crate::state::{can_admin, use_app_state};
 use leptos::prelude::*;
 
 /// Account overview and links to the settings a person may change.

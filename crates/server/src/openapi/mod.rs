@@ -20,7 +20,13 @@ Authenticate with `Authorization: Bearer <token>`, where the token is an access 
 stable `code`. Lists are keyset-paginated: pass `next_cursor` back as `cursor`."
     ),
     modifiers(&BearerAuth),
-    components(schemas(obera_types::Problem, obera_types::ErrorCode, obera_types::FieldError)),
+    // Schemas no path pulls in by itself (`AuditOrder` is only a query parameter).
+    components(schemas(
+        obera_types::Problem,
+        obera_types::ErrorCode,
+        obera_types::FieldError,
+        obera_types::AuditOrder
+    )),
     tags(
         (name = "auth", description = "Sign-up, sign-in, sessions"),
         (name = "mfa", description = "The signed-in person's second factor (TOTP)"),
