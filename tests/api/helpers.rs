@@ -521,7 +521,10 @@ impl TestApp {
             )
             .await
             .json();
-        page.items.into_iter().map(|e| e.action_type).collect()
+        page.items
+            .into_iter()
+            .map(|e| e.action_type.into())
+            .collect()
     }
 }
 

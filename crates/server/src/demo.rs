@@ -3,9 +3,8 @@
 //! when the embedded default starts on an empty database.
 
 use crate::auth::password;
-use obera_store::{
-    Actor, AuditEvent, Db, NewCustomer, NewProfile, StoreError, TenantScope, compliance,
-};
+use obera_store::{Actor, AuditEvent, Db, NewCustomer, NewProfile, StoreError, TenantScope};
+use obera_types::{AuditAction, compliance};
 use obera_types::{
     CustomizationInput, DashboardKind, Department, FeatureKind, IntegrationKind, Plan, Role,
 };
@@ -88,7 +87,7 @@ pub async fn seed(db: &Db) -> anyhow::Result<()> {
             .sign_up(
                 &customer,
                 &admin,
-                AuditEvent::new("demo.seeded", compliance::CHANGE),
+                AuditEvent::new(AuditAction::DEMO_SEEDED, compliance::CHANGE),
             )
             .await?;
         // Seeding acts as the demo operator, like an MSP onboarding a client.

@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use obera_server::config::{Mode, Settings};
 use obera_server::startup::{Application, connect};
 use obera_server::{auth, demo, telemetry};
+use obera_types::{AuditAction, compliance};
 use obera_types::{Email, Password};
 
 #[derive(Parser)]
@@ -176,7 +177,7 @@ async fn reset_mfa(db: &obera_store::Db, email: &str) -> anyhow::Result<()> {
         .await?
         .ok_or_else(|| anyhow::anyhow!("no account has the email {email}"))?;
     let owner = obera_server::auth::second_factor::owner(&login);
-    let event = obera_store::AuditEvent::new("auth.mfa_reset", obera_store::compliance::PRIVILEGED)
+    let event = obera_store::AuditEvent::new(AuditAction::AUTH_MFA_RESET, compliance::PRIVILEGED)
         .detail("by", "obera reset-mfa");
     if db.remove_second_factor(owner, event).await? {
         println!("removed the second factor of {email}");

@@ -2,6 +2,7 @@
 //! message and a non-zero exit, and its admin commands work on a fresh database.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use obera_types::{AuditAction, compliance};
 use std::process::{Command, Output};
 
 fn obera(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -213,7 +214,7 @@ fn reset_mfa_removes_an_accounts_second_factor() {
             .await
             .unwrap();
         let event =
-            obera_store::AuditEvent::new("auth.mfa_enrolled", obera_store::compliance::CREDENTIALS);
+            obera_store::AuditEvent::new(AuditAction::AUTH_MFA_ENROLLED, compliance::CREDENTIALS);
         db.confirm_second_factor(owner, 1, &["hash".to_owned()], event)
             .await
             .unwrap();

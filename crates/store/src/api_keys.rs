@@ -2,10 +2,11 @@
 //! optional expiry and last-used time. Authenticating a key is an access check
 //! ([`crate::access`]).
 
-use crate::audit::{AuditEvent, compliance, record_in, scoped};
+use crate::audit::{AuditEvent, record_in, scoped};
 use crate::{Db, PageRequest, StoreError, StoreResult, TenantScope, now};
 use chrono::{DateTime, Utc};
 use obera_types::{ApiKey, ApiKeyId, ApiScope, DisplayName};
+use obera_types::{AuditAction, compliance};
 use sqlx::types::Json;
 use uuid::Uuid;
 
@@ -80,7 +81,7 @@ impl Db {
                 now()
             );
             let scopes: Vec<&str> = new.scopes.iter().map(|s| s.as_str()).collect();
-            let event = AuditEvent::new("api_key.created", compliance::CREDENTIALS)
+            let event = AuditEvent::new(AuditAction::API_KEY_CREATED, compliance::CREDENTIALS)
                 .detail("api_key_id", new.id.to_string())
                 .detail("scopes", scopes);
             record_in(tx, &scoped(scope, event)).await?;
@@ -107,7 +108,7 @@ impl Db {
             if execute!(tx, REVOKE, scope.customer_id().0, id.0, now()) == 0 {
                 return Err(StoreError::NotFound);
             }
-            let event = AuditEvent::new("api_key.revoked", compliance::CREDENTIALS)
+            let event = AuditEvent::new(AuditAction::API_KEY_REVOKED, compliance::CREDENTIALS)
                 .detail("api_key_id", id.to_string());
             record_in(tx, &scoped(scope, event)).await
         })

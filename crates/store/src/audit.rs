@@ -3,38 +3,28 @@
 use crate::db::{Tx, TxTenant};
 use crate::{Db, PageRequest, StoreError, StoreResult, TenantScope, now};
 use chrono::{DateTime, Utc};
-use obera_types::{AuditLogEntry, AuditLogId, AuditOrder, CustomerId, UserId};
+use obera_types::{
+    AuditAction, AuditLogEntry, AuditLogId, AuditOrder, ComplianceTag, CustomerId, UserId,
+};
 use sqlx::types::Json;
 use uuid::Uuid;
-
-/// Compliance tags attached to security events, so later compliance scoring can
-/// count them as evidence for the controls they satisfy.
-pub mod compliance {
-    /// Authentication and access events (SOC 2 CC6.1, ISO 27001 A.5.15, NIST PR.AA).
-    pub const ACCESS: &[&str] = &["soc2:CC6.1", "iso27001:A.5.15", "nist_csf:PR.AA"];
-    /// Credential lifecycle: keys and accounts created or revoked (SOC 2 CC6.2).
-    pub const CREDENTIALS: &[&str] = &["soc2:CC6.2", "iso27001:A.5.16", "hipaa:164.308(a)(4)"];
-    /// Privileged access by MSP staff (SOC 2 CC6.3, CIS 5/6).
-    pub const PRIVILEGED: &[&str] = &["soc2:CC6.3", "cis:6.8", "hipaa:164.312(b)"];
-    /// Configuration changes (SOC 2 CC8.1).
-    pub const CHANGE: &[&str] = &["soc2:CC8.1", "iso27001:A.8.32"];
-}
 
 /// One event to record.
 #[derive(Debug, Clone)]
 pub struct AuditEvent {
     pub customer_id: Option<CustomerId>,
     pub user_id: Option<UserId>,
-    pub action_type: &'static str,
+    pub action_type: AuditAction,
     pub details: serde_json::Map<String, serde_json::Value>,
-    pub compliance_tags: &'static [&'static str],
+    /// The controls it is evidence for: one of the sets in [`obera_types::compliance`].
+    pub compliance_tags: &'static [ComplianceTag],
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
 }
 
 impl AuditEvent {
     /// An event with no details or request context yet.
-    pub fn new(action_type: &'static str, tags: &'static [&'static str]) -> Self {
+    pub fn new(action_type: AuditAction, tags: &'static [ComplianceTag]) -> Self {
         Self {
             customer_id: None,
             user_id: None,
@@ -57,20 +47,15 @@ const INSERT: &str = "INSERT INTO audit_logs (id, customer_id, user_id, action_t
 
 /// Writes `event` inside `tx`, so the event commits or rolls back with the change it describes.
 pub(crate) async fn record_in(tx: &mut Tx, event: &AuditEvent) -> StoreResult<()> {
-    let tags: Vec<String> = event
-        .compliance_tags
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
     execute!(
         tx,
         INSERT,
         AuditLogId::new().0,
         event.customer_id.map(|c| c.0),
         event.user_id.map(|u| u.0),
-        event.action_type,
+        event.action_type.as_str(),
         Json(&event.details),
-        Json(&tags),
+        Json(event.compliance_tags),
         now(),
         event.ip_address.as_deref(),
         event.user_agent.as_deref()
@@ -106,6 +91,11 @@ struct AuditRow {
     user_agent: Option<String>,
 }
 
+/// A stored name that no longer parses is corrupt data, not something to guess at.
+fn vocabulary<T: TryFrom<String, Error = String>>(field: &str, value: String) -> StoreResult<T> {
+    T::try_from(value).map_err(|e| StoreError::Corrupt(format!("{field}: {e}")))
+}
+
 impl TryFrom<AuditRow> for AuditLogEntry {
     type Error = StoreError;
     fn try_from(r: AuditRow) -> Result<Self, StoreError> {
@@ -113,10 +103,15 @@ impl TryFrom<AuditRow> for AuditLogEntry {
             id: r.id.into(),
             customer_id: r.customer_id.map(Into::into),
             user_id: r.user_id.map(Into::into),
-            action_type: r.action_type,
+            action_type: vocabulary("action_type", r.action_type)?,
             system_name: r.system_name,
             action_details: r.action_details.0,
-            compliance_tags: r.compliance_tags.0,
+            compliance_tags: r
+                .compliance_tags
+                .0
+                .into_iter()
+                .map(|t| vocabulary("compliance_tags", t))
+                .collect::<Result<_, _>>()?,
             timestamp: r.timestamp,
             ip_address: r.ip_address,
             user_agent: r.user_agent,

@@ -1,7 +1,7 @@
 //! Customers: the tenants. Creating one also creates its default customisation,
 //! and (at sign-up) its first admin, in the same transaction.
 
-use crate::audit::{AuditEvent, compliance, record_in, scoped};
+use crate::audit::{AuditEvent, record_in, scoped};
 use crate::customization::insert_default;
 use crate::db::{Tx, TxTenant};
 use crate::page::convert;
@@ -9,6 +9,7 @@ use crate::rows::parse;
 use crate::users::{NewProfile, insert_identity_and_profile};
 use crate::{Db, PageRequest, StoreError, StoreResult, TenantScope, now};
 use chrono::{DateTime, Utc};
+use obera_types::{AuditAction, compliance};
 use obera_types::{
     Customer, CustomerFilter, CustomerId, CustomerStatus, DisplayName, Email, Plan, UpdateCustomer,
     UserProfile,
@@ -176,7 +177,7 @@ impl Db {
                 patch.mfa_required
             );
             let customer: Customer = row.ok_or(StoreError::NotFound)?.try_into()?;
-            let event = AuditEvent::new("customer.updated", compliance::CHANGE)
+            let event = AuditEvent::new(AuditAction::CUSTOMER_UPDATED, compliance::CHANGE)
                 .detail("fields", serde_json::to_value(patch).unwrap_or_default());
             record_in(tx, &scoped(scope, event)).await?;
             Ok(customer)
@@ -200,8 +201,9 @@ impl Db {
                 now()
             );
             let customer: Customer = row.ok_or(StoreError::NotFound)?.try_into()?;
-            let event = AuditEvent::new("customer.status_changed", compliance::PRIVILEGED)
-                .detail("status", status.as_str());
+            let event =
+                AuditEvent::new(AuditAction::CUSTOMER_STATUS_CHANGED, compliance::PRIVILEGED)
+                    .detail("status", status.as_str());
             record_in(tx, &scoped(scope, event)).await?;
             Ok(customer)
         })

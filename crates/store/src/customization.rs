@@ -1,10 +1,11 @@
 //! A customer's branding and toggles: exactly one row per customer.
 
-use crate::audit::{AuditEvent, compliance, record_in, scoped};
+use crate::audit::{AuditEvent, record_in, scoped};
 use crate::db::Tx;
 use crate::rows::{parse, validated};
 use crate::{Db, StoreError, StoreResult, TenantScope, now};
 use chrono::{DateTime, Utc};
+use obera_types::{AuditAction, compliance};
 use obera_types::{
     CustomerId, Customization, CustomizationInput, DashboardKind, DashboardLayout, FeatureKind,
     IntegrationKind, WidgetKind, WidgetPlacement,
@@ -139,7 +140,7 @@ impl Db {
     ) -> StoreResult<Customization> {
         self.write(scope, async |tx| {
             let saved = upsert(tx, scope.customer_id(), input).await?;
-            let event = AuditEvent::new("customization.replaced", compliance::CHANGE);
+            let event = AuditEvent::new(AuditAction::CUSTOMIZATION_REPLACED, compliance::CHANGE);
             record_in(tx, &scoped(scope, event)).await?;
             Ok(saved)
         })

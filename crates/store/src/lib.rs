@@ -29,7 +29,7 @@ mod users;
 
 pub use access::{ApiKeyPrincipal, MemberAccess};
 pub use api_keys::NewApiKey;
-pub use audit::{AuditEvent, compliance};
+pub use audit::AuditEvent;
 pub use auth::{LoginRecord, NewRefreshToken, RefreshOutcome, Reservation, ThrottleLimit};
 pub use customers::NewCustomer;
 pub use customization::default_customization;

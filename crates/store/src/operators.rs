@@ -6,11 +6,12 @@
 //! (migration 0002). Deactivation keeps the row (the audit trail names it) and
 //! ends the account's sign-ins.
 
-use crate::audit::{AuditEvent, compliance, record_in};
+use crate::audit::{AuditEvent, record_in};
 use crate::db::TxTenant;
 use crate::{Db, StoreError, StoreResult, now};
 use chrono::{DateTime, Utc};
 use obera_types::UserId;
+use obera_types::{AuditAction, compliance};
 use uuid::Uuid;
 
 /// An operator account as `obera operators list` shows it.
@@ -80,9 +81,9 @@ impl Db {
                 execute!(tx, REVOKE_SESSIONS, id.0, at);
             }
             let action = if active {
-                "operator.reactivated"
+                AuditAction::OPERATOR_REACTIVATED
             } else {
-                "operator.deactivated"
+                AuditAction::OPERATOR_DEACTIVATED
             };
             let event = AuditEvent {
                 user_id: Some(id),

@@ -1,11 +1,12 @@
 //! People: a global identity (`users`, looked up by email at sign-in) and a
 //! tenant-owned profile (`user_profiles`) holding department and role.
 
-use crate::audit::{AuditEvent, compliance, record_in, scoped};
+use crate::audit::{AuditEvent, record_in, scoped};
 use crate::db::{Tx, TxTenant, set_tenant};
 use crate::rows::parse;
 use crate::{Db, PageRequest, StoreError, StoreResult, TenantScope, now};
 use chrono::{DateTime, Utc};
+use obera_types::{AuditAction, compliance};
 use obera_types::{
     CustomerId, Department, DisplayName, Email, Role, UpdateUser, UserId, UserProfile, UserStatus,
 };
@@ -203,7 +204,7 @@ async fn set_status_in(
 async fn record_about(
     tx: &mut Tx,
     scope: &TenantScope,
-    action: &'static str,
+    action: AuditAction,
     id: UserId,
 ) -> StoreResult<()> {
     let event =
@@ -252,7 +253,7 @@ impl Db {
     ) -> StoreResult<UserProfile> {
         self.write(scope, async |tx| {
             let profile = insert_identity_and_profile(tx, scope.customer_id(), new).await?;
-            let event = AuditEvent::new("user.invited", compliance::CREDENTIALS)
+            let event = AuditEvent::new(AuditAction::USER_INVITED, compliance::CREDENTIALS)
                 .detail("target_user_id", profile.id.to_string())
                 .detail("department", profile.department.as_str())
                 .detail("role", profile.role.as_str());
@@ -286,7 +287,7 @@ impl Db {
                 patch.role.map(Role::as_str),
                 now()
             );
-            let event = AuditEvent::new("user.updated", compliance::CREDENTIALS)
+            let event = AuditEvent::new(AuditAction::USER_UPDATED, compliance::CREDENTIALS)
                 .detail("target_user_id", id.to_string())
                 .detail("fields", serde_json::to_value(patch).unwrap_or_default());
             record_in(tx, &scoped(scope, event)).await?;
@@ -334,9 +335,9 @@ impl Db {
             }
             let row = set_status_in(tx, customer, id, status).await?;
             let action = match status {
-                _ if withdrawing => "user.invite_withdrawn",
-                UserStatus::Deactivated => "user.deactivated",
-                _ => "user.reactivated",
+                _ if withdrawing => AuditAction::USER_INVITE_WITHDRAWN,
+                UserStatus::Deactivated => AuditAction::USER_DEACTIVATED,
+                _ => AuditAction::USER_REACTIVATED,
             };
             record_about(tx, scope, action, id).await?;
             Ok(row)
@@ -364,7 +365,7 @@ impl Db {
             }
             set_invite(tx, customer, id, Some(invite)).await?;
             let row = set_status_in(tx, customer, id, UserStatus::Invited).await?;
-            record_about(tx, scope, "user.invite_renewed", id).await?;
+            record_about(tx, scope, AuditAction::USER_INVITE_RENEWED, id).await?;
             Ok(row)
         })
         .await
@@ -406,7 +407,7 @@ impl Db {
             let event = AuditEvent {
                 customer_id: Some(customer),
                 user_id: Some(user),
-                ..AuditEvent::new("user.invite_accepted", compliance::CREDENTIALS)
+                ..AuditEvent::new(AuditAction::USER_INVITE_ACCEPTED, compliance::CREDENTIALS)
             };
             record_in(tx, &event).await?;
             Ok((user, customer))

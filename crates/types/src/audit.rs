@@ -1,6 +1,6 @@
 //! Audit log entries.
 
-use crate::{AuditLogId, AuditOrder, CustomerId, UserId};
+use crate::{AuditAction, AuditLogId, AuditOrder, ComplianceTag, CustomerId, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -25,13 +25,13 @@ pub struct AuditLogEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<UserId>,
     /// What happened, e.g. `auth.login_failed`.
-    pub action_type: String,
+    pub action_type: AuditAction,
     /// Which system it happened in, e.g. `obera`.
     pub system_name: String,
     /// Event-specific facts.
     pub action_details: serde_json::Map<String, serde_json::Value>,
     /// Compliance controls this event is evidence for, e.g. `soc2:CC6.1`.
-    pub compliance_tags: Vec<String>,
+    pub compliance_tags: Vec<ComplianceTag>,
     pub timestamp: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip_address: Option<String>,

@@ -38,16 +38,30 @@ pub mod mfa;
 pub mod page;
 pub mod users;
 pub mod validated;
+pub mod vocabulary;
 
-pub use api_keys::*;
-pub use audit::*;
-pub use auth::*;
-pub use customers::*;
-pub use customization::*;
-pub use enums::*;
-pub use error::*;
-pub use ids::*;
-pub use mfa::*;
-pub use page::*;
-pub use users::*;
-pub use validated::*;
+// Named one by one, not `pub use module::*`: a module that adds a type whose name
+// another module already uses (`Status`, `Run`, …) then fails here, at the crate
+// root, instead of silently shadowing or making the name unusable for callers.
+pub use api_keys::{ApiKey, CreateApiKey, CreatedApiKey};
+pub use audit::{AuditLogEntry, AuditLogFilter};
+pub use auth::{
+    AcceptInviteRequest, DemoLoginRequest, Health, Jwk, JwkSet, LoginRequest, LogoutRequest, Me,
+    Membership, RefreshRequest, Session, SignupRequest,
+};
+pub use customers::{CreateCustomer, Customer, CustomerFilter, UpdateCustomer};
+pub use customization::{
+    Customization, CustomizationInput, DashboardLayout, FeatureKind, IntegrationKind, WidgetKind,
+    WidgetPlacement,
+};
+pub use enums::{
+    ApiScope, AuditOrder, CustomerStatus, DashboardKind, Department, Plan, Role, UnknownValue,
+    UserStatus,
+};
+pub use error::{ErrorCode, FieldError, Problem};
+pub use ids::{ApiKeyId, AuditLogId, CustomerId, UserId};
+pub use mfa::{MfaCode, MfaEnrolment, MfaStatus, RecoveryCodes};
+pub use page::{ApiKeyPage, AuditLogPage, CustomerPage, PageParams, UserPage};
+pub use users::{Invitation, InviteUser, UpdateUser, UserProfile};
+pub use validated::{DisplayName, Email, HexColor, Password, WebUrl};
+pub use vocabulary::{AuditAction, ComplianceTag, compliance};

@@ -172,7 +172,7 @@ fn Stats(customer: CustomerId) -> impl IntoView {
                         .take(10)
                         .map(|e| view! {
                             <li data-testid="activity-item">
-                                <code>{e.action_type}</code>
+                                <code>{e.action_type.to_string()}</code>
                                 <span class="muted small">{e.system_name} " · " {format_time(&e.timestamp)}</span>
                             </li>
                         })

@@ -10,8 +10,9 @@ use actix_web::dev::Payload;
 use actix_web::http::Method;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
-use obera_store::{Actor, AuditEvent, RequestReads, StoreError, TenantScope, compliance};
+use obera_store::{Actor, AuditEvent, RequestReads, StoreError, TenantScope};
 use obera_types::{ApiScope, CustomerId, CustomerStatus, Department, Role, UserStatus};
+use obera_types::{AuditAction, compliance};
 
 /// How the caller reached the customer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,9 +170,12 @@ async fn resolve(
     let scope = TenantScope::for_verified_actor(customer, actor).reading_through(reads);
     if via == Via::Operator {
         // Privileged access by MSP staff to a client's data is always on the client's record.
-        let event = AuditEvent::new("operator.accessed_customer", compliance::PRIVILEGED)
-            .detail("method", req.method().as_str())
-            .detail("path", req.path());
+        let event = AuditEvent::new(
+            AuditAction::OPERATOR_ACCESSED_CUSTOMER,
+            compliance::PRIVILEGED,
+        )
+        .detail("method", req.method().as_str())
+        .detail("path", req.path());
         state
             .db
             .record_scoped_audit(&scope, with_request(event, &req))

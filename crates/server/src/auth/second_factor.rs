@@ -15,7 +15,8 @@ use crate::auth::secrets;
 use crate::error::{ApiError, ApiResult};
 use crate::keyring::Purpose;
 use crate::state::AppState;
-use obera_store::{AuditEvent, FactorOwner, LoginRecord, SecondFactor, compliance};
+use obera_store::{AuditEvent, FactorOwner, LoginRecord, SecondFactor};
+use obera_types::{AuditAction, compliance};
 use obera_types::{Customer, MfaEnrolment, MfaStatus};
 use rand::Rng;
 use std::fmt::Write as _;
@@ -132,7 +133,7 @@ pub async fn accepts(
         return Ok(false);
     };
     let event = context(AuditEvent::new(
-        "auth.recovery_code_used",
+        AuditAction::AUTH_RECOVERY_CODE_USED,
         compliance::CREDENTIALS,
     ));
     Ok(state

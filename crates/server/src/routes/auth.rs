@@ -13,11 +13,12 @@ use crate::request_meta::with_request;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, Responder, get, post, web};
-use obera_store::{AuditEvent, LoginRecord, NewCustomer, NewProfile, RefreshOutcome, compliance};
+use obera_store::{AuditEvent, LoginRecord, NewCustomer, NewProfile, RefreshOutcome};
 use obera_types::{
     AcceptInviteRequest, CustomerStatus, DemoLoginRequest, Department, LoginRequest, LogoutRequest,
     Me, Plan, Problem, RefreshRequest, Role, Session, SignupRequest, UserStatus,
 };
+use obera_types::{AuditAction, compliance};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -66,7 +67,7 @@ async fn signup(
         invite: None,
     };
     let event = with_request(
-        AuditEvent::new("auth.signup", compliance::CREDENTIALS),
+        AuditEvent::new(AuditAction::AUTH_SIGNUP, compliance::CREDENTIALS),
         &req,
     );
     state
@@ -127,7 +128,7 @@ async fn sign_in(
     let Some(login) = found.filter(|_| ok) else {
         let event = AuditEvent {
             customer_id: customer,
-            ..AuditEvent::new("auth.login_failed", compliance::ACCESS)
+            ..AuditEvent::new(AuditAction::AUTH_LOGIN_FAILED, compliance::ACCESS)
         }
         .detail("email", input.email.as_str());
         state.db.record_audit(&with_request(event, &req)).await?;
@@ -144,7 +145,7 @@ async fn sign_in(
             let event = AuditEvent {
                 customer_id: login.customer(),
                 user_id: Some(login.user_id()),
-                ..AuditEvent::new("auth.mfa_failed", compliance::ACCESS)
+                ..AuditEvent::new(AuditAction::AUTH_MFA_FAILED, compliance::ACCESS)
             };
             state.db.record_audit(&with_request(event, &req)).await?;
             return Err(ApiError::MfaCodeInvalid);
@@ -154,7 +155,7 @@ async fn sign_in(
     let event = AuditEvent {
         customer_id: login.customer(),
         user_id: Some(login.user_id()),
-        ..AuditEvent::new("auth.login", compliance::ACCESS)
+        ..AuditEvent::new(AuditAction::AUTH_LOGIN, compliance::ACCESS)
     };
     state.db.record_audit(&with_request(event, &req)).await?;
     session::issue(&state, &login, None, false, delivery).await
@@ -230,7 +231,7 @@ async fn refresh(
             let event = AuditEvent {
                 customer_id: customer,
                 user_id: Some(user_id),
-                ..AuditEvent::new("auth.refresh_token_reused", compliance::ACCESS)
+                ..AuditEvent::new(AuditAction::AUTH_REFRESH_TOKEN_REUSED, compliance::ACCESS)
             };
             state.db.record_audit(&with_request(event, &req)).await?;
             Err(ApiError::RefreshTokenReused)
@@ -347,7 +348,7 @@ async fn demo_login(
     let event = AuditEvent {
         customer_id: login.customer(),
         user_id: Some(login.user_id()),
-        ..AuditEvent::new("auth.demo_login", compliance::ACCESS)
+        ..AuditEvent::new(AuditAction::AUTH_DEMO_LOGIN, compliance::ACCESS)
     };
     state.db.record_audit(&with_request(event, &req)).await?;
     session::issue(&state, &login, None, true, delivery).await

@@ -10,11 +10,12 @@ use crate::request_meta::with_request;
 use crate::routes::page;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use obera_store::{AuditEvent, NewCustomer, compliance};
+use obera_store::{AuditEvent, NewCustomer};
 use obera_types::{
     ApiScope, CreateCustomer, Customer, CustomerFilter, CustomerPage, CustomerStatus, PageParams,
     Plan, UpdateCustomer,
 };
+use obera_types::{AuditAction, compliance};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -73,7 +74,7 @@ async fn create_customer(
     let event = AuditEvent {
         user_id: Some(operator),
         ..with_request(
-            AuditEvent::new("customer.created", compliance::PRIVILEGED),
+            AuditEvent::new(AuditAction::CUSTOMER_CREATED, compliance::PRIVILEGED),
             &req,
         )
     };

@@ -15,7 +15,8 @@ use crate::request_meta::with_request;
 use crate::routes::auth::signed_in_login;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use obera_store::{AuditEvent, LoginRecord, compliance};
+use obera_store::{AuditEvent, LoginRecord};
+use obera_types::{AuditAction, compliance};
 use obera_types::{MfaCode, MfaEnrolment, Problem, RecoveryCodes};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -57,7 +58,7 @@ async fn confirm_enrolment(
     let login = may_change(&state, &person).await?;
     let attempt = Attempt::sign_in(&state, &req, &login.email).await?;
     let event = with_request(
-        AuditEvent::new("auth.mfa_enrolled", compliance::CREDENTIALS),
+        AuditEvent::new(AuditAction::AUTH_MFA_ENROLLED, compliance::CREDENTIALS),
         &req,
     );
     let codes = second_factor::confirm_enrolment(&state, &login, &body.0.code, event).await?;
@@ -80,7 +81,10 @@ async fn replace_recovery_codes(
     let login = may_change(&state, &person).await?;
     let attempt = prove(&state, &req, &login, &body.0.code).await?;
     let event = with_request(
-        AuditEvent::new("auth.mfa_recovery_codes_replaced", compliance::CREDENTIALS),
+        AuditEvent::new(
+            AuditAction::AUTH_MFA_RECOVERY_CODES_REPLACED,
+            compliance::CREDENTIALS,
+        ),
         &req,
     );
     let codes = second_factor::replace_recovery_codes(&state, &login, event).await?;
@@ -115,7 +119,7 @@ async fn disable(
     }
     let attempt = prove(&state, &req, &login, &body.0.code).await?;
     let event = with_request(
-        AuditEvent::new("auth.mfa_removed", compliance::CREDENTIALS),
+        AuditEvent::new(AuditAction::AUTH_MFA_REMOVED, compliance::CREDENTIALS),
         &req,
     );
     state
