@@ -4,7 +4,8 @@
 //! a request belongs to.
 
 use crate::db::{Settle, TxTenant};
-use crate::{Db, StoreResult, THROTTLE_WINDOW, now};
+use crate::maintenance::THROTTLE_WINDOW;
+use crate::{Db, StoreResult, now};
 use chrono::{DateTime, Utc};
 use obera_types::{CustomerId, UserId};
 use uuid::Uuid;

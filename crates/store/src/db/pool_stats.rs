@@ -1,4 +1,4 @@
-//! How busy the connection pool is, for the operator's metrics endpoint.
+//! How busy the connection pool is, for the metrics endpoint.
 
 use super::Db;
 
