@@ -24,6 +24,7 @@ mod demo;
 mod isolation;
 mod mfa;
 mod pages;
+mod split;
 
 use crate::helpers::{Kind, OPERATOR_PASSWORD, TestApp, totp_code, try_spawn};
 use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
@@ -460,6 +461,11 @@ fn dist_index() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../frontend/dist/index.html")
 }
 
+/// The loader of the lazy route modules, which only a split build has.
+fn dist_split_loader() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../frontend/dist/__wasm_split.js")
+}
+
 /// Whether the browser leg can run; a missing prerequisite fails only under
 /// `TEST_REQUIRE_BROWSER`.
 fn browser_prerequisites() -> TestResult<bool> {
@@ -467,6 +473,7 @@ fn browser_prerequisites() -> TestResult<bool> {
         PathBuf::from(CHROMEDRIVER),
         PathBuf::from(CHROMIUM),
         dist_index(),
+        dist_split_loader(),
         axe_core_js(),
     ]
     .into_iter()

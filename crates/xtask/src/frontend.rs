@@ -6,12 +6,16 @@
 //! is deliberately not used: its output does not start in the browser.
 
 use crate::precompress;
-use crate::shell::{cargo, project_root, run};
+use crate::shell::{cargo, project_root, run, target_dir};
+use crate::split;
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::SystemTime;
 
+/// The most the whole app (every asset, brotli 11) may weigh: a page added has to stay
+/// lean, or be split off into a lazy route.
+const BUDGET_BROTLI_BYTES: u64 = 450_000;
 /// Trunk 0.21.14 is the newest release that builds with rustc 1.95.
 const TRUNK_VERSION: &str = "0.21.14";
 /// npm `binaryen` major version; its wasm-opt prints `version 132`.
@@ -191,16 +195,35 @@ pub fn build() -> anyhow::Result<()> {
     let mut trunk = with_path("trunk");
     trunk
         .current_dir(project_root())
-        .args(["build", "--release", "--offline"])
+        .args(["build", "--release", "--offline", "--features", "split"])
         .env("TRUNK_TOOLS_WASM_BINDGEN", &wb)
         .env(
             "TRUNK_TOOLS_WASM_OPT",
             format!("version_{BINARYEN_VERSION}"),
         );
     run(&mut trunk)?;
-    precompress::compress(&project_root().join("frontend/dist"))?;
-    std::fs::write(project_root().join(BUILD_STAMP), "")?;
+    let dist = project_root().join("frontend/dist");
+    split::split_into_dist(
+        &dist,
+        &target_dir().join("wasm32-unknown-unknown/wasm-release/obera-frontend.wasm"),
+        &target_dir().join("obera-split"),
+        with_path,
+    )?;
+    precompress::compress(&dist)?;
     println!("{}", size_table()?);
+    let whole = precompress::sizes(&dist)?
+        .iter()
+        .map(|s| s.brotli)
+        .sum::<u64>();
+    if whole > BUDGET_BROTLI_BYTES {
+        bail!(
+            "the web app weighs {:.1} kB brotli, over its budget of {:.0} kB: make the new code \
+             leaner or move its page into a lazy route (frontend/src/app.rs)",
+            whole as f64 / 1000.0,
+            BUDGET_BROTLI_BYTES as f64 / 1000.0
+        );
+    }
+    std::fs::write(project_root().join(BUILD_STAMP), "")?;
     Ok(())
 }
 
@@ -208,24 +231,46 @@ pub fn build() -> anyhow::Result<()> {
 /// Markdown table (printed after a build, recorded by `cargo xtask bench`).
 pub fn size_table() -> anyhow::Result<String> {
     let sizes = precompress::sizes(&project_root().join("frontend/dist"))?;
-    let kb = |b: u64| format!("{:.1}", b as f64 / 1000.0);
+    let name = |s: &precompress::Sizes| {
+        s.path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned()
+    };
+    // The first page needs the stylesheet, the glue, the main wasm and the split
+    // loader; a lazy route's modules (`split_*`, shared `chunk_*`) come when it opens.
+    let (lazy, first): (Vec<_>, Vec<_>) = sizes.iter().partition(|s| {
+        let n = name(s);
+        n.starts_with("split_") || n.starts_with("chunk_")
+    });
+    let row = |label: String, set: &[&precompress::Sizes]| {
+        let kb = |f: fn(&precompress::Sizes) -> u64| {
+            format!(
+                "{:.1}",
+                set.iter().map(|s| f(s)).sum::<u64>() as f64 / 1000.0
+            )
+        };
+        format!(
+            "| {label} | {} | {} | {} |\n",
+            kb(|s| s.raw),
+            kb(|s| s.gzip),
+            kb(|s| s.brotli)
+        )
+    };
     let mut out =
         String::from("| file | raw kB | gzip -9 kB | brotli 11 kB |\n|---|---|---|---|\n");
-    for s in &sizes {
-        let name = s.path.file_name().unwrap_or_default().to_string_lossy();
-        out.push_str(&format!(
-            "| `{name}` | {} | {} | {} |\n",
-            kb(s.raw),
-            kb(s.gzip),
-            kb(s.brotli)
-        ));
+    for s in &first {
+        out.push_str(&row(format!("`{}`", name(s)), &[s]));
     }
-    let total = |f: fn(&precompress::Sizes) -> u64| kb(sizes.iter().map(f).sum());
-    out.push_str(&format!(
-        "| whole app | {} | {} | {} |\n",
-        total(|s| s.raw),
-        total(|s| s.gzip),
-        total(|s| s.brotli)
+    out.push_str(&row(
+        format!("lazy route modules ({} files)", lazy.len()),
+        &lazy,
+    ));
+    out.push_str(&row("first load".to_owned(), &first));
+    out.push_str(&row(
+        "whole app".to_owned(),
+        &sizes.iter().collect::<Vec<_>>(),
     ));
     Ok(out)
 }

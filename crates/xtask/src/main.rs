@@ -12,6 +12,7 @@ mod frontend;
 mod precompress;
 mod sdk;
 mod shell;
+mod split;
 
 use anyhow::{Context, bail};
 use shell::{cargo, project_root, run};
@@ -110,16 +111,13 @@ fn test(args: &[String]) -> anyhow::Result<()> {
     ]))?;
     if !skip_browser {
         frontend::build()?;
-        run(cargo().args([
-            "clippy",
-            "-p",
-            "obera-frontend",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--",
-            "-D",
-            "warnings",
-        ]))?;
+        // Both shapes of the lazy routes: unsplit (`trunk serve`) and split (release).
+        for features in [&[][..], &["--features", "split"][..]] {
+            run(cargo()
+                .args(["clippy", "-p", "obera-frontend"])
+                .args(features)
+                .args(["--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]))?;
+        }
     }
     openapi(true)?;
     let pg = shell::test_postgres_url();
