@@ -91,15 +91,25 @@ async fn five_hundred_concurrent_bogus_invitation_acceptances_keep_memory_bounde
     eprintln!(
         "500 bogus accept-invite: VmHWM {peak} MiB, VmRSS {now} MiB, slowest /health {slowest:?}"
     );
+    let other: Vec<StatusCode> = answers
+        .iter()
+        .map(|(s, _)| *s)
+        .filter(|s| *s != StatusCode::NOT_FOUND)
+        .collect();
     assert!(
-        answers.iter().all(|(s, _)| *s == StatusCode::NOT_FOUND),
-        "a bogus invitation got another answer than 404"
+        other.is_empty(),
+        "bogus invitations got other answers than 404: {other:?}"
     );
     assert!(peak <= 512, "the server peaked at {peak} MiB");
 }
+// A generous pool wait: 500 requests share 5 connections, and on a loaded machine
+// the default 2 s would shed some with 503, which is right but not what this counts.
 both_backends!(
     five_hundred_concurrent_bogus_invitation_acceptances_keep_memory_bounded_and_health_answering,
-    |s| s.auth_max_per_address = 100_000
+    |s| {
+        s.auth_max_per_address = 100_000;
+        s.database_acquire_timeout_ms = 60_000;
+    }
 );
 
 /// Five hundred sign-ins at once that each need a password check (unknown

@@ -99,14 +99,14 @@ pub fn smoke_test() -> anyhow::Result<()> {
         .arg(root.join("tests/sdk/smoke.py"))
         .arg(&base)
         .env("PYTHONPATH", &work))?;
-    status_conformance(&base)?;
+    status_conformance(&base, &work)?;
     let _ = std::fs::remove_dir_all(&work);
     Ok(())
 }
 
 /// Fuzzes every operation of the served spec as a signed-in customer admin and fails
 /// on any answer whose status the operation does not document.
-fn status_conformance(base: &str) -> anyhow::Result<()> {
+fn status_conformance(base: &str, work: &std::path::Path) -> anyhow::Result<()> {
     let token = Command::new("python3")
         .arg(project_root().join("tests/sdk/sign_up.py"))
         .arg(base)
@@ -119,7 +119,10 @@ fn status_conformance(base: &str) -> anyhow::Result<()> {
         );
     }
     let token = String::from_utf8(token.stdout)?.trim().to_owned();
+    // Run in the temporary folder: schemathesis keeps a cache in `.schemathesis/`
+    // of its working directory.
     run(Command::new("python3")
+        .current_dir(work)
         .args(["-m", "schemathesis.cli", "run"])
         .arg(format!("{base}/openapi.json"))
         .args([
