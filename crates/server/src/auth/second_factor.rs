@@ -16,8 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::keyring::Purpose;
 use crate::state::AppState;
 use obera_store::{AuditEvent, FactorOwner, LoginRecord, SecondFactor};
-use obera_types::{AuditAction, compliance};
-use obera_types::{Customer, MfaEnrolment, MfaStatus};
+use obera_types::{AuditAction, Customer, MfaEnrolment, MfaStatus, UserId, compliance};
 use rand::Rng;
 use std::fmt::Write as _;
 use totp_rs::{Algorithm, Builder, Secret, Totp};
@@ -40,7 +39,7 @@ pub async fn status(
     customer: Option<&Customer>,
 ) -> ApiResult<MfaStatus> {
     let required = login.platform_operator || customer.is_some_and(|c| c.mfa_required);
-    let enrolled = confirmed(state, login).await?.is_some();
+    let enrolled = confirmed(state, login.user_id()).await?.is_some();
     let recovery_codes_left = if enrolled {
         state.db.recovery_codes_left(login.user_id()).await?
     } else {
@@ -54,13 +53,10 @@ pub async fn status(
     })
 }
 
-/// The account's confirmed authenticator, if it has one.
-pub async fn confirmed(state: &AppState, login: &LoginRecord) -> ApiResult<Option<SecondFactor>> {
-    Ok(state
-        .db
-        .second_factor(login.user_id())
-        .await?
-        .filter(|f| f.confirmed))
+/// The account's confirmed authenticator, if it has one (an enrolment not yet
+/// confirmed does not count).
+pub async fn confirmed(state: &AppState, user: UserId) -> ApiResult<Option<SecondFactor>> {
+    Ok(state.db.second_factor(user).await?.filter(|f| f.confirmed))
 }
 
 /// Starts (or restarts) enrolment with a fresh secret. 409 when one is enrolled.

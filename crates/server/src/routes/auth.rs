@@ -135,7 +135,7 @@ async fn sign_in(
         return Err(ApiError::InvalidCredentials);
     };
     ensure_may_sign_in(&state, &login).await?;
-    if let Some(factor) = second_factor::confirmed(&state, &login).await? {
+    if let Some(factor) = second_factor::confirmed(&state, login.user_id()).await? {
         let Some(code) = input.mfa_code.as_deref() else {
             attempt.password_accepted(&state).await?;
             return Err(ApiError::MfaRequired);

@@ -3,6 +3,7 @@
 
 use crate::auth::access::{CustomerAccess, Need, Via};
 use crate::auth::principal::Principal;
+use crate::auth::second_factor;
 use crate::body::Body;
 use crate::error::{ApiError, ApiResult};
 use crate::idempotency::{IdempotencyKey, created};
@@ -95,11 +96,7 @@ async fn ensure_may_set_mfa_policy(
     match (&access.via, &access.principal) {
         (Via::Operator, _) => Ok(()),
         (Via::Member { .. }, Principal::User { user_id, .. }) => {
-            let enrolled = state
-                .db
-                .second_factor(*user_id)
-                .await?
-                .is_some_and(|f| f.confirmed);
+            let enrolled = second_factor::confirmed(state, *user_id).await?.is_some();
             if required && !enrolled {
                 return Err(ApiError::Forbidden(
                     "enrol your own second factor before requiring one for everyone".to_owned(),

@@ -148,7 +148,7 @@ async fn prove(
     login: &LoginRecord,
     code: &str,
 ) -> ApiResult<Attempt> {
-    let factor = second_factor::confirmed(state, login)
+    let factor = second_factor::confirmed(state, login.user_id())
         .await?
         .ok_or_else(|| ApiError::Conflict("no second factor is enrolled".to_owned()))?;
     let attempt = Attempt::sign_in(state, req, &login.email).await?;
