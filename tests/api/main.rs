@@ -2,7 +2,9 @@
 //! server over real HTTP on a real database, on SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod databases;
 mod helpers;
+mod http_sink;
 
 mod audit;
 mod auth;
@@ -12,6 +14,7 @@ mod database_outage;
 mod database_roles;
 mod idempotency;
 mod isolation;
+mod job_worker;
 mod jwt_attacks;
 mod keys_and_users;
 mod last_admin;
@@ -22,6 +25,7 @@ mod rls;
 mod security;
 mod surface;
 mod throttling;
+mod traces;
 mod unauthenticated_hashing;
 
 #[path = "../browser/mod.rs"]

@@ -240,7 +240,10 @@ async fn operators_and_tenant_profiles_are_distinct_accounts(app: TestApp) {
         .unwrap();
     for email in [admin.email.as_str(), "dual@example.com"] {
         assert!(
-            app.db.upsert_operator(email, &hash).await.is_err(),
+            app.db
+                .upsert_operator(&email.parse().unwrap(), &hash)
+                .await
+                .is_err(),
             "{email} became an operator"
         );
     }
@@ -280,7 +283,10 @@ async fn a_deactivated_operator_loses_access(app: TestApp) {
     // (30 s) has not vouched for it, so the deactivation shows at once.
     let email = app.new_operator_account().await;
     let session: Session = app.login(&email, OPERATOR_PASSWORD).await.json();
-    app.db.set_operator_active(&email, false).await.unwrap();
+    app.db
+        .set_operator_active(&email.parse().unwrap(), false)
+        .await
+        .unwrap();
     for path in ["/api/v1/customers", "/api/v1/me"] {
         let reply = app.get(path, &session.access_token).await;
         assert_eq!(
@@ -307,7 +313,10 @@ async fn a_deactivated_operator_loses_access(app: TestApp) {
             .iter()
             .any(|o| o.email == email && o.deactivated_at.is_some())
     );
-    app.db.set_operator_active(&email, true).await.unwrap();
+    app.db
+        .set_operator_active(&email.parse().unwrap(), true)
+        .await
+        .unwrap();
     let reply = app.login(&email, OPERATOR_PASSWORD).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let session: Session = reply.json();

@@ -100,6 +100,10 @@ pub struct Settings {
     /// Where to serve Prometheus metrics (`GET /metrics`), e.g. `127.0.0.1:9464`. Unset:
     /// no metrics listener. Never the public address: metrics are for the operator.
     pub metrics_bind: Option<String>,
+    /// Base URL of an OpenTelemetry collector's OTLP/HTTP receiver, e.g.
+    /// `http://127.0.0.1:4318`; spans are posted as JSON to `{url}/v1/traces`.
+    /// Unset: no trace export (logs only).
+    pub otlp_endpoint: Option<String>,
 }
 
 impl Default for Settings {
@@ -133,6 +137,7 @@ impl Default for Settings {
             password_hash_concurrency: 0,
             password_hash_queue_ms: 1000,
             metrics_bind: None,
+            otlp_endpoint: None,
         }
     }
 }
@@ -153,6 +158,10 @@ impl fmt::Debug for Settings {
             )
             .field("master_key", &self.master_key.as_ref().map(|_| "***"))
             .field("static_dir", &self.static_dir)
+            .field(
+                "otlp_endpoint",
+                &self.otlp_endpoint.as_deref().map(obera_store::redact_url),
+            )
             .finish_non_exhaustive()
     }
 }

@@ -4,9 +4,9 @@
 
 use crate::auth::password;
 use obera_store::{Actor, AuditEvent, Db, NewCustomer, NewProfile, StoreError, TenantScope};
-use obera_types::{AuditAction, compliance};
 use obera_types::{
-    CustomizationInput, DashboardKind, Department, FeatureKind, IntegrationKind, Plan, Role,
+    AuditAction, CustomizationInput, DashboardKind, Department, Email, FeatureKind,
+    IntegrationKind, Plan, Role, compliance,
 };
 
 /// The operator account of the demo.
@@ -56,30 +56,33 @@ const CUSTOMERS: [DemoCustomer; 3] = [
 ];
 
 /// The demo person of `department` in the first demo customer (the demo selector's tenant).
-pub fn demo_email(department: Department) -> String {
-    format!(
-        "{}@{}.demo.obera.local",
-        department.as_str(),
-        CUSTOMERS[0].slug
-    )
+pub fn demo_email(department: Department) -> anyhow::Result<Email> {
+    email(CUSTOMERS[0].slug, department)
 }
 
-fn email(slug: &str, department: Department) -> String {
+/// The demo operator's sign-in address.
+pub fn operator_email() -> anyhow::Result<Email> {
+    OPERATOR_EMAIL.parse().map_err(anyhow::Error::msg)
+}
+
+fn email(slug: &str, department: Department) -> anyhow::Result<Email> {
     format!("{}@{slug}.demo.obera.local", department.as_str())
+        .parse()
+        .map_err(anyhow::Error::msg)
 }
 
 /// Loads the demo data; customers already present (by admin email) are skipped.
 pub async fn seed(db: &Db) -> anyhow::Result<()> {
     let hash = password::hash(DEMO_PASSWORD.to_owned()).await?;
-    let operator = db.upsert_operator(OPERATOR_EMAIL, &hash).await?;
+    let operator = db.upsert_operator(&operator_email()?, &hash).await?;
     for c in &CUSTOMERS {
-        let admin_email = email(c.slug, Department::Admin);
+        let admin_email = email(c.slug, Department::Admin)?;
         if db.find_login(&admin_email).await?.is_some() {
             continue;
         }
         let customer = NewCustomer {
             company_name: c.name.parse().map_err(anyhow::Error::msg)?,
-            contact_email: admin_email.parse().map_err(anyhow::Error::msg)?,
+            contact_email: admin_email,
             plan: c.plan,
         };
         let admin = profile(c.slug, Department::Admin, Role::Admin, &hash)?;
@@ -135,9 +138,7 @@ fn profile(
 ) -> anyhow::Result<NewProfile> {
     let name = format!("{} Demo", department.label());
     Ok(NewProfile {
-        email: email(slug, department)
-            .parse()
-            .map_err(anyhow::Error::msg)?,
+        email: email(slug, department)?,
         full_name: name.parse().map_err(anyhow::Error::msg)?,
         department,
         role,
@@ -159,6 +160,8 @@ pub fn credentials_banner() -> String {
             "  {:<22} admin: {}  (and it@, hr@, finance@, … for each department)\n",
             c.name,
             email(c.slug, Department::Admin)
+                .map(|e| e.to_string())
+                .unwrap_or_default()
         ));
     }
     out

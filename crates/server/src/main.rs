@@ -5,8 +5,7 @@ use clap::{Parser, Subcommand};
 use obera_server::config::{Mode, Settings};
 use obera_server::startup::{Application, connect};
 use obera_server::{auth, demo, telemetry};
-use obera_types::{AuditAction, compliance};
-use obera_types::{Email, Password};
+use obera_types::{AuditAction, Email, Password, compliance};
 
 #[derive(Parser)]
 #[command(
@@ -36,7 +35,7 @@ enum Command {
     /// that belongs to a customer's person is refused.
     CreateAdmin {
         #[arg(long)]
-        email: String,
+        email: Email,
         /// The password; prefer the environment variable.
         #[arg(long, env = "OBERA_ADMIN_PASSWORD", hide_env_values = true)]
         password: String,
@@ -50,7 +49,7 @@ enum Command {
     /// codes). Where one is mandatory, the next sign-in must enrol a new one.
     ResetMfa {
         #[arg(long)]
-        email: String,
+        email: Email,
     },
     /// Print the OpenAPI document.
     Openapi,
@@ -63,27 +62,37 @@ enum OperatorAction {
     /// Stop an operator signing in; their sessions end within a minute.
     Deactivate {
         #[arg(long)]
-        email: String,
+        email: Email,
     },
     /// Let a deactivated operator sign in again.
     Reactivate {
         #[arg(long)]
-        email: String,
+        email: Email,
     },
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings =
         Settings::load().context("read configuration (obera.toml, OBERA_* variables)")?;
-    let _log_flush = telemetry::init(settings.log_format);
+    // Before the runtime starts and dropped after it stops: the trace exporter's
+    // blocking client may not be created or dropped inside an async runtime.
+    let _telemetry = telemetry::init(&settings)?;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("start the async runtime")?
+        .block_on(run(cli, settings))
+}
+
+async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let mode = settings.mode;
             let app = Application::build(settings).await?;
             let db = &app.state().db;
-            if mode == Mode::Development && db.find_login(demo::OPERATOR_EMAIL).await?.is_some() {
+            if mode == Mode::Development && db.find_login(&demo::operator_email()?).await?.is_some()
+            {
                 println!("{}", demo::credentials_banner());
             }
             if !db
@@ -125,11 +134,10 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", demo::credentials_banner());
         }
         Command::CreateAdmin { email, password } => {
-            let email: Email = email.parse().map_err(anyhow::Error::msg)?;
             let password: Password = password.parse().map_err(anyhow::Error::msg)?;
             let db = connect(&settings).await?;
             let hash = auth::password::hash(password.as_str().to_owned()).await?;
-            let id = db.upsert_operator(email.as_str(), &hash).await?;
+            let id = db.upsert_operator(&email, &hash).await?;
             println!("operator {email} ready (id {id})");
         }
         Command::Operators { action } => operators(&connect(&settings).await?, action).await?,
@@ -170,10 +178,9 @@ async fn operators(db: &obera_store::Db, action: OperatorAction) -> anyhow::Resu
     Ok(())
 }
 
-async fn reset_mfa(db: &obera_store::Db, email: &str) -> anyhow::Result<()> {
-    let email = email.trim().to_lowercase();
+async fn reset_mfa(db: &obera_store::Db, email: &Email) -> anyhow::Result<()> {
     let login = db
-        .find_login(&email)
+        .find_login(email)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no account has the email {email}"))?;
     let owner = obera_server::auth::second_factor::owner(&login);
@@ -187,7 +194,7 @@ async fn reset_mfa(db: &obera_store::Db, email: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn not_an_operator(e: obera_store::StoreError, email: &str) -> anyhow::Error {
+fn not_an_operator(e: obera_store::StoreError, email: &Email) -> anyhow::Error {
     match e {
         obera_store::StoreError::NotFound => {
             anyhow::anyhow!("no operator account has the email {email}")

@@ -41,12 +41,29 @@ pub async fn request_id<B: MessageBody + 'static>(
     next: Next<B>,
 ) -> Result<ServiceResponse<B>, actix_web::Error> {
     let id = incoming_id(&req).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
+    // When traces are exported, `http.route` is filled in and the span renamed once
+    // routing has matched, so a trace is named `GET /api/v1/customers/{customer_id}`.
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %req.method(),
+        path = %req.path(),
+        http.route = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
+    );
+    crate::telemetry::continue_caller_trace(&span, req.headers());
     let started = Instant::now();
     let mut res = REQUEST_ID
         .scope(id.clone(), next.call(req).instrument(span.clone()))
         .await?;
     let status = res.status();
+    if crate::telemetry::exporting() {
+        if let Some(route) = res.request().match_pattern() {
+            crate::telemetry::rename(&span, format!("{} {route}", res.request().method()));
+            span.record("http.route", route);
+        }
+        span.record("http.response.status_code", status.as_u16());
+    }
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(REQUEST_ID_HEADER, value);
     }

@@ -149,7 +149,9 @@ fn create_admin_validates_its_input_and_creates_an_operator() {
     // Judged by the account itself, not by what the command printed.
     let login = runtime().block_on(async {
         let db = open(&dir).await;
-        db.find_login("ops@msp.example").await.unwrap()
+        db.find_login(&"ops@msp.example".parse().unwrap())
+            .await
+            .unwrap()
     });
     let login = login.expect("create-admin made no account");
     assert!(login.platform_operator && login.customer_id.is_none());
@@ -205,7 +207,11 @@ fn reset_mfa_removes_an_accounts_second_factor() {
     );
     let user = runtime().block_on(async {
         let db = open(&dir).await;
-        let login = db.find_login("ops@msp.example").await.unwrap().unwrap();
+        let login = db
+            .find_login(&"ops@msp.example".parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
         let owner = obera_store::FactorOwner {
             user_id: login.user_id(),
             customer_id: None,

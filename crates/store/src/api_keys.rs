@@ -5,8 +5,7 @@
 use crate::audit::{AuditEvent, record_in, scoped};
 use crate::{Db, PageRequest, StoreError, StoreResult, TenantScope, now};
 use chrono::{DateTime, Utc};
-use obera_types::{ApiKey, ApiKeyId, ApiScope, DisplayName};
-use obera_types::{AuditAction, compliance};
+use obera_types::{ApiKey, ApiKeyId, ApiScope, AuditAction, DisplayName, compliance};
 use sqlx::types::Json;
 use uuid::Uuid;
 

@@ -7,7 +7,7 @@ use crate::db::{Settle, TxTenant};
 use crate::maintenance::THROTTLE_WINDOW;
 use crate::{Db, StoreResult, now};
 use chrono::{DateTime, Utc};
-use obera_types::{CustomerId, UserId};
+use obera_types::{CustomerId, Email, UserId};
 use uuid::Uuid;
 
 /// What sign-in needs to know about an email.
@@ -106,9 +106,13 @@ type RefreshRow = (
 impl Db {
     /// The identity with this (normalised) email, if any.
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
-    pub async fn find_login(&self, email: &str) -> StoreResult<Option<LoginRecord>> {
+    pub async fn find_login(&self, email: &Email) -> StoreResult<Option<LoginRecord>> {
         self.read(TxTenant::None, async |tx| {
-            Ok(fetch!(tx, query_as(FIND_LOGIN).fetch_optional, email))
+            Ok(fetch!(
+                tx,
+                query_as(FIND_LOGIN).fetch_optional,
+                email.as_str()
+            ))
         })
         .await
     }

@@ -9,10 +9,9 @@ use crate::rows::parse;
 use crate::users::{NewProfile, insert_identity_and_profile};
 use crate::{Db, PageRequest, StoreError, StoreResult, TenantScope, now};
 use chrono::{DateTime, Utc};
-use obera_types::{AuditAction, compliance};
 use obera_types::{
-    Customer, CustomerFilter, CustomerId, CustomerStatus, DisplayName, Email, Plan, UpdateCustomer,
-    UserProfile,
+    AuditAction, Customer, CustomerFilter, CustomerId, CustomerStatus, DisplayName, Email, Plan,
+    UpdateCustomer, UserProfile, compliance,
 };
 use uuid::Uuid;
 

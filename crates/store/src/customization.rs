@@ -5,10 +5,9 @@ use crate::db::Tx;
 use crate::rows::{parse, validated};
 use crate::{Db, StoreError, StoreResult, TenantScope, now};
 use chrono::{DateTime, Utc};
-use obera_types::{AuditAction, compliance};
 use obera_types::{
-    CustomerId, Customization, CustomizationInput, DashboardKind, DashboardLayout, FeatureKind,
-    IntegrationKind, WidgetKind, WidgetPlacement,
+    AuditAction, CustomerId, Customization, CustomizationInput, DashboardKind, DashboardLayout,
+    FeatureKind, IntegrationKind, WidgetKind, WidgetPlacement, compliance,
 };
 use sqlx::types::Json;
 use std::collections::BTreeMap;

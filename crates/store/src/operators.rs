@@ -10,8 +10,7 @@ use crate::audit::{AuditEvent, record_in};
 use crate::db::TxTenant;
 use crate::{Db, StoreError, StoreResult, now};
 use chrono::{DateTime, Utc};
-use obera_types::UserId;
-use obera_types::{AuditAction, compliance};
+use obera_types::{AuditAction, Email, UserId, compliance};
 use uuid::Uuid;
 
 /// An operator account as `obera operators list` shows it.
@@ -40,9 +39,9 @@ impl Db {
     /// with `Rule` when the email belongs to a customer's person: operators and
     /// tenant profiles are distinct accounts.
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
-    pub async fn upsert_operator(&self, email: &str, password_hash: &str) -> StoreResult<UserId> {
+    pub async fn upsert_operator(&self, email: &Email, password_hash: &str) -> StoreResult<UserId> {
         self.write(TxTenant::None, async |tx| {
-            let id: Option<Uuid> = fetch!(tx, query_scalar(UPSERT).fetch_optional, UserId::new().0, email, password_hash, now());
+            let id: Option<Uuid> = fetch!(tx, query_scalar(UPSERT).fetch_optional, UserId::new().0, email.as_str(), password_hash, now());
             id.map(UserId).ok_or_else(|| {
                 StoreError::Rule(format!(
                     "{email} belongs to a customer's person; an MSP operator needs an email of its own"
@@ -66,13 +65,13 @@ impl Db {
     /// stop working when the server's short status cache expires. Both are
     /// platform audit events. `NotFound` when no operator has this email.
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
-    pub async fn set_operator_active(&self, email: &str, active: bool) -> StoreResult<UserId> {
+    pub async fn set_operator_active(&self, email: &Email, active: bool) -> StoreResult<UserId> {
         let at = now();
         self.write(TxTenant::None, async |tx| {
             let id: Option<Uuid> = fetch!(
                 tx,
                 query_scalar(SET_DEACTIVATED).fetch_optional,
-                email,
+                email.as_str(),
                 (!active).then_some(at),
                 at
             );
@@ -89,7 +88,7 @@ impl Db {
                 user_id: Some(id),
                 ..AuditEvent::new(action, compliance::CREDENTIALS)
             }
-            .detail("email", email);
+            .detail("email", email.as_str());
             record_in(tx, &event).await?;
             Ok(id)
         })

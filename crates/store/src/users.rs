@@ -6,9 +6,9 @@ use crate::db::{Tx, TxTenant, set_tenant};
 use crate::rows::parse;
 use crate::{Db, PageRequest, StoreError, StoreResult, TenantScope, now};
 use chrono::{DateTime, Utc};
-use obera_types::{AuditAction, compliance};
 use obera_types::{
-    CustomerId, Department, DisplayName, Email, Role, UpdateUser, UserId, UserProfile, UserStatus,
+    AuditAction, CustomerId, Department, DisplayName, Email, Role, UpdateUser, UserId, UserProfile,
+    UserStatus, compliance,
 };
 use uuid::Uuid;
 

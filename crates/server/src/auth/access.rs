@@ -11,8 +11,9 @@ use actix_web::http::Method;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 use obera_store::{Actor, AuditEvent, RequestReads, StoreError, TenantScope};
-use obera_types::{ApiScope, CustomerId, CustomerStatus, Department, Role, UserStatus};
-use obera_types::{AuditAction, compliance};
+use obera_types::{
+    ApiScope, AuditAction, CustomerId, CustomerStatus, Department, Role, UserStatus, compliance,
+};
 
 /// How the caller reached the customer.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,10 +15,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, Responder, get, post, web};
 use obera_store::{AuditEvent, LoginRecord, NewCustomer, NewProfile, RefreshOutcome};
 use obera_types::{
-    AcceptInviteRequest, CustomerStatus, DemoLoginRequest, Department, LoginRequest, LogoutRequest,
-    Me, Plan, Problem, RefreshRequest, Role, Session, SignupRequest, UserStatus,
+    AcceptInviteRequest, AuditAction, CustomerStatus, DemoLoginRequest, Department, LoginRequest,
+    LogoutRequest, Me, Plan, Problem, RefreshRequest, Role, Session, SignupRequest, UserStatus,
+    compliance,
 };
-use obera_types::{AuditAction, compliance};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -82,7 +82,7 @@ async fn signup(
         })?;
     let login = state
         .db
-        .find_login(input.email.as_str())
+        .find_login(&input.email)
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(session::issue(&state, &login, None, false, delivery)
@@ -115,7 +115,7 @@ async fn sign_in(
     let input = body.0;
     // Counted before the check; a failure leaves it counted.
     let attempt = Attempt::sign_in(&state, &req, input.email.as_str()).await?;
-    let found = state.db.find_login(input.email.as_str()).await?;
+    let found = state.db.find_login(&input.email).await?;
     let ok = state
         .passwords
         .verify(
@@ -339,7 +339,7 @@ async fn demo_login(
         return Err(ApiError::NotFound);
     }
     Attempt::per_address(&state, &req, AddressLimited::Demo).await?;
-    let email = demo::demo_email(body.0.department);
+    let email = demo::demo_email(body.0.department)?;
     let login = state
         .db
         .find_login(&email)

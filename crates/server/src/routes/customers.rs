@@ -13,10 +13,9 @@ use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use obera_store::{AuditEvent, NewCustomer};
 use obera_types::{
-    ApiScope, CreateCustomer, Customer, CustomerFilter, CustomerPage, CustomerStatus, PageParams,
-    Plan, UpdateCustomer,
+    ApiScope, AuditAction, CreateCustomer, Customer, CustomerFilter, CustomerPage, CustomerStatus,
+    PageParams, Plan, UpdateCustomer, compliance,
 };
-use obera_types::{AuditAction, compliance};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {

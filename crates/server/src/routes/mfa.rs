@@ -16,8 +16,7 @@ use crate::routes::auth::signed_in_login;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use obera_store::{AuditEvent, LoginRecord};
-use obera_types::{AuditAction, compliance};
-use obera_types::{MfaCode, MfaEnrolment, Problem, RecoveryCodes};
+use obera_types::{AuditAction, MfaCode, MfaEnrolment, Problem, RecoveryCodes, compliance};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {

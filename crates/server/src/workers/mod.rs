@@ -1,3 +1,4 @@
 //! Background work that runs inside the server process beside the API.
 
 pub mod purge;
+pub mod queue;
