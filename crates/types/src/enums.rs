@@ -1,13 +1,12 @@
 //! Closed vocabularies. Unknown values are rejected at deserialisation, so a
 //! typo in a request is a 400, never a silently stored string.
 
-use serde::{Deserialize, Serialize};
 use std::fmt;
 
 macro_rules! text_enum {
     ($(#[doc = $doc:literal])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[doc = $doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
         pub enum $name {
             $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
         }
@@ -26,23 +25,26 @@ macro_rules! text_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
 
         impl std::str::FromStr for $name {
-            type Err = UnknownValue;
+            type Err = $crate::enums::UnknownValue;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 match s {
                     $($text => Ok($name::$variant),)+
-                    other => Err(UnknownValue { kind: stringify!($name), value: other.to_owned() }),
+                    other => Err($crate::enums::UnknownValue { kind: stringify!($name), value: other.to_owned() }),
                 }
             }
         }
     };
 }
+
+/// Shared with `workflows::run`, whose status enums follow the same wire rules.
+pub(crate) use text_enum;
 
 /// A string that is not one of an enum's values.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -63,3 +63,19 @@ id_type!(
     /// Identifies an audit log entry.
     AuditLogId
 );
+id_type!(
+    /// Identifies a workflow across all its versions.
+    WorkflowId
+);
+id_type!(
+    /// Identifies one immutable version of a workflow's definition.
+    WorkflowVersionId
+);
+id_type!(
+    /// Identifies one run (execution) of a workflow.
+    ExecutionId
+);
+id_type!(
+    /// Identifies a trigger (manual, webhook, cron or event) of a workflow.
+    TriggerId
+);

@@ -39,6 +39,7 @@ pub mod page;
 pub mod users;
 pub mod validated;
 pub mod vocabulary;
+pub mod workflows;
 
 // Named one by one, not `pub use module::*`: a module that adds a type whose name
 // another module already uses (`Status`, `Run`, …) then fails here, at the crate
@@ -59,9 +60,19 @@ pub use enums::{
     UserStatus,
 };
 pub use error::{ErrorCode, FieldError, Problem};
-pub use ids::{ApiKeyId, AuditLogId, CustomerId, UserId};
+pub use ids::{
+    ApiKeyId, AuditLogId, CustomerId, ExecutionId, TriggerId, UserId, WorkflowId, WorkflowVersionId,
+};
 pub use mfa::{MfaCode, MfaEnrolment, MfaStatus, RecoveryCodes};
 pub use page::{ApiKeyPage, AuditLogPage, CustomerPage, PageParams, UserPage};
 pub use users::{Invitation, InviteUser, UpdateUser, UserProfile};
 pub use validated::{DisplayName, Email, HexColor, Password, WebUrl};
 pub use vocabulary::{AuditAction, ComplianceTag, compliance};
+pub use workflows::{
+    ApprovalStep, Branch, CodeStep, ConditionStep, CredentialRef, DbOperation, DbStep, DelayStep,
+    Edge, EmailNotification, ExecutionStatus, Expression, GetUserOperation, HeaderTemplate,
+    HttpMethod, HttpStep, ListUsersOperation, LoopStep, NotifyChannel, NotifyStep, OnError,
+    RecordAuditEventOperation, RespondStep, RetryPolicy, Step, StepConfig, StepKey, StepRunStatus,
+    SubWorkflowStep, SwitchCase, SwitchStep, Template, TransformStep, WebhookNotification,
+    WorkflowDefinition,
+};

@@ -2,13 +2,10 @@
 //! whose `Deserialize` refuses bad input, so a handler never sees an invalid
 //! email or colour and nothing invalid can be stored.
 
-use serde::{Deserialize, Serialize};
-use std::fmt;
-
 macro_rules! validated_string {
     ($(#[$meta:meta])* $name:ident, $format:literal, $check:path) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
         #[serde(try_from = "String", into = "String")]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[cfg_attr(feature = "openapi", schema(value_type = String, format = $format))]
@@ -41,13 +38,16 @@ macro_rules! validated_string {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(&self.0)
             }
         }
     };
 }
+
+/// Shared with `workflows`, whose step keys and credential names are validated the same way.
+pub(crate) use validated_string;
 
 validated_string!(
     /// An email address, trimmed and lower-cased so it compares as people expect.

@@ -1,0 +1,41 @@
+//! Workflow definitions and run records, shared by the server, the SPA and SDKs.
+//!
+//! A definition ([`WorkflowDefinition`]) is a DAG of typed [`Step`]s; `obera-engine`
+//! validates it and decides what runs next. Nothing here evaluates anything.
+//!
+//! # The data model of expressions and templates
+//!
+//! Every expression (conditions, transforms, loop items, `{{ }}` template segments)
+//! sees the same read-only variables:
+//!
+//! - `trigger`: the trigger payload as JSON (a webhook's body, a manual run's input,
+//!   an event's data, null for cron).
+//! - `steps`: one entry per step that has finished so far, keyed by step key:
+//!   `steps.<key>.output` is the step's output JSON (see each [`StepConfig`] variant),
+//!   `steps.<key>.status` its [`StepRunStatus`] (`succeeded`, `failed` or `skipped`),
+//!   and `steps.<key>.error` the failure message of a step that failed with
+//!   `on_error: continue` (null otherwise). Inside a loop body, the outer steps and the
+//!   current iteration's finished steps are both visible.
+//! - `item` and `index`: inside a loop body, the current item and its 0-based index
+//!   (null elsewhere).
+//! - `run`: `{ id, workflow_id, customer_id }` of the execution.
+//!
+//! So `steps.fetch_user.output.body.email` reads the `email` field of the JSON body an
+//! `http` step named `fetch_user` received, and `trigger.items[0]` the first item of
+//! the trigger payload.
+
+pub mod definition;
+pub mod run;
+pub mod step;
+
+pub use definition::{
+    Branch, Edge, MAX_STEP_KEY_LEN, OnError, RetryPolicy, Step, StepKey, WorkflowDefinition,
+};
+pub use run::{ExecutionStatus, StepRunStatus};
+pub use step::{
+    ApprovalStep, CodeStep, ConditionStep, CredentialRef, DbOperation, DbStep, DelayStep,
+    EmailNotification, Expression, GetUserOperation, HeaderTemplate, HttpMethod, HttpStep,
+    ListUsersOperation, LoopStep, NotifyChannel, NotifyStep, RecordAuditEventOperation,
+    RespondStep, StepConfig, SubWorkflowStep, SwitchCase, SwitchStep, Template, TransformStep,
+    WebhookNotification,
+};
