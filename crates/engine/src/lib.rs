@@ -1,0 +1,18 @@
+//! The workflow engine's decisions as plain functions, apart from the code that runs
+//! steps and stores state: which steps run next, whether a failure is retried, which
+//! branch a condition took, what a dry run does, and the one expression language.
+//!
+//! Invariant: no IO here (no database, network, clock reads outside the evaluator's
+//! deadline, or randomness), so every decision is unit-tested without a database.
+
+pub mod data;
+pub mod expression;
+pub mod idempotency;
+pub mod retry;
+pub mod template;
+
+pub use data::{DataModel, RunInfo, StepData};
+pub use expression::{Bindings, Compiled, Evaluator, ExprError, LimitKind, Limits};
+pub use idempotency::{StepPath, idempotency_key};
+pub use retry::{FailureKind, RetryDecision, backoff_bound, decide};
+pub use template::{CompiledTemplate, TemplateError};
