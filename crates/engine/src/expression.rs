@@ -80,6 +80,12 @@ pub enum ExprError {
     /// The expression ran into one of the evaluator's bounds.
     #[error("{message}")]
     Limit { kind: LimitKind, message: String },
+    /// The interpreter itself failed (panicked) on this input. Caught so a step fails
+    /// instead of a worker; a distinct variant so tests and logs can tell it apart.
+    #[error(
+        "the expression could not be evaluated because the interpreter failed; please report it"
+    )]
+    Internal,
 }
 
 fn at(line: Option<usize>, column: Option<usize>) -> String {
@@ -228,7 +234,7 @@ impl Evaluator {
         match compiled {
             Ok(Ok(ast)) => Ok(Compiled { ast }),
             Ok(Err(e)) => Err(parse_error(&e)),
-            Err(_) => Err(interpreter_panicked()),
+            Err(_) => Err(ExprError::Internal),
         }
     }
 
@@ -250,7 +256,7 @@ impl Evaluator {
         match result {
             Ok(Ok(value)) => to_json(&value),
             Ok(Err(e)) => Err(eval_error(&e)),
-            Err(_) => Err(interpreter_panicked()),
+            Err(_) => Err(ExprError::Internal),
         }
     }
 
@@ -272,12 +278,6 @@ fn to_json(value: &Dynamic) -> Result<Value, ExprError> {
             value.type_name()
         ),
     })
-}
-
-fn interpreter_panicked() -> ExprError {
-    ExprError::Runtime {
-        message: "the expression could not be evaluated (the interpreter failed)".to_owned(),
-    }
 }
 
 fn parse_error(e: &ParseError) -> ExprError {
