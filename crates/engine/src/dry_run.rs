@@ -4,8 +4,8 @@
 //! as if it had succeeded, so the rest of the workflow is still exercised).
 //! [`dry_run_plan`] lists every step up front, for the preview before a dry run.
 
+use crate::graph::topological_order;
 use obera_types::{StepConfig, StepKey, WorkflowDefinition};
-use std::collections::HashMap;
 
 /// What a dry run does with one step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,36 +74,4 @@ fn push_level(
             within.pop();
         }
     }
-}
-
-/// Kahn's algorithm, taking ready steps in definition order. Steps on a cycle (which
-/// validation refuses) come last, in definition order, so nothing is left out.
-fn topological_order(definition: &WorkflowDefinition) -> Vec<usize> {
-    let index: HashMap<&StepKey, usize> = definition
-        .steps
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (&s.key, i))
-        .collect();
-    let mut indegree = vec![0usize; definition.steps.len()];
-    for step in &definition.steps {
-        for edge in &step.next {
-            if let Some(&to) = index.get(&edge.to) {
-                indegree[to] += 1;
-            }
-        }
-    }
-    let mut placed = vec![false; definition.steps.len()];
-    let mut order = Vec::with_capacity(definition.steps.len());
-    while let Some(next) = (0..definition.steps.len()).find(|&i| !placed[i] && indegree[i] == 0) {
-        placed[next] = true;
-        order.push(next);
-        for edge in &definition.steps[next].next {
-            if let Some(&to) = index.get(&edge.to) {
-                indegree[to] = indegree[to].saturating_sub(1);
-            }
-        }
-    }
-    order.extend((0..definition.steps.len()).filter(|&i| !placed[i]));
-    order
 }

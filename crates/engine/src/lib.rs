@@ -8,6 +8,7 @@
 pub mod data;
 pub mod dry_run;
 pub mod expression;
+mod graph;
 pub mod idempotency;
 pub mod iteration;
 pub mod parse;
