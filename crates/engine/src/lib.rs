@@ -2,10 +2,29 @@
 //! steps and stores state: which steps run next, whether a failure is retried, which
 //! branch a condition took, what a dry run does, and the one expression language.
 //!
-//! Invariant: no IO here (no database, network, clock reads outside the evaluator's
-//! deadline, or randomness), so every decision is unit-tested without a database.
+//! Invariant: no IO here (no database, network, randomness, or clock reads other than
+//! the evaluator's own deadline), so every decision is unit-tested without a database.
+//!
+//! How an executor uses it:
+//!
+//! 1. On save: [`parse_definition`] the body (errors name `steps[i]…`), then
+//!    [`validate`] it against a [`Catalog`] of the customer's credentials, workflows
+//!    and users (errors name `steps.<key>…`).
+//! 2. Build one [`Evaluator`] per process and share it.
+//! 3. Whenever a step settles: [`plan`] over the recorded [`StepState`]s; start the
+//!    steps in `start` (in a dry run, ask [`dry_run_action`] first), record `skip` as
+//!    skipped, and end the run on `outcome`.
+//! 4. Running a step: build the [`DataModel`] and [`Bindings`] once, render its
+//!    templates ([`CompiledTemplate`]) and expressions; a condition's or switch's output
+//!    becomes a branch through [`branch_taken`]; side effects carry
+//!    [`idempotency_key`]; a delay sleeps until [`wake_at`] without holding a worker; a
+//!    loop runs [`loop_items`] under [`plan_iterations`], each iteration a nested
+//!    [`plan`] over the body.
+//! 5. A failed attempt: [`decide`] with the [`FailureKind`] and a random draw gives
+//!    the wait before the next attempt, or gives up.
 
 pub mod data;
+pub mod delay;
 pub mod dry_run;
 pub mod expression;
 mod graph;
@@ -18,6 +37,7 @@ pub mod template;
 pub mod validate;
 
 pub use data::{DataModel, RunInfo, StepData};
+pub use delay::{DelayError, MAX_DELAY_SECS, wake_at};
 pub use dry_run::{DryRunAction, DryRunStep, dry_run_action, dry_run_plan};
 pub use expression::{Bindings, Compiled, Evaluator, ExprError, LimitKind, Limits};
 pub use idempotency::{StepPath, idempotency_key};

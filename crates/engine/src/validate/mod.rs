@@ -38,7 +38,7 @@ mod bounds {
     pub const MAX_RESPONSE_BYTES: u32 = 10 * 1024 * 1024;
     pub const MAX_LOOP_CONCURRENCY: u16 = 32;
     pub const MAX_LOOP_ITERATIONS: u32 = 10_000;
-    pub const MAX_DELAY_SECS: u64 = 366 * 86_400;
+    pub use crate::delay::MAX_DELAY_SECS;
     pub const MIN_APPROVAL_SECS: u64 = 60;
     pub const MAX_APPROVAL_SECS: u64 = 30 * 86_400;
     pub const MAX_CODE_BYTES: usize = 64 * 1024;
