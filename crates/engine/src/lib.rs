@@ -8,10 +8,10 @@
 //! How an executor uses it:
 //!
 //! 1. On save: [`parse_definition`] the body (errors name `steps[i]…`), then
-//!    [`validate`] it against a [`Catalog`] of the customer's credentials, workflows
+//!    [`validate()`] it against a [`Catalog`] of the customer's credentials, workflows
 //!    and users (errors name `steps.<key>…`).
 //! 2. Build one [`Evaluator`] per process and share it.
-//! 3. Whenever a step settles: [`plan`] over the recorded [`StepState`]s; start the
+//! 3. Whenever a step settles: [`plan()`] over the recorded [`StepState`]s; start the
 //!    steps in `start` (in a dry run, ask [`dry_run_action`] first), record `skip` as
 //!    skipped, and end the run on `outcome`.
 //! 4. Running a step: build the [`DataModel`] and [`Bindings`] once, render its
@@ -19,7 +19,7 @@
 //!    becomes a branch through [`branch_taken`]; side effects carry
 //!    [`idempotency_key`]; a delay sleeps until [`wake_at`] without holding a worker; a
 //!    loop runs [`loop_items`] under [`plan_iterations`], each iteration a nested
-//!    [`plan`] over the body.
+//!    [`plan()`] over the body.
 //! 5. A failed attempt: [`decide`] with the [`FailureKind`] and a random draw gives
 //!    the wait before the next attempt, or gives up.
 
