@@ -102,10 +102,17 @@ fn the_run_data_cannot_be_changed_by_an_expression() {
         matches!(changed, Ok(Err(ExprError::Runtime { .. }))),
         "{changed:?}"
     );
-    let read = evaluator
-        .compile("trigger.amount")
+    let pushed = evaluator
+        .compile("trigger.items.push(4); trigger.items.len()")
         .map(|c| evaluator.evaluate(&c, &mut bindings));
-    assert_eq!(read, Ok(Ok(json!(250))));
+    assert!(
+        !matches!(pushed, Ok(Ok(ref v)) if *v == json!(4)),
+        "{pushed:?}"
+    );
+    let read = evaluator
+        .compile("[trigger.amount, trigger.items.len()]")
+        .map(|c| evaluator.evaluate(&c, &mut bindings));
+    assert_eq!(read, Ok(Ok(json!([250, 3]))));
 }
 
 #[test]
