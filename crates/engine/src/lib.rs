@@ -22,6 +22,8 @@
 //!    [`plan()`] over the body.
 //! 5. A failed attempt: [`decide`] with the [`FailureKind`] and a random draw gives
 //!    the wait before the next attempt, or gives up.
+//! 6. Re-run from a failed step: [`rerun_states`] says which recorded results the new
+//!    attempt keeps; plan from there.
 
 pub mod data;
 pub mod delay;
@@ -32,6 +34,7 @@ pub mod idempotency;
 pub mod iteration;
 pub mod parse;
 pub mod plan;
+pub mod rerun;
 pub mod retry;
 pub mod template;
 pub mod validate;
@@ -47,6 +50,7 @@ pub use iteration::{
 };
 pub use parse::parse_definition;
 pub use plan::{BranchError, Outcome, Plan, StepState, branch_taken, condition_holds, plan};
+pub use rerun::{RerunError, rerun_states};
 pub use retry::{FailureKind, RetryDecision, backoff_bound, decide};
 pub use template::{CompiledTemplate, TemplateError};
 pub use validate::{Catalog, validate};
