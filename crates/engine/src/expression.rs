@@ -33,7 +33,10 @@ pub struct Limits {
     pub max_call_depth: usize,
     /// Nesting of the expression's syntax tree.
     pub max_expr_depth: usize,
-    /// Wall-clock time of one evaluation.
+    /// Wall-clock time of one evaluation. Keep it short: besides ending runaway loops,
+    /// it is what keeps a script from nesting arrays thousands of levels deep (each
+    /// level costs more under the size checks), deep enough to exhaust a thread's
+    /// stack inside the interpreter before [`MAX_VALUE_DEPTH`] is checked.
     pub timeout: Duration,
 }
 
@@ -110,9 +113,17 @@ pub struct Bindings {
 }
 
 impl Bindings {
-    /// Converts the data model; fails only on JSON the interpreter cannot hold
-    /// (e.g. an integer above `i64::MAX`).
+    /// Converts the data model; fails only on JSON the interpreter cannot hold (an
+    /// integer above `i64::MAX`, nesting deeper than [`MAX_VALUE_DEPTH`]).
     pub fn new(data: &DataModel) -> Result<Self, ExprError> {
+        let outputs = data.steps.values().map(|s| &s.output);
+        if [&data.trigger, &data.item]
+            .into_iter()
+            .chain(outputs)
+            .any(|v| json_too_deep(v, MAX_VALUE_DEPTH))
+        {
+            return Err(too_deep());
+        }
         let mut scope = Scope::new();
         let values = [
             ("trigger", rhai::serde::to_dynamic(&data.trigger)),
@@ -271,7 +282,45 @@ fn refuse_sleep<T>(_: T) -> Result<(), Box<EvalAltResult>> {
     Err("`sleep` is not available in workflow expressions; use a delay step".into())
 }
 
+/// How deep values may nest: serde_json's parser limit, so every value an expression
+/// yields can be stored and read back, and converting one cannot exhaust the stack
+/// (the conversions recurse; a loop of `a = [a]` builds nesting cheaply).
+pub const MAX_VALUE_DEPTH: usize = 128;
+
+fn too_deep() -> ExprError {
+    ExprError::Limit {
+        kind: LimitKind::Depth,
+        message: format!("the value nests deeper than {MAX_VALUE_DEPTH} levels"),
+    }
+}
+
+/// Whether `value` nests deeper than `remaining` levels; recursion stops at the bound.
+fn dynamic_too_deep(value: &Dynamic, remaining: usize) -> bool {
+    if let Ok(array) = value.as_array_ref() {
+        remaining == 0 || array.iter().any(|v| dynamic_too_deep(v, remaining - 1))
+    } else if let Ok(map) = value.as_map_ref() {
+        remaining == 0 || map.values().any(|v| dynamic_too_deep(v, remaining - 1))
+    } else {
+        false
+    }
+}
+
+fn json_too_deep(value: &Value, remaining: usize) -> bool {
+    match value {
+        Value::Array(items) => {
+            remaining == 0 || items.iter().any(|v| json_too_deep(v, remaining - 1))
+        }
+        Value::Object(map) => {
+            remaining == 0 || map.values().any(|v| json_too_deep(v, remaining - 1))
+        }
+        _ => false,
+    }
+}
+
 fn to_json(value: &Dynamic) -> Result<Value, ExprError> {
+    if dynamic_too_deep(value, MAX_VALUE_DEPTH) {
+        return Err(too_deep());
+    }
     rhai::serde::from_dynamic::<Value>(value).map_err(|e| ExprError::Runtime {
         message: format!(
             "the expression's value (of type {}) cannot be turned into JSON: {e}",

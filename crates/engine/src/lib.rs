@@ -42,7 +42,9 @@ pub mod validate;
 pub use data::{DataModel, RunInfo, StepData};
 pub use delay::{DelayError, MAX_DELAY_SECS, wake_at};
 pub use dry_run::{DryRunAction, DryRunStep, dry_run_action, dry_run_plan};
-pub use expression::{Bindings, Compiled, Evaluator, ExprError, LimitKind, Limits};
+pub use expression::{
+    Bindings, Compiled, Evaluator, ExprError, LimitKind, Limits, MAX_VALUE_DEPTH,
+};
 pub use idempotency::{StepPath, idempotency_key};
 pub use iteration::{
     IterationPlan, IterationState, LoopError, LoopOutcome, iteration_output, loop_items,

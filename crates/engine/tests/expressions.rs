@@ -217,3 +217,34 @@ fn huge_arrays_and_deep_nesting_hit_limits() {
 fn values_that_are_not_json_are_a_runtime_error() {
     assert!(matches!(eval("|x| x"), Err(ExprError::Runtime { .. })));
 }
+
+#[test]
+fn values_nested_deeper_than_json_allows_are_a_limit_not_a_stack_overflow() {
+    let built = eval("let a = []; for i in range(0, 200) { a = [a]; } a");
+    assert_eq!(limit_kind(built), Some(LimitKind::Depth));
+    assert!(eval("let a = []; for i in range(0, 100) { a = [a]; } a").is_ok());
+
+    let mut deep = json!(1);
+    for _ in 0..10_000 {
+        deep = Value::Array(vec![deep]);
+    }
+    let mut data = data();
+    data.trigger = deep;
+    let bound = obera_engine::Bindings::new(&data);
+    assert!(
+        matches!(
+            bound,
+            Err(ExprError::Limit {
+                kind: LimitKind::Depth,
+                ..
+            })
+        ),
+        "{:?}",
+        bound.err()
+    );
+    // Dropping a value this deep recurses too; unwind it from the inside out.
+    let mut value = std::mem::take(&mut data.trigger);
+    while let Value::Array(mut items) = value {
+        value = items.pop().unwrap_or(Value::Null);
+    }
+}
