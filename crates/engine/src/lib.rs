@@ -15,7 +15,8 @@
 //!    steps in `start` (in a dry run, ask [`dry_run_action`] first), record `skip` as
 //!    skipped, and end the run on `outcome`.
 //! 4. Running a step: build the [`DataModel`] and [`Bindings`] once, render its
-//!    templates ([`CompiledTemplate`]) and expressions; a condition's or switch's output
+//!    templates ([`CompiledTemplate`]) and expressions; `transform`, `condition` and
+//!    `switch` steps run entirely in [`compute`], and a condition's or switch's output
 //!    becomes a branch through [`branch_taken`]; side effects carry
 //!    [`idempotency_key`]; a delay sleeps until [`wake_at`] without holding a worker; a
 //!    loop runs [`loop_items`] under [`plan_iterations`], each iteration a nested
@@ -25,6 +26,7 @@
 //! 6. Re-run from a failed step: [`rerun_states`] says which recorded results the new
 //!    attempt keeps; plan from there.
 
+pub mod compute;
 pub mod data;
 pub mod delay;
 pub mod dry_run;
@@ -39,6 +41,7 @@ pub mod retry;
 pub mod template;
 pub mod validate;
 
+pub use compute::{ComputeError, compute};
 pub use data::{DataModel, RunInfo, StepData};
 pub use delay::{DelayError, MAX_DELAY_SECS, wake_at};
 pub use dry_run::{DryRunAction, DryRunStep, dry_run_action, dry_run_plan};
