@@ -195,6 +195,22 @@ impl TestApp {
         self.send(Method::GET, path, Some(token), None::<&()>).await
     }
 
+    /// POSTs a typed body, signed in with `token` when there is one.
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &impl Serialize) -> Reply {
+        self.send(Method::POST, path, token, Some(body)).await
+    }
+
+    /// PATCHes a typed body as `token`.
+    pub async fn patch(&self, path: &str, token: &str, body: &impl Serialize) -> Reply {
+        self.send(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+
+    /// PUTs a typed body as `token`.
+    pub async fn put(&self, path: &str, token: &str, body: &impl Serialize) -> Reply {
+        self.send(Method::PUT, path, Some(token), Some(body)).await
+    }
+
     /// Sends raw bytes with a content type (for malformed-body tests).
     pub async fn send_raw(
         &self,
@@ -232,19 +248,61 @@ impl TestApp {
             uuid::Uuid::new_v4().simple(),
             company.to_lowercase().replace(' ', "-")
         );
-        let body = serde_json::json!({ "company_name": company, "full_name": "Ada Admin", "email": email, "password": "correct horse battery" });
         let reply = self
-            .send(Method::POST, "/api/v1/auth/signup", None, Some(&body))
+            .try_signup(&signup_request(
+                company,
+                "Ada Admin",
+                &email,
+                "correct horse battery",
+            ))
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
         member_of(reply.json(), email)
     }
 
+    /// Sends a sign-up, whatever the answer.
+    pub async fn try_signup(&self, body: &SignupRequest) -> Reply {
+        self.post("/api/v1/auth/signup", None, body).await
+    }
+
     /// Signs in with email and password.
     pub async fn login(&self, email: &str, password: &str) -> Reply {
-        let body = serde_json::json!({ "email": email, "password": password });
-        self.send(Method::POST, "/api/v1/auth/login", None, Some(&body))
+        let body = LoginRequest {
+            email: parse(email),
+            password: password.to_owned(),
+            mfa_code: None,
+        };
+        self.post("/api/v1/auth/login", None, &body).await
+    }
+
+    /// Redeems an invitation token with a password, whatever the answer.
+    pub async fn accept_invite(&self, invite_token: &str, password: &str) -> Reply {
+        let body = AcceptInviteRequest {
+            invite_token: invite_token.to_owned(),
+            password: parse(password),
+        };
+        self.post("/api/v1/auth/accept-invite", None, &body).await
+    }
+
+    /// Enters the demo as `department`, whatever the answer.
+    pub async fn demo_login(&self, department: Department) -> Reply {
+        self.post("/api/v1/auth/demo", None, &DemoLoginRequest { department })
             .await
+    }
+
+    /// Invites a person into `customer_id` as `token`, whatever the answer.
+    pub async fn invite(&self, token: &str, customer_id: CustomerId, body: &InviteUser) -> Reply {
+        self.post(
+            &format!("/api/v1/customers/{customer_id}/users"),
+            Some(token),
+            body,
+        )
+        .await
+    }
+
+    /// Creates a customer as `token`, whatever the answer.
+    pub async fn create_customer(&self, token: &str, body: &CreateCustomer) -> Reply {
+        self.post("/api/v1/customers", Some(token), body).await
     }
 
     /// Creates an operator account (password [`OPERATOR_PASSWORD`]) without signing in.
@@ -296,13 +354,14 @@ impl TestApp {
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
         let enrolment: MfaEnrolment = reply.json();
-        let code = serde_json::json!({ "code": totp_code(&enrolment.secret, 0) });
+        let code = MfaCode {
+            code: totp_code(&enrolment.secret, 0),
+        };
         let reply = self
-            .send(
-                Method::POST,
+            .post(
                 "/api/v1/me/mfa/enrolment/confirm",
                 Some(&member.token),
-                Some(&code),
+                &code,
             )
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
@@ -323,12 +382,17 @@ impl TestApp {
 
     /// Exchanges a refresh token for a new session (asserting success).
     pub async fn refresh(&self, refresh_token: &str) -> Session {
-        let body = serde_json::json!({ "refresh_token": refresh_token });
-        let reply = self
-            .send(Method::POST, "/api/v1/auth/refresh", None, Some(&body))
-            .await;
+        let reply = self.try_refresh(refresh_token).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
         reply.json()
+    }
+
+    /// Presents a refresh token in the body, whatever the answer.
+    pub async fn try_refresh(&self, refresh_token: &str) -> Reply {
+        let body = RefreshRequest {
+            refresh_token: Some(refresh_token.to_owned()),
+        };
+        self.post("/api/v1/auth/refresh", None, &body).await
     }
 
     /// Invites a person into `admin`'s customer, accepts the invitation and signs them in.
@@ -338,25 +402,12 @@ impl TestApp {
             department.as_str(),
             uuid::Uuid::new_v4().simple()
         );
-        let invite = serde_json::json!({ "email": email, "full_name": "Member Person", "department": department, "role": role });
-        let reply = self
-            .send(
-                Method::POST,
-                &format!("/api/v1/customers/{}/users", admin.customer_id),
-                Some(&admin.token),
-                Some(&invite),
-            )
-            .await;
+        let invite = invite_user(&email, "Member Person", department, Some(role));
+        let reply = self.invite(&admin.token, admin.customer_id, &invite).await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
         let invitation: Invitation = reply.json();
-        let accept = serde_json::json!({ "invite_token": invitation.invite_token, "password": "member password 1" });
         let reply = self
-            .send(
-                Method::POST,
-                "/api/v1/auth/accept-invite",
-                None,
-                Some(&accept),
-            )
+            .accept_invite(invite_token(&invitation), "member password 1")
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
         member_of(reply.json(), email)
@@ -364,13 +415,11 @@ impl TestApp {
 
     /// Creates an API key of `admin`'s customer with `scopes`.
     pub async fn api_key(&self, admin: &Member, scopes: &[ApiScope]) -> CreatedApiKey {
-        let body = serde_json::json!({ "name": "integration", "scopes": scopes });
         let reply = self
-            .send(
-                Method::POST,
+            .post(
                 &format!("/api/v1/customers/{}/api-keys", admin.customer_id),
                 Some(&admin.token),
-                Some(&body),
+                &create_api_key("integration", scopes),
             )
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
@@ -402,6 +451,69 @@ pub fn body_refresh_token(session: &Session) -> String {
         .refresh_token
         .clone()
         .unwrap_or_else(|| panic!("a body-delivered session has a refresh_token"))
+}
+
+/// The token of an invitation answered to an admin (who always gets one).
+pub fn invite_token(invitation: &Invitation) -> &str {
+    invitation
+        .invite_token
+        .as_deref()
+        .unwrap_or_else(|| panic!("an invitation answered to an admin has an invite_token"))
+}
+
+/// A validated field (`Email`, `DisplayName`, `Password`, ...) from test text that
+/// must be valid; the typed request bodies below are built from these.
+pub fn parse<T: std::str::FromStr<Err = String>>(text: &str) -> T {
+    text.parse()
+        .unwrap_or_else(|e| panic!("test input `{text}` is invalid: {e}"))
+}
+
+/// A sign-up body.
+pub fn signup_request(
+    company: &str,
+    full_name: &str,
+    email: &str,
+    password: &str,
+) -> SignupRequest {
+    SignupRequest {
+        company_name: parse(company),
+        full_name: parse(full_name),
+        email: parse(email),
+        password: parse(password),
+    }
+}
+
+/// An invitation body.
+pub fn invite_user(
+    email: &str,
+    full_name: &str,
+    department: Department,
+    role: Option<Role>,
+) -> InviteUser {
+    InviteUser {
+        email: parse(email),
+        full_name: parse(full_name),
+        department,
+        role,
+    }
+}
+
+/// A body that creates a customer on the default plan.
+pub fn create_customer(company: &str, contact_email: &str) -> CreateCustomer {
+    CreateCustomer {
+        company_name: parse(company),
+        contact_email: parse(contact_email),
+        plan: None,
+    }
+}
+
+/// A body that creates a never-expiring API key.
+pub fn create_api_key(name: &str, scopes: &[ApiScope]) -> CreateApiKey {
+    CreateApiKey {
+        name: parse(name),
+        scopes: scopes.to_vec(),
+        expires_at: None,
+    }
 }
 
 fn member_of(session: Session, email: String) -> Member {
