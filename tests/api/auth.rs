@@ -30,13 +30,10 @@ both_backends!(signup_creates_a_customer_with_an_admin_who_can_sign_in);
 
 /// A second sign-up with the same email is a conflict and creates nothing.
 async fn signing_up_twice_with_one_email_is_a_conflict(app: TestApp) {
-    let body = serde_json::json!({ "company_name": "One", "full_name": "A", "email": "dup@example.com", "password": "correct horse battery" });
-    assert_eq!(
-        app.send(Method::POST, "/api/v1/auth/signup", None, Some(&body))
-            .await
-            .status,
-        StatusCode::CREATED
-    );
+    let body = signup_request("One", "A", "dup@example.com", "correct horse battery");
+    assert_eq!(app.try_signup(&body).await.status, StatusCode::CREATED);
+    // Raw JSON: the upper-case email is the point, and a typed `Email` would
+    // lower-case it before it reaches the server.
     let again = serde_json::json!({ "company_name": "Two", "full_name": "B", "email": "DUP@example.com", "password": "correct horse battery" });
     let reply = app
         .send(Method::POST, "/api/v1/auth/signup", None, Some(&again))
@@ -89,10 +86,7 @@ both_backends!(repeated_failed_sign_ins_are_rate_limited);
 /// A refresh token works once; reusing it revokes the whole family.
 async fn refresh_tokens_rotate_and_reuse_revokes_the_family(app: TestApp) {
     let admin = app.signup("Acme").await;
-    let first = serde_json::json!({ "refresh_token": admin.refresh_token });
-    let reply = app
-        .send(Method::POST, "/api/v1/auth/refresh", None, Some(&first))
-        .await;
+    let reply = app.try_refresh(&admin.refresh_token).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let rotated: Session = reply.json();
     assert_ne!(body_refresh_token(&rotated), admin.refresh_token);
@@ -101,15 +95,10 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family(app: TestApp) {
         StatusCode::OK
     );
 
-    let reused = app
-        .send(Method::POST, "/api/v1/auth/refresh", None, Some(&first))
-        .await;
+    let reused = app.try_refresh(&admin.refresh_token).await;
     assert_eq!(reused.status, StatusCode::UNAUTHORIZED);
     assert_eq!(reused.problem().code, ErrorCode::RefreshTokenReused);
-    let second = serde_json::json!({ "refresh_token": body_refresh_token(&rotated) });
-    let reply = app
-        .send(Method::POST, "/api/v1/auth/refresh", None, Some(&second))
-        .await;
+    let reply = app.try_refresh(&body_refresh_token(&rotated)).await;
     assert_eq!(
         reply.status,
         StatusCode::UNAUTHORIZED,
@@ -126,17 +115,15 @@ both_backends!(refresh_tokens_rotate_and_reuse_revokes_the_family);
 /// Sign-out ends the refresh family.
 async fn logout_revokes_the_refresh_token(app: TestApp) {
     let admin = app.signup("Acme").await;
-    let body = serde_json::json!({ "refresh_token": admin.refresh_token });
+    let body = LogoutRequest {
+        refresh_token: Some(admin.refresh_token.clone()),
+    };
     assert_eq!(
-        app.send(Method::POST, "/api/v1/auth/logout", None, Some(&body))
-            .await
-            .status,
+        app.post("/api/v1/auth/logout", None, &body).await.status,
         StatusCode::NO_CONTENT
     );
     assert_eq!(
-        app.send(Method::POST, "/api/v1/auth/refresh", None, Some(&body))
-            .await
-            .status,
+        app.try_refresh(&admin.refresh_token).await.status,
         StatusCode::UNAUTHORIZED
     );
 }
@@ -175,40 +162,20 @@ both_backends!(invited_people_join_and_deactivated_people_are_locked_out);
 /// An invitation token cannot be used twice.
 async fn an_invitation_cannot_be_redeemed_twice(app: TestApp) {
     let admin = app.signup("Acme").await;
-    let invite = serde_json::json!({ "email": "new@example.com", "full_name": "New Person", "department": "hr" });
+    let invite = invite_user("new@example.com", "New Person", Department::Hr, None);
     let invitation: Invitation = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/customers/{}/users", admin.customer_id),
-            Some(&admin.token),
-            Some(&invite),
-        )
+        .invite(&admin.token, admin.customer_id, &invite)
         .await
         .json();
     assert_eq!(invitation.user.status, UserStatus::Invited);
     assert_eq!(invitation.user.role, Role::Member);
-    let accept = serde_json::json!({ "invite_token": invitation.invite_token, "password": "member password 1" });
+    let token = invite_token(&invitation);
     assert_eq!(
-        app.send(
-            Method::POST,
-            "/api/v1/auth/accept-invite",
-            None,
-            Some(&accept)
-        )
-        .await
-        .status,
+        app.accept_invite(token, "member password 1").await.status,
         StatusCode::OK
     );
-    let again = serde_json::json!({ "invite_token": invitation.invite_token, "password": "another password 2" });
     assert_eq!(
-        app.send(
-            Method::POST,
-            "/api/v1/auth/accept-invite",
-            None,
-            Some(&again)
-        )
-        .await
-        .status,
+        app.accept_invite(token, "another password 2").await.status,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
@@ -228,10 +195,7 @@ async fn demo_sessions_read_but_cannot_write() {
     })
     .await
     .unwrap();
-    let body = serde_json::json!({ "department": "finance" });
-    let reply = app
-        .send(Method::POST, "/api/v1/auth/demo", None, Some(&body))
-        .await;
+    let reply = app.demo_login(Department::Finance).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let session: Session = reply.json();
     assert!(session.me.read_only);
@@ -243,15 +207,9 @@ async fn demo_sessions_read_but_cannot_write() {
         app.get(&path, &session.access_token).await.status,
         StatusCode::OK
     );
-    let invite =
-        serde_json::json!({ "email": "x@example.com", "full_name": "X", "department": "hr" });
+    let invite = invite_user("x@example.com", "X", Department::Hr, None);
     let reply = app
-        .send(
-            Method::POST,
-            &path,
-            Some(&session.access_token),
-            Some(&invite),
-        )
+        .invite(&session.access_token, membership.customer_id, &invite)
         .await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
     assert!(reply.problem().detail.contains("read-only"));
@@ -261,10 +219,7 @@ async fn demo_sessions_read_but_cannot_write() {
 #[tokio::test]
 async fn demo_entry_is_404_without_demo_data() {
     let app = try_spawn(Kind::Sqlite, |_| {}).await.unwrap();
-    let body = serde_json::json!({ "department": "it" });
-    let reply = app
-        .send(Method::POST, "/api/v1/auth/demo", None, Some(&body))
-        .await;
+    let reply = app.demo_login(Department::It).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.text);
     // The API's own 404 (an unknown route would fall through to the SPA instead),
     // and the same request with demo data loaded gets in.
@@ -274,8 +229,6 @@ async fn demo_entry_is_404_without_demo_data() {
     })
     .await
     .unwrap();
-    let reply = seeded
-        .send(Method::POST, "/api/v1/auth/demo", None, Some(&body))
-        .await;
+    let reply = seeded.demo_login(Department::It).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
 }

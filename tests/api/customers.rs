@@ -1,25 +1,20 @@
 //! Operators manage customers; customer admins manage their own.
 
 use crate::both_backends;
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, create_api_key, create_customer, parse};
 use obera_types::*;
 use reqwest::{Method, StatusCode};
-use serde_json::json;
 
 /// Operators create, find, page through, suspend and reactivate customers.
 async fn operators_manage_customers_and_suspension_locks_a_customer_out(app: TestApp) {
     let op = app.operator().await;
     let admin = app.signup("Globex").await;
     for name in ["Initech", "Umbrella", "Hooli"] {
-        let body = json!({ "company_name": name, "contact_email": format!("it@{}.example.com", name.to_lowercase()), "plan": "professional" });
-        let reply = app
-            .send(
-                Method::POST,
-                "/api/v1/customers",
-                Some(&op.token),
-                Some(&body),
-            )
-            .await;
+        let body = CreateCustomer {
+            plan: Some(Plan::Professional),
+            ..create_customer(name, &format!("it@{}.example.com", name.to_lowercase()))
+        };
+        let reply = app.create_customer(&op.token, &body).await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
         let c: Customer = reply.json();
         assert_eq!(c.plan, Plan::Professional);
@@ -115,42 +110,26 @@ async fn customer_admins_update_their_customer_within_their_rights(app: TestApp)
         .add_member(&admin, Department::Sales, Role::Member)
         .await;
     let path = format!("/api/v1/customers/{}", admin.customer_id);
-    let reply = app
-        .send(
-            Method::PATCH,
-            &path,
-            Some(&admin.token),
-            Some(&json!({ "company_name": "Globex Corp" })),
-        )
-        .await;
+    let rename = UpdateCustomer {
+        company_name: Some(parse("Globex Corp")),
+        ..UpdateCustomer::default()
+    };
+    let reply = app.patch(&path, &admin.token, &rename).await;
     assert_eq!(reply.json::<Customer>().company_name, "Globex Corp");
-    let reply = app
-        .send(
-            Method::PATCH,
-            &path,
-            Some(&admin.token),
-            Some(&json!({ "plan": "enterprise" })),
-        )
-        .await;
+    let upgrade = UpdateCustomer {
+        plan: Some(Plan::Enterprise),
+        ..UpdateCustomer::default()
+    };
+    let reply = app.patch(&path, &admin.token, &upgrade).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
-    let reply = app
-        .send(
-            Method::PATCH,
-            &path,
-            Some(&member.token),
-            Some(&json!({ "company_name": "Mine" })),
-        )
-        .await;
+    let mine = UpdateCustomer {
+        company_name: Some(parse("Mine")),
+        ..UpdateCustomer::default()
+    };
+    let reply = app.patch(&path, &member.token, &mine).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
     let op = app.operator().await;
-    let reply = app
-        .send(
-            Method::PATCH,
-            &path,
-            Some(&op.token),
-            Some(&json!({ "plan": "enterprise" })),
-        )
-        .await;
+    let reply = app.patch(&path, &op.token, &upgrade).await;
     assert_eq!(reply.json::<Customer>().plan, Plan::Enterprise);
     assert_eq!(
         app.get(&path, &member.token)
@@ -165,8 +144,8 @@ both_backends!(customer_admins_update_their_customer_within_their_rights);
 /// Repeating a creating POST with the same Idempotency-Key returns the first result once.
 async fn idempotency_keys_replay_the_first_response(app: TestApp) {
     let op = app.operator().await;
-    let body = json!({ "company_name": "Once Only", "contact_email": "it@once.example.com" });
-    let send = |body: serde_json::Value| {
+    let body = create_customer("Once Only", "it@once.example.com");
+    let send = |body: CreateCustomer| {
         app.client
             .post(format!("{}/api/v1/customers", app.address))
             .bearer_auth(&op.token)
@@ -188,7 +167,7 @@ async fn idempotency_keys_replay_the_first_response(app: TestApp) {
     );
     assert_eq!(second.json::<Customer>().await.unwrap(), first);
     let different =
-        send(json!({ "company_name": "Other", "contact_email": "it@other.example.com" }))
+        send(create_customer("Other", "it@other.example.com"))
             .await
             .unwrap();
     assert_eq!(different.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -202,16 +181,9 @@ both_backends!(idempotency_keys_replay_the_first_response);
 async fn only_operators_create_customers(app: TestApp) {
     let admin = app.signup("Acme").await;
     let key = app.api_key(&admin, obera_types::ApiScope::ALL).await;
-    let body = serde_json::json!({ "company_name": "Shadow", "contact_email": "s@shadow.example" });
+    let body = create_customer("Shadow", "s@shadow.example");
     for token in [&admin.token, &key.secret] {
-        let reply = app
-            .send(
-                reqwest::Method::POST,
-                "/api/v1/customers",
-                Some(token),
-                Some(&body),
-            )
-            .await;
+        let reply = app.create_customer(token, &body).await;
         assert_eq!(
             reply.status,
             reqwest::StatusCode::FORBIDDEN,
@@ -251,14 +223,20 @@ async fn members_cannot_change_branding_or_manage_api_keys(app: TestApp) {
             .status,
         reqwest::StatusCode::OK
     );
-    let branding = serde_json::json!({ "primary_color": "#000000", "secondary_color": "#000000", "accent_color": "#000000", "default_dashboard": "it" });
+    let black = parse::<HexColor>("#000000");
+    let branding = CustomizationInput {
+        logo_url: None,
+        primary_color: black.clone(),
+        secondary_color: black.clone(),
+        accent_color: black,
+        enabled_integrations: Vec::new(),
+        enabled_features: Vec::new(),
+        default_dashboard: DashboardKind::It,
+        dashboard_layout: DashboardLayout::default(),
+        custom_settings: Default::default(),
+    };
     let reply = app
-        .send(
-            reqwest::Method::PUT,
-            &format!("{c}/customization"),
-            Some(&member.token),
-            Some(&branding),
-        )
+        .put(&format!("{c}/customization"), &member.token, &branding)
         .await;
     assert_eq!(
         reply.status,
@@ -272,14 +250,9 @@ async fn members_cannot_change_branding_or_manage_api_keys(app: TestApp) {
             .status,
         reqwest::StatusCode::FORBIDDEN
     );
-    let key = serde_json::json!({ "name": "mine", "scopes": ["users:read"] });
+    let key = create_api_key("mine", &[ApiScope::UsersRead]);
     let reply = app
-        .send(
-            reqwest::Method::POST,
-            &format!("{c}/api-keys"),
-            Some(&member.token),
-            Some(&key),
-        )
+        .post(&format!("{c}/api-keys"), Some(&member.token), &key)
         .await;
     assert_eq!(
         reply.status,

@@ -2,11 +2,11 @@
 //! route), stored sealed, forgotten after 24 hours.
 
 use crate::both_backends;
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, create_api_key, invite_user};
 use obera_store::Db;
 use obera_types::*;
 use reqwest::StatusCode;
-use serde_json::json;
+use serde::Serialize;
 
 /// Every stored reply body, read straight from the table (not through the server).
 async fn stored_bodies(app: &TestApp) -> Vec<Option<Vec<u8>>> {
@@ -36,7 +36,7 @@ fn keyed(
     path: &str,
     token: &str,
     key: &str,
-    body: &serde_json::Value,
+    body: &impl Serialize,
 ) -> reqwest::RequestBuilder {
     app.client
         .post(format!("{}{path}", app.address))
@@ -49,7 +49,7 @@ fn keyed(
 async fn concurrent_duplicates_create_one_key_and_replay_it_or_get_409(app: TestApp) {
     let admin = app.signup("Acme").await;
     let path = format!("/api/v1/customers/{}/api-keys", admin.customer_id);
-    let body = json!({ "name": "ci", "scopes": ["users:read"] });
+    let body = create_api_key("ci", &[ApiScope::UsersRead]);
     let requests: Vec<_> = (0..12)
         .map(|_| keyed(&app, &path, &admin.token, "parallel-1", &body).send())
         .map(tokio::spawn)
@@ -86,7 +86,7 @@ async fn an_operator_reusing_a_key_on_another_customer_gets_no_replay(app: TestA
     let op = app.operator().await;
     let a = app.signup("Alpha").await;
     let b = app.signup("Bravo").await;
-    let body = json!({ "name": "rmm", "scopes": ["users:read"] });
+    let body = create_api_key("rmm", &[ApiScope::UsersRead]);
     let for_a = keyed(
         &app,
         &format!("/api/v1/customers/{}/api-keys", a.customer_id),
@@ -134,7 +134,7 @@ both_backends!(an_operator_reusing_a_key_on_another_customer_gets_no_replay);
 async fn stored_replies_keep_no_secret_in_clear_and_still_replay(app: TestApp) {
     let admin = app.signup("Acme").await;
     let keys = format!("/api/v1/customers/{}/api-keys", admin.customer_id);
-    let body = json!({ "name": "ci", "scopes": ["users:read"] });
+    let body = create_api_key("ci", &[ApiScope::UsersRead]);
     let first: CreatedApiKey = keyed(&app, &keys, &admin.token, "k-1", &body)
         .send()
         .await
@@ -143,8 +143,7 @@ async fn stored_replies_keep_no_secret_in_clear_and_still_replay(app: TestApp) {
         .await
         .unwrap();
     let users = format!("/api/v1/customers/{}/users", admin.customer_id);
-    let invite =
-        json!({ "email": "new@example.com", "full_name": "New Person", "department": "it" });
+    let invite = invite_user("new@example.com", "New Person", Department::It, None);
     let invited = keyed(&app, &users, &admin.token, "k-1", &invite)
         .send()
         .await
@@ -184,7 +183,7 @@ async fn stored_replies_keep_no_secret_in_clear_and_still_replay(app: TestApp) {
         .unwrap();
     assert_eq!(again.status(), StatusCode::CREATED);
     assert_eq!(again.json::<CreatedApiKey>().await.unwrap(), first);
-    let other = json!({ "name": "other", "scopes": ["users:read"] });
+    let other = create_api_key("other", &[ApiScope::UsersRead]);
     let refused = keyed(&app, &keys, &admin.token, "k-1", &other)
         .send()
         .await
@@ -204,7 +203,7 @@ async fn idempotency_keys_expire_after_a_day(app: TestApp) {
         &keys,
         &admin.token,
         "daily",
-        &json!({ "name": "a", "scopes": ["users:read"] }),
+        &create_api_key("a", &[ApiScope::UsersRead]),
     )
     .send()
     .await
@@ -216,7 +215,7 @@ async fn idempotency_keys_expire_after_a_day(app: TestApp) {
         &keys,
         &admin.token,
         "daily",
-        &json!({ "name": "b", "scopes": ["users:read"] }),
+        &create_api_key("b", &[ApiScope::UsersRead]),
     )
     .send()
     .await
@@ -236,7 +235,7 @@ async fn a_failed_request_releases_its_key_for_the_retry(app: TestApp) {
     let admin = app.signup("Acme").await;
     let users = format!("/api/v1/customers/{}/users", admin.customer_id);
     // The admin's own email is taken, so the invitation fails inside the work.
-    let invite = json!({ "email": admin.email, "full_name": "Dup", "department": "it" });
+    let invite = invite_user(&admin.email, "Dup", Department::It, None);
     for _ in 0..2 {
         let reply = keyed(&app, &users, &admin.token, "retry", &invite)
             .send()

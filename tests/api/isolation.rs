@@ -5,7 +5,7 @@ use crate::both_backends;
 use crate::helpers::*;
 use obera_types::*;
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The cross-tenant matrix: every customer-scoped operation as its OpenAPI path
 /// template, with a body where it takes one. `the_matrix_covers_every_tenant_operation`
@@ -326,15 +326,13 @@ both_backends!(lists_never_include_another_customers_rows);
 /// so an invitation cannot hijack another customer's account.
 async fn inviting_another_customers_person_is_a_conflict(app: TestApp) {
     let w = world(&app).await;
-    let invite = json!({ "email": w.b_user.email, "full_name": "Hijack", "department": "admin", "role": "admin" });
-    let reply = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/customers/{}/users", w.a.customer_id),
-            Some(&w.a.token),
-            Some(&invite),
-        )
-        .await;
+    let invite = invite_user(
+        &w.b_user.email,
+        "Hijack",
+        Department::Admin,
+        Some(Role::Admin),
+    );
+    let reply = app.invite(&w.a.token, w.a.customer_id, &invite).await;
     assert_eq!(reply.status, StatusCode::CONFLICT);
     assert_b_untouched(&app, &w).await;
     assert_eq!(

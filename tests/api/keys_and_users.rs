@@ -1,7 +1,7 @@
 //! API keys and people of a customer.
 
 use crate::both_backends;
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, create_api_key, invite_user};
 use obera_types::*;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -33,16 +33,11 @@ async fn api_keys_are_scoped_shown_once_and_revocable(app: TestApp) {
         StatusCode::FORBIDDEN,
         "a users:read key read the audit log"
     );
-    let invite = json!({ "email": "k@example.com", "full_name": "K", "department": "it" });
+    let invite = invite_user("k@example.com", "K", Department::It, None);
     assert_eq!(
-        app.send(
-            Method::POST,
-            &format!("{c}/users"),
-            Some(&created.secret),
-            Some(&invite)
-        )
-        .await
-        .status,
+        app.invite(&created.secret, admin.customer_id, &invite)
+            .await
+            .status,
         StatusCode::FORBIDDEN
     );
     let listed: ApiKeyPage = app.get(&format!("{c}/api-keys"), &admin.token).await.json();
@@ -75,6 +70,8 @@ both_backends!(api_keys_are_scoped_shown_once_and_revocable);
 async fn api_key_input_is_checked(app: TestApp) {
     let admin = app.signup("Acme").await;
     let path = format!("/api/v1/customers/{}/api-keys", admin.customer_id);
+    // Raw JSON: each body is refused, two of them before they could be typed
+    // (a scope that does not exist, a blank name).
     for body in [
         json!({ "name": "k", "scopes": [] }),
         json!({ "name": "k", "scopes": ["users:read"], "expires_at": "2001-01-01T00:00:00Z" }),
@@ -94,14 +91,8 @@ async fn api_key_input_is_checked(app: TestApp) {
     let listed: ApiKeyPage = app.get(&path, &admin.token).await.json();
     assert!(listed.items.is_empty());
     let key = app.api_key(&admin, ApiScope::ALL).await;
-    let reply = app
-        .send(
-            Method::POST,
-            &path,
-            Some(&key.secret),
-            Some(&json!({ "name": "child", "scopes": ["users:read"] })),
-        )
-        .await;
+    let child = create_api_key("child", &[ApiScope::UsersRead]);
+    let reply = app.post(&path, Some(&key.secret), &child).await;
     assert_eq!(
         reply.status,
         StatusCode::FORBIDDEN,
@@ -115,13 +106,13 @@ async fn admins_manage_people_but_the_last_admin_stays(app: TestApp) {
     let admin = app.signup("Acme").await;
     let member = app.add_member(&admin, Department::It, Role::Member).await;
     let c = format!("/api/v1/customers/{}", admin.customer_id);
+    let change = UpdateUser {
+        department: Some(Department::Soc),
+        role: Some(Role::Viewer),
+        ..UpdateUser::default()
+    };
     let reply = app
-        .send(
-            Method::PATCH,
-            &format!("{c}/users/{}", member.user_id),
-            Some(&admin.token),
-            Some(&json!({ "department": "soc", "role": "viewer" })),
-        )
+        .patch(&format!("{c}/users/{}", member.user_id), &admin.token, &change)
         .await;
     let updated: UserProfile = reply.json();
     assert_eq!(
@@ -131,13 +122,12 @@ async fn admins_manage_people_but_the_last_admin_stays(app: TestApp) {
     let me: Me = app.get("/api/v1/me", &member.token).await.json();
     assert_eq!(me.membership.unwrap().department, Department::Soc);
 
+    let demote = UpdateUser {
+        role: Some(Role::Member),
+        ..UpdateUser::default()
+    };
     let reply = app
-        .send(
-            Method::PATCH,
-            &format!("{c}/users/{}", admin.user_id),
-            Some(&admin.token),
-            Some(&json!({ "role": "member" })),
-        )
+        .patch(&format!("{c}/users/{}", admin.user_id), &admin.token, &demote)
         .await;
     assert_eq!(reply.status, StatusCode::CONFLICT);
     let reply = app
@@ -149,12 +139,15 @@ async fn admins_manage_people_but_the_last_admin_stays(app: TestApp) {
         )
         .await;
     assert_eq!(reply.status, StatusCode::CONFLICT);
+    let to_viewer = UpdateUser {
+        role: Some(Role::Viewer),
+        ..UpdateUser::default()
+    };
     let reply = app
-        .send(
-            Method::PATCH,
+        .patch(
             &format!("{c}/users/{}", admin.user_id),
-            Some(&member.token),
-            Some(&json!({ "role": "viewer" })),
+            &member.token,
+            &to_viewer,
         )
         .await;
     assert_eq!(
@@ -217,10 +210,8 @@ async fn an_operator_creates_an_api_key_for_a_customer_and_is_recorded_as_creato
     let acme = app.signup("Acme").await;
     let other = app.signup("Other").await;
     let path = format!("/api/v1/customers/{}/api-keys", acme.customer_id);
-    let body = json!({ "name": "msp-rmm", "scopes": ["users:read"] });
-    let reply = app
-        .send(Method::POST, &path, Some(&op.token), Some(&body))
-        .await;
+    let body = create_api_key("msp-rmm", &[ApiScope::UsersRead]);
+    let reply = app.post(&path, Some(&op.token), &body).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     let created: CreatedApiKey = reply.json();
     assert_eq!(created.key.created_by, Some(op.user_id));
@@ -251,15 +242,13 @@ both_backends!(an_operator_creates_an_api_key_for_a_customer_and_is_recorded_as_
 async fn an_api_key_stops_working_when_it_expires(app: TestApp) {
     let admin = app.signup("Acme").await;
     let expires_at = chrono::Utc::now() + chrono::Duration::seconds(2);
-    let body = serde_json::json!({ "name": "short-lived", "scopes": ["users:read"], "expires_at": expires_at });
+    let body = CreateApiKey {
+        expires_at: Some(expires_at),
+        ..create_api_key("short-lived", &[ApiScope::UsersRead])
+    };
     let c = format!("/api/v1/customers/{}", admin.customer_id);
     let reply = app
-        .send(
-            Method::POST,
-            &format!("{c}/api-keys"),
-            Some(&admin.token),
-            Some(&body),
-        )
+        .post(&format!("{c}/api-keys"), Some(&admin.token), &body)
         .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     let key: CreatedApiKey = reply.json();
