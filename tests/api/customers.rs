@@ -166,10 +166,9 @@ async fn idempotency_keys_replay_the_first_response(app: TestApp) {
         Some("true")
     );
     assert_eq!(second.json::<Customer>().await.unwrap(), first);
-    let different =
-        send(create_customer("Other", "it@other.example.com"))
-            .await
-            .unwrap();
+    let different = send(create_customer("Other", "it@other.example.com"))
+        .await
+        .unwrap();
     assert_eq!(different.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page: CustomerPage = app.get("/api/v1/customers", &op.token).await.json();
     assert_eq!(page.items.len(), 1);

@@ -267,12 +267,8 @@ impl TestApp {
 
     /// Signs in with email and password.
     pub async fn login(&self, email: &str, password: &str) -> Reply {
-        let body = LoginRequest {
-            email: parse(email),
-            password: password.to_owned(),
-            mfa_code: None,
-        };
-        self.post("/api/v1/auth/login", None, &body).await
+        self.post("/api/v1/auth/login", None, &login_request(email, password))
+            .await
     }
 
     /// Redeems an invitation token with a password, whatever the answer.
@@ -466,6 +462,15 @@ pub fn invite_token(invitation: &Invitation) -> &str {
 pub fn parse<T: std::str::FromStr<Err = String>>(text: &str) -> T {
     text.parse()
         .unwrap_or_else(|e| panic!("test input `{text}` is invalid: {e}"))
+}
+
+/// A sign-in body without a second-factor code.
+pub fn login_request(email: &str, password: &str) -> LoginRequest {
+    LoginRequest {
+        email: parse(email),
+        password: password.to_owned(),
+        mfa_code: None,
+    }
 }
 
 /// A sign-up body.

@@ -112,7 +112,11 @@ async fn admins_manage_people_but_the_last_admin_stays(app: TestApp) {
         ..UpdateUser::default()
     };
     let reply = app
-        .patch(&format!("{c}/users/{}", member.user_id), &admin.token, &change)
+        .patch(
+            &format!("{c}/users/{}", member.user_id),
+            &admin.token,
+            &change,
+        )
         .await;
     let updated: UserProfile = reply.json();
     assert_eq!(
@@ -127,7 +131,11 @@ async fn admins_manage_people_but_the_last_admin_stays(app: TestApp) {
         ..UpdateUser::default()
     };
     let reply = app
-        .patch(&format!("{c}/users/{}", admin.user_id), &admin.token, &demote)
+        .patch(
+            &format!("{c}/users/{}", admin.user_id),
+            &admin.token,
+            &demote,
+        )
         .await;
     assert_eq!(reply.status, StatusCode::CONFLICT);
     let reply = app

@@ -6,7 +6,6 @@ use crate::helpers::{Member, TestApp};
 use obera_store::Db;
 use obera_types::*;
 use reqwest::StatusCode;
-use serde_json::json;
 
 const ROUNDS: usize = 8;
 
@@ -34,12 +33,14 @@ fn remove(
         "{}/api/v1/customers/{}/users/{}",
         app.address, actor.customer_id, target.user_id
     );
+    // Deactivation takes no body, as everywhere else in the tests.
     let request = if deactivate {
-        app.client
-            .post(format!("{users}/deactivate"))
-            .json(&json!({}))
+        app.client.post(format!("{users}/deactivate"))
     } else {
-        app.client.patch(users).json(&json!({ "role": "member" }))
+        app.client.patch(users).json(&UpdateUser {
+            role: Some(Role::Member),
+            ..UpdateUser::default()
+        })
     };
     let request = request.bearer_auth(&actor.token);
     tokio::spawn(async move { request.send().await.unwrap().status() })
@@ -56,17 +57,15 @@ async fn restore(app: &TestApp, winner: &Member, target: &Member, deactivate: bo
             reqwest::Method::POST,
             &format!("{users}/reactivate"),
             Some(&winner.token),
-            Some(&json!({})),
+            None::<&()>,
         )
         .await
     } else {
-        app.send(
-            reqwest::Method::PATCH,
-            &users,
-            Some(&winner.token),
-            Some(&json!({ "role": "admin" })),
-        )
-        .await
+        let promote = UpdateUser {
+            role: Some(Role::Admin),
+            ..UpdateUser::default()
+        };
+        app.patch(&users, &winner.token, &promote).await
     };
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
 }

@@ -5,24 +5,33 @@
 
 use crate::both_backends;
 use crate::helpers::*;
-use obera_types::{ApiScope, Department, ErrorCode, Role, Session};
+use obera_types::{
+    ApiScope, Department, ErrorCode, LoginRequest, MfaCode, Role, Session, UpdateCustomer,
+};
 use reqwest::{Method, StatusCode};
-use serde_json::json;
 
 async fn login_with(app: &TestApp, email: &str, password: &str, code: &str) -> Reply {
-    let body = json!({ "email": email, "password": password, "mfa_code": code });
-    app.send(Method::POST, "/api/v1/auth/login", None, Some(&body))
-        .await
+    let body = LoginRequest {
+        mfa_code: Some(code.to_owned()),
+        ..login_request(email, password)
+    };
+    app.post("/api/v1/auth/login", None, &body).await
 }
 
 async fn post_code(app: &TestApp, path: &str, token: &str, code: &str) -> Reply {
-    app.send(
-        Method::POST,
-        &format!("/api/v1{path}"),
-        Some(token),
-        Some(&json!({ "code": code })),
-    )
-    .await
+    let body = MfaCode {
+        code: code.to_owned(),
+    };
+    app.post(&format!("/api/v1{path}"), Some(token), &body)
+        .await
+}
+
+/// A customer update that only sets whether a second factor is mandatory.
+fn mfa_required(required: bool) -> UpdateCustomer {
+    UpdateCustomer {
+        mfa_required: Some(required),
+        ..UpdateCustomer::default()
+    }
 }
 
 /// An operator without a second factor signs in to an enrolment-only session:
@@ -39,10 +48,8 @@ async fn an_operator_must_enrol_before_doing_anything_else(app: TestApp) {
     let reply = app.get("/api/v1/customers", &token).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.text);
     assert_eq!(reply.problem().code, ErrorCode::MfaEnrolmentRequired);
-    let body = json!({ "company_name": "Sneaky", "contact_email": "s@sneaky.example" });
-    let reply = app
-        .send(Method::POST, "/api/v1/customers", Some(&token), Some(&body))
-        .await;
+    let body = create_customer("Sneaky", "s@sneaky.example");
+    let reply = app.create_customer(&token, &body).await;
     assert_eq!(
         reply.problem().code,
         ErrorCode::MfaEnrolmentRequired,
@@ -314,11 +321,9 @@ async fn a_customer_admin_can_make_it_mandatory_for_the_organisation(app: TestAp
         .add_member(&admin, Department::Finance, Role::Member)
         .await;
     let customer = format!("/api/v1/customers/{}", admin.customer_id);
-    let require = json!({ "mfa_required": true });
+    let require = mfa_required(true);
 
-    let reply = app
-        .send(Method::PATCH, &customer, Some(&admin.token), Some(&require))
-        .await;
+    let reply = app.patch(&customer, &admin.token, &require).await;
     assert_eq!(
         reply.status,
         StatusCode::FORBIDDEN,
@@ -326,9 +331,7 @@ async fn a_customer_admin_can_make_it_mandatory_for_the_organisation(app: TestAp
         reply.text
     );
     let key = app.api_key(&admin, &[ApiScope::CustomerWrite]).await;
-    let reply = app
-        .send(Method::PATCH, &customer, Some(&key.secret), Some(&require))
-        .await;
+    let reply = app.patch(&customer, &key.secret, &require).await;
     assert_eq!(
         reply.status,
         StatusCode::FORBIDDEN,
@@ -345,9 +348,7 @@ async fn a_customer_admin_can_make_it_mandatory_for_the_organisation(app: TestAp
             .code,
         ErrorCode::MfaRequired
     );
-    let reply = app
-        .send(Method::PATCH, &customer, Some(&admin.token), Some(&require))
-        .await;
+    let reply = app.patch(&customer, &admin.token, &require).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let body: obera_types::Customer = reply.json();
     assert!(body.mfa_required);
@@ -374,14 +375,8 @@ async fn a_customer_admin_can_make_it_mandatory_for_the_organisation(app: TestAp
     )
     .await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.text);
-    let optional = json!({ "mfa_required": false });
     let reply = app
-        .send(
-            Method::PATCH,
-            &customer,
-            Some(&admin.token),
-            Some(&optional),
-        )
+        .patch(&customer, &admin.token, &mfa_required(false))
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let reply = post_code(

@@ -3,7 +3,7 @@
 use crate::both_backends;
 use crate::helpers::*;
 use obera_types::*;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 
 /// Status and `Retry-After` of one reply.
 struct Answer {
@@ -16,7 +16,7 @@ struct Answer {
 async fn post_all_at_once(
     app: &TestApp,
     path: &str,
-    bodies: Vec<serde_json::Value>,
+    bodies: Vec<impl serde::Serialize>,
 ) -> Vec<Answer> {
     let mut set = tokio::task::JoinSet::new();
     for body in bodies {
@@ -48,7 +48,7 @@ async fn login_via(app: &TestApp, forwarded_for: &str, email: &str, password: &s
         .client
         .post(format!("{}/api/v1/auth/login", app.address))
         .header("x-forwarded-for", forwarded_for)
-        .json(&serde_json::json!({ "email": email, "password": password }))
+        .json(&login_request(email, password))
         .send()
         .await
         .unwrap_or_else(|e| panic!("login: {e}"));
@@ -80,7 +80,7 @@ async fn parallel_wrong_passwords_for_one_account_are_checked_at_most_the_allowe
     app: TestApp,
 ) {
     let admin = app.signup("Acme").await;
-    let body = serde_json::json!({ "email": admin.email, "password": "wrong password" });
+    let body = login_request(&admin.email, "wrong password");
     let answers = post_all_at_once(&app, "/api/v1/auth/login", vec![body; 40]).await;
     let checked = answers
         .iter()
@@ -311,14 +311,7 @@ async fn a_malformed_forwarded_for_falls_back_to_the_peer_address(app: TestApp) 
         StatusCode::TOO_MANY_REQUESTS,
         "malformed headers were not all counted as the peer"
     );
-    let reply = app
-        .send(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Some(&serde_json::json!({ "email": "y@example.com", "password": "p" })),
-        )
-        .await;
+    let reply = app.login("y@example.com", "p").await;
     assert_eq!(
         reply.status,
         StatusCode::TOO_MANY_REQUESTS,

@@ -5,7 +5,7 @@
 use crate::both_backends;
 use crate::helpers::*;
 use obera_types::*;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use std::time::{Duration, Instant};
 
 /// A line of `/proc/self/status` in MiB (`VmHWM`, `VmRSS`). The test server runs in
@@ -24,7 +24,7 @@ fn memory_mib(field: &str) -> u64 {
 async fn post_all_at_once(
     app: &TestApp,
     path: &str,
-    bodies: Vec<serde_json::Value>,
+    bodies: Vec<impl serde::Serialize>,
 ) -> Vec<(StatusCode, Option<String>)> {
     let mut set = tokio::task::JoinSet::new();
     for body in bodies {
@@ -80,7 +80,10 @@ async fn five_hundred_concurrent_bogus_invitation_acceptances_keep_memory_bounde
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let health = watch_health(&app, stop.clone());
     let bodies = (0..500)
-        .map(|n| serde_json::json!({ "invite_token": format!("bogus-token-{n}"), "password": "a long enough password" }))
+        .map(|n| AcceptInviteRequest {
+            invite_token: format!("bogus-token-{n}"),
+            password: parse("a long enough password"),
+        })
         .collect();
     let answers = post_all_at_once(&app, "/api/v1/auth/accept-invite", bodies).await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -122,7 +125,7 @@ async fn five_hundred_concurrent_password_checks_stay_under_the_memory_bound_wit
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let health = watch_health(&app, stop.clone());
     let bodies = (0..500)
-        .map(|n| serde_json::json!({ "email": format!("nobody-{n}@example.com"), "password": "wrong password" }))
+        .map(|n| login_request(&format!("nobody-{n}@example.com"), "wrong password"))
         .collect();
     let answers = post_all_at_once(&app, "/api/v1/auth/login", bodies).await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -155,7 +158,7 @@ async fn password_checks_beyond_the_concurrency_cap_are_shed_with_503_and_retry_
     app: TestApp,
 ) {
     let bodies = (0..100)
-        .map(|n| serde_json::json!({ "email": format!("nobody-{n}@example.com"), "password": "wrong password" }))
+        .map(|n| login_request(&format!("nobody-{n}@example.com"), "wrong password"))
         .collect();
     let answers = post_all_at_once(&app, "/api/v1/auth/login", bodies).await;
     let checked = answers
@@ -210,10 +213,13 @@ async fn sign_up_invitation_acceptance_and_demo_entry_are_throttled_per_address(
     for n in 0..3 {
         admins.push(app.signup(&format!("Company {n}")).await);
     }
-    let body = serde_json::json!({ "company_name": "One Too Many", "full_name": "A", "email": "late@example.com", "password": "correct horse battery" });
-    let reply = app
-        .send(Method::POST, "/api/v1/auth/signup", None, Some(&body))
-        .await;
+    let body = signup_request(
+        "One Too Many",
+        "A",
+        "late@example.com",
+        "correct horse battery",
+    );
+    let reply = app.try_signup(&body).await;
     assert_eq!(
         reply.status,
         StatusCode::TOO_MANY_REQUESTS,
@@ -235,45 +241,29 @@ async fn sign_up_invitation_acceptance_and_demo_entry_are_throttled_per_address(
         "the refused sign-up created a customer"
     );
 
-    let bogus = serde_json::json!({ "invite_token": "no-such-token", "password": "a long enough password" });
     for _ in 0..3 {
         assert_eq!(
-            app.send(
-                Method::POST,
-                "/api/v1/auth/accept-invite",
-                None,
-                Some(&bogus)
-            )
-            .await
-            .status,
-            StatusCode::NOT_FOUND
-        );
-    }
-    assert_eq!(
-        app.send(
-            Method::POST,
-            "/api/v1/auth/accept-invite",
-            None,
-            Some(&bogus)
-        )
-        .await
-        .status,
-        StatusCode::TOO_MANY_REQUESTS
-    );
-
-    let demo = serde_json::json!({ "department": "it" });
-    for _ in 0..3 {
-        assert_eq!(
-            app.send(Method::POST, "/api/v1/auth/demo", None, Some(&demo))
+            app.accept_invite("no-such-token", "a long enough password")
                 .await
                 .status,
             StatusCode::NOT_FOUND
         );
     }
     assert_eq!(
-        app.send(Method::POST, "/api/v1/auth/demo", None, Some(&demo))
+        app.accept_invite("no-such-token", "a long enough password")
             .await
             .status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+
+    for _ in 0..3 {
+        assert_eq!(
+            app.demo_login(Department::It).await.status,
+            StatusCode::NOT_FOUND
+        );
+    }
+    assert_eq!(
+        app.demo_login(Department::It).await.status,
         StatusCode::TOO_MANY_REQUESTS
     );
     // Sign-in has its own budget, untouched by all of the above.
@@ -296,29 +286,18 @@ async fn successful_invitation_acceptances_do_not_use_up_the_address_budget(app:
     for _ in 0..3 {
         app.add_member(&admin, Department::Hr, Role::Member).await;
     }
-    let bogus = serde_json::json!({ "invite_token": "no-such-token", "password": "a long enough password" });
     for _ in 0..2 {
         assert_eq!(
-            app.send(
-                Method::POST,
-                "/api/v1/auth/accept-invite",
-                None,
-                Some(&bogus)
-            )
-            .await
-            .status,
+            app.accept_invite("no-such-token", "a long enough password")
+                .await
+                .status,
             StatusCode::NOT_FOUND
         );
     }
     assert_eq!(
-        app.send(
-            Method::POST,
-            "/api/v1/auth/accept-invite",
-            None,
-            Some(&bogus)
-        )
-        .await
-        .status,
+        app.accept_invite("no-such-token", "a long enough password")
+            .await
+            .status,
         StatusCode::TOO_MANY_REQUESTS
     );
 }
