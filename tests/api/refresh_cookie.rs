@@ -4,12 +4,18 @@
 
 use crate::both_backends;
 use crate::helpers::*;
+use obera_types::{DemoLoginRequest, Department, LogoutRequest, RefreshRequest, SignupRequest};
 use reqwest::{Method, StatusCode};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 const OPT_IN: (&str, &str) = ("X-Obera-Refresh-Delivery", "cookie");
 /// 30 days, the default refresh lifetime.
 const MAX_AGE: &str = "Max-Age=2592000";
+/// A refresh that presents its token only in the cookie.
+const BY_COOKIE: RefreshRequest = RefreshRequest {
+    refresh_token: None,
+};
 
 /// A POST with `headers`, an optional `Cookie: obera_refresh=…` and a raw body.
 async fn post(
@@ -18,13 +24,13 @@ async fn post(
     headers: &[(&str, &str)],
     cookie: Option<&str>,
     content_type: &str,
-    body: &Value,
+    body: &impl Serialize,
 ) -> Reply {
     let mut req = app
         .client
         .post(format!("{}/api/v1{path}", app.address))
         .header("content-type", content_type)
-        .body(body.to_string());
+        .body(serde_json::to_string(body).unwrap());
     for (name, value) in headers {
         req = req.header(*name, *value);
     }
@@ -40,7 +46,7 @@ async fn post(
 }
 
 /// A JSON POST that opts into cookie delivery.
-async fn opted_in(app: &TestApp, path: &str, cookie: Option<&str>, body: &Value) -> Reply {
+async fn opted_in(app: &TestApp, path: &str, cookie: Option<&str>, body: &impl Serialize) -> Reply {
     post(app, path, &[OPT_IN], cookie, "application/json", body).await
 }
 
@@ -88,10 +94,13 @@ fn delivered_token(reply: &Reply) -> String {
     token
 }
 
-fn signup_body() -> Value {
-    json!({ "company_name": "Cookie Co", "full_name": "Ada Admin",
-            "email": format!("{}@cookie.example.com", uuid::Uuid::new_v4().simple()),
-            "password": "correct horse battery" })
+fn signup_body() -> SignupRequest {
+    signup_request(
+        "Cookie Co",
+        "Ada Admin",
+        &format!("{}@cookie.example.com", uuid::Uuid::new_v4().simple()),
+        "correct horse battery",
+    )
 }
 
 /// Sign-up, sign-in, invitation acceptance and refresh in cookie mode set the
@@ -107,32 +116,28 @@ async fn cookie_delivery_sets_a_strict_httponly_cookie_and_no_body_token(app: Te
         .to_owned();
     assert_eq!(app.get("/api/v1/me", &access).await.status, StatusCode::OK);
 
-    let login = json!({ "email": signup["email"], "password": "correct horse battery" });
+    let login = login_request(signup.email.as_str(), "correct horse battery");
     let logged_in = delivered_token(&opted_in(&app, "/auth/login", None, &login).await);
     assert_ne!(logged_in, signed_up);
 
     let refreshed =
-        delivered_token(&opted_in(&app, "/auth/refresh", Some(&logged_in), &json!({})).await);
+        delivered_token(&opted_in(&app, "/auth/refresh", Some(&logged_in), &BY_COOKIE).await);
     assert_ne!(refreshed, logged_in);
 
     let admin = app
-        .login(signup["email"].as_str().unwrap(), "correct horse battery")
+        .login(signup.email.as_str(), "correct horse battery")
         .await;
     let admin: obera_types::Session = admin.json();
     let me = admin.me.membership.unwrap();
-    let invite =
-        json!({ "email": "cookie-member@example.com", "full_name": "Member", "department": "it" });
+    let invite = invite_user("cookie-member@example.com", "Member", Department::It, None);
     let invitation: obera_types::Invitation = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/customers/{}/users", me.customer_id),
-            Some(&admin.access_token),
-            Some(&invite),
-        )
+        .invite(&admin.access_token, me.customer_id, &invite)
         .await
         .json();
-    let accept =
-        json!({ "invite_token": invitation.invite_token, "password": "member password 1" });
+    let accept = obera_types::AcceptInviteRequest {
+        invite_token: invite_token(&invitation).to_owned(),
+        password: parse("member password 1"),
+    };
     delivered_token(&opted_in(&app, "/auth/accept-invite", None, &accept).await);
 }
 both_backends!(cookie_delivery_sets_a_strict_httponly_cookie_and_no_body_token);
@@ -141,23 +146,23 @@ both_backends!(cookie_delivery_sets_a_strict_httponly_cookie_and_no_body_token);
 /// and ends the family, so the rotated cookie stops working too.
 async fn refresh_by_cookie_rotates_and_reusing_the_old_cookie_ends_the_family(app: TestApp) {
     let first = delivered_token(&opted_in(&app, "/auth/signup", None, &signup_body()).await);
-    let second = delivered_token(&opted_in(&app, "/auth/refresh", Some(&first), &json!({})).await);
+    let second = delivered_token(&opted_in(&app, "/auth/refresh", Some(&first), &BY_COOKIE).await);
     assert_ne!(first, second);
 
-    let reused = opted_in(&app, "/auth/refresh", Some(&first), &json!({})).await;
+    let reused = opted_in(&app, "/auth/refresh", Some(&first), &BY_COOKIE).await;
     assert_eq!(reused.status, StatusCode::UNAUTHORIZED, "{}", reused.text);
     assert_eq!(
         reused.problem().code,
         obera_types::ErrorCode::RefreshTokenReused
     );
-    let after = opted_in(&app, "/auth/refresh", Some(&second), &json!({})).await;
+    let after = opted_in(&app, "/auth/refresh", Some(&second), &BY_COOKIE).await;
     assert_eq!(
         after.status,
         StatusCode::UNAUTHORIZED,
         "the rotated cookie survived reuse of its parent"
     );
 
-    let none = opted_in(&app, "/auth/refresh", None, &json!({})).await;
+    let none = opted_in(&app, "/auth/refresh", None, &BY_COOKIE).await;
     assert_eq!(none.status, StatusCode::UNAUTHORIZED, "{}", none.text);
 }
 both_backends!(refresh_by_cookie_rotates_and_reusing_the_old_cookie_ends_the_family);
@@ -165,7 +170,15 @@ both_backends!(refresh_by_cookie_rotates_and_reusing_the_old_cookie_ends_the_fam
 /// Sign-out by cookie revokes the family and clears the cookie with `Max-Age=0`.
 async fn logout_by_cookie_revokes_the_family_and_clears_the_cookie(app: TestApp) {
     let token = delivered_token(&opted_in(&app, "/auth/signup", None, &signup_body()).await);
-    let reply = opted_in(&app, "/auth/logout", Some(&token), &json!({})).await;
+    let reply = opted_in(
+        &app,
+        "/auth/logout",
+        Some(&token),
+        &LogoutRequest {
+            refresh_token: None,
+        },
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text);
     let parts = set_cookie(&reply);
     assert_eq!(parts[0], "obera_refresh=");
@@ -179,7 +192,7 @@ async fn logout_by_cookie_revokes_the_family_and_clears_the_cookie(app: TestApp)
             "Secure"
         ]
     );
-    let refresh = opted_in(&app, "/auth/refresh", Some(&token), &json!({})).await;
+    let refresh = opted_in(&app, "/auth/refresh", Some(&token), &BY_COOKIE).await;
     assert_eq!(refresh.status, StatusCode::UNAUTHORIZED, "{}", refresh.text);
 }
 both_backends!(logout_by_cookie_revokes_the_family_and_clears_the_cookie);
@@ -189,6 +202,8 @@ both_backends!(logout_by_cookie_revokes_the_family_and_clears_the_cookie);
 async fn the_cookie_is_unusable_without_the_opt_in_header_and_a_json_body(app: TestApp) {
     let token = delivered_token(&opted_in(&app, "/auth/signup", None, &signup_body()).await);
     let form = "application/x-www-form-urlencoded";
+    // Raw `{}`: the same empty JSON object goes to both routes, as a JSON body and
+    // as a form post, so the wire bytes are the point rather than a request type.
     for path in ["/auth/refresh", "/auth/logout"] {
         let no_header = post(
             &app,
@@ -237,7 +252,7 @@ async fn the_cookie_is_unusable_without_the_opt_in_header_and_a_json_body(app: T
         );
     }
     // None of those spent or revoked the token.
-    delivered_token(&opted_in(&app, "/auth/refresh", Some(&token), &json!({})).await);
+    delivered_token(&opted_in(&app, "/auth/refresh", Some(&token), &BY_COOKIE).await);
 }
 both_backends!(the_cookie_is_unusable_without_the_opt_in_header_and_a_json_body);
 
@@ -257,17 +272,11 @@ async fn body_delivery_is_unchanged_for_api_clients(app: TestApp) {
         .as_str()
         .unwrap()
         .to_owned();
-    let refresh = app
-        .send(
-            Method::POST,
-            "/api/v1/auth/refresh",
-            None,
-            Some(&json!({ "refresh_token": token })),
-        )
-        .await;
+    let refresh = app.try_refresh(&token).await;
     assert_eq!(refresh.status, StatusCode::OK, "{}", refresh.text);
     assert!(refresh.headers.get("set-cookie").is_none());
     assert!(refresh.json::<Value>()["refresh_token"].is_string());
+    // Raw JSON: a body refresh with its required token missing.
     let missing = app
         .send(Method::POST, "/api/v1/auth/refresh", None, Some(&json!({})))
         .await;
@@ -284,9 +293,17 @@ async fn demo_entry_in_cookie_mode_keeps_the_token_out_of_the_body() {
     })
     .await
     .unwrap();
-    let reply = opted_in(&app, "/auth/demo", None, &json!({ "department": "it" })).await;
+    let reply = opted_in(
+        &app,
+        "/auth/demo",
+        None,
+        &DemoLoginRequest {
+            department: Department::It,
+        },
+    )
+    .await;
     let token = delivered_token(&reply);
-    let refreshed = opted_in(&app, "/auth/refresh", Some(&token), &json!({})).await;
+    let refreshed = opted_in(&app, "/auth/refresh", Some(&token), &BY_COOKIE).await;
     delivered_token(&refreshed);
     assert_eq!(refreshed.json::<Value>()["me"]["read_only"], true);
 }
