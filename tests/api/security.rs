@@ -18,27 +18,19 @@ async fn an_api_key_cannot_produce_a_principal_stronger_than_itself(app: TestApp
         .await;
     let c = format!("/api/v1/customers/{}", admin.customer_id);
 
-    let invite_admin = json!({ "email": "boss@example.com", "full_name": "Boss", "department": "admin", "role": "admin" });
+    let invite_admin = invite_user(
+        "boss@example.com",
+        "Boss",
+        Department::Admin,
+        Some(Role::Admin),
+    );
     let reply = app
-        .send(
-            Method::POST,
-            &format!("{c}/users"),
-            Some(&key.secret),
-            Some(&invite_admin),
-        )
+        .invite(&key.secret, admin.customer_id, &invite_admin)
         .await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.text);
 
-    let invite =
-        json!({ "email": "helper@example.com", "full_name": "Helper", "department": "it" });
-    let reply = app
-        .send(
-            Method::POST,
-            &format!("{c}/users"),
-            Some(&key.secret),
-            Some(&invite),
-        )
-        .await;
+    let invite = invite_user("helper@example.com", "Helper", Department::It, None);
+    let reply = app.invite(&key.secret, admin.customer_id, &invite).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     let invitation: Invitation = reply.json();
     assert_eq!(
@@ -53,13 +45,15 @@ async fn an_api_key_cannot_produce_a_principal_stronger_than_itself(app: TestApp
         StatusCode::FORBIDDEN
     );
 
-    let promote = json!({ "role": "admin" });
+    let promote = UpdateUser {
+        role: Some(Role::Admin),
+        ..UpdateUser::default()
+    };
     let reply = app
-        .send(
-            Method::PATCH,
+        .patch(
             &format!("{c}/users/{}", member.user_id),
-            Some(&key.secret),
-            Some(&promote),
+            &key.secret,
+            &promote,
         )
         .await;
     assert_eq!(
@@ -86,12 +80,15 @@ async fn an_api_key_cannot_produce_a_principal_stronger_than_itself(app: TestApp
         .json();
     assert_eq!(profile.role, Role::Member);
     // Member-level changes stay open to the key.
+    let to_soc = UpdateUser {
+        department: Some(Department::Soc),
+        ..UpdateUser::default()
+    };
     let reply = app
-        .send(
-            Method::PATCH,
+        .patch(
             &format!("{c}/users/{}", member.user_id),
-            Some(&key.secret),
-            Some(&json!({ "department": "soc" })),
+            &key.secret,
+            &to_soc,
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
@@ -102,16 +99,10 @@ async fn an_api_key_cannot_produce_a_principal_stronger_than_itself(app: TestApp
         .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     let renewed: Invitation = reply.json();
-    let accept = json!({ "invite_token": renewed.invite_token, "password": "helper password 1" });
     assert_eq!(
-        app.send(
-            Method::POST,
-            "/api/v1/auth/accept-invite",
-            None,
-            Some(&accept)
-        )
-        .await
-        .status,
+        app.accept_invite(invite_token(&renewed), "helper password 1")
+            .await
+            .status,
         StatusCode::OK
     );
 }
@@ -121,14 +112,9 @@ both_backends!(an_api_key_cannot_produce_a_principal_stronger_than_itself);
 async fn a_withdrawn_invitation_cannot_be_accepted(app: TestApp) {
     let admin = app.signup("Acme").await;
     let c = format!("/api/v1/customers/{}", admin.customer_id);
-    let invite = json!({ "email": "late@example.com", "full_name": "Late", "department": "hr" });
+    let invite = invite_user("late@example.com", "Late", Department::Hr, None);
     let invitation: Invitation = app
-        .send(
-            Method::POST,
-            &format!("{c}/users"),
-            Some(&admin.token),
-            Some(&invite),
-        )
+        .invite(&admin.token, admin.customer_id, &invite)
         .await
         .json();
     let id = invitation.user.id;
@@ -142,16 +128,9 @@ async fn a_withdrawn_invitation_cannot_be_accepted(app: TestApp) {
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     assert_eq!(reply.json::<UserProfile>().status, UserStatus::Deactivated);
-    let accept = json!({ "invite_token": invitation.invite_token, "password": "late password 1" });
+    let withdrawn = invite_token(&invitation);
     assert_eq!(
-        app.send(
-            Method::POST,
-            "/api/v1/auth/accept-invite",
-            None,
-            Some(&accept)
-        )
-        .await
-        .status,
+        app.accept_invite(withdrawn, "late password 1").await.status,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
@@ -183,27 +162,14 @@ async fn a_withdrawn_invitation_cannot_be_accepted(app: TestApp) {
         .json();
     assert_eq!(renewed.user.status, UserStatus::Invited);
     assert_eq!(
-        app.send(
-            Method::POST,
-            "/api/v1/auth/accept-invite",
-            None,
-            Some(&accept)
-        )
-        .await
-        .status,
+        app.accept_invite(withdrawn, "late password 1").await.status,
         StatusCode::NOT_FOUND,
         "the withdrawn token came back"
     );
-    let accept = json!({ "invite_token": renewed.invite_token, "password": "late password 1" });
     assert_eq!(
-        app.send(
-            Method::POST,
-            "/api/v1/auth/accept-invite",
-            None,
-            Some(&accept)
-        )
-        .await
-        .status,
+        app.accept_invite(invite_token(&renewed), "late password 1")
+            .await
+            .status,
         StatusCode::OK
     );
     assert_eq!(
@@ -224,15 +190,14 @@ both_backends!(a_withdrawn_invitation_cannot_be_accepted);
 /// email never yields an operator session.
 async fn operators_and_tenant_profiles_are_distinct_accounts(app: TestApp) {
     let admin = app.signup("Acme").await;
-    let c = format!("/api/v1/customers/{}", admin.customer_id);
-    let invite = json!({ "email": "dual@example.com", "full_name": "Dual", "department": "admin", "role": "admin" });
+    let invite = invite_user(
+        "dual@example.com",
+        "Dual",
+        Department::Admin,
+        Some(Role::Admin),
+    );
     let invitation: Invitation = app
-        .send(
-            Method::POST,
-            &format!("{c}/users"),
-            Some(&admin.token),
-            Some(&invite),
-        )
+        .invite(&admin.token, admin.customer_id, &invite)
         .await
         .json();
     let hash = obera_server::auth::password::hash("operator password 1".to_owned())
@@ -247,14 +212,8 @@ async fn operators_and_tenant_profiles_are_distinct_accounts(app: TestApp) {
             "{email} became an operator"
         );
     }
-    let accept = json!({ "invite_token": invitation.invite_token, "password": "dual password 1" });
     let reply = app
-        .send(
-            Method::POST,
-            "/api/v1/auth/accept-invite",
-            None,
-            Some(&accept),
-        )
+        .accept_invite(invite_token(&invitation), "dual password 1")
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let session: Session = reply.json();
@@ -300,11 +259,8 @@ async fn a_deactivated_operator_loses_access(app: TestApp) {
         app.login(&email, OPERATOR_PASSWORD).await.status,
         StatusCode::FORBIDDEN
     );
-    let refresh = json!({ "refresh_token": body_refresh_token(&session) });
     assert_eq!(
-        app.send(Method::POST, "/api/v1/auth/refresh", None, Some(&refresh))
-            .await
-            .status,
+        app.try_refresh(&body_refresh_token(&session)).await.status,
         StatusCode::UNAUTHORIZED
     );
     let listed = app.db.list_operators().await.unwrap();
@@ -329,6 +285,7 @@ both_backends!(a_deactivated_operator_loses_access);
 
 /// Self-service sign-up cannot choose a plan: it always starts on `starter`.
 async fn signup_starts_on_the_starter_plan(app: TestApp) {
+    // Raw JSON: `plan` is not a field of `SignupRequest`, so no typed body can carry it.
     let body = json!({ "company_name": "Greedy", "full_name": "G", "email": "g@greedy.example", "password": "correct horse battery", "plan": "enterprise" });
     let reply = app
         .send(Method::POST, "/api/v1/auth/signup", None, Some(&body))
@@ -367,7 +324,7 @@ async fn the_purge_deletes_only_what_has_expired(app: TestApp) {
         app.login(&admin.email, "wrong password!").await.status,
         StatusCode::UNAUTHORIZED
     );
-    let key = json!({ "name": "k", "scopes": ["users:read"] });
+    let key = create_api_key("k", &[ApiScope::UsersRead]);
     let reply = app
         .client
         .post(format!(
@@ -414,10 +371,7 @@ async fn production_mode_has_no_demo_entry() {
     })
     .await
     .unwrap();
-    let body = json!({ "department": "finance" });
-    let reply = app
-        .send(Method::POST, "/api/v1/auth/demo", None, Some(&body))
-        .await;
+    let reply = app.demo_login(Department::Finance).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.text);
     assert_eq!(
         app.login("operator@obera.local", "obera-demo-2026")
