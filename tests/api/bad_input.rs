@@ -1,13 +1,14 @@
 //! Bad input gets a 4xx problem document and changes nothing.
 
 use crate::both_backends;
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, create_api_key, customization_input, invite_user};
 use obera_types::*;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 /// Malformed JSON, wrong types, unknown enum values and unknown fields are refused at sign-up.
 async fn malformed_signups_are_refused_and_create_nothing(app: TestApp) {
+    // Raw JSON throughout: none of these bodies can be built as a `SignupRequest`.
     let cases: Vec<(Vec<u8>, StatusCode, ErrorCode)> = vec![
         (b"{\"company_name\": ".to_vec(), StatusCode::BAD_REQUEST, ErrorCode::BadRequest),
         (b"not json".to_vec(), StatusCode::BAD_REQUEST, ErrorCode::BadRequest),
@@ -65,6 +66,7 @@ both_backends!(malformed_signups_are_refused_and_create_nothing);
 async fn oversize_and_non_json_bodies_are_refused(app: TestApp) {
     let admin = app.signup("Acme").await;
     let path = format!("/api/v1/customers/{}", admin.customer_id);
+    // Raw JSON: the size is the point, far past what a `DisplayName` may hold.
     let huge = json!({ "company_name": "x".repeat(100 * 1024) })
         .to_string()
         .into_bytes();
@@ -99,7 +101,15 @@ async fn invalid_branding_is_refused_and_nothing_is_saved(app: TestApp) {
     let admin = app.signup("Acme").await;
     let path = format!("/api/v1/customers/{}/customization", admin.customer_id);
     let before: Customization = app.get(&path, &admin.token).await.json();
-    let valid = json!({ "primary_color": "#112233", "secondary_color": "#445566", "accent_color": "#778899", "default_dashboard": "it" });
+    // A typed valid body; each case then overwrites one field with raw JSON that no
+    // `CustomizationInput` could hold.
+    let valid = serde_json::to_value(customization_input(
+        "#112233",
+        "#445566",
+        "#778899",
+        DashboardKind::It,
+    ))
+    .unwrap();
     for (field, value) in [
         ("primary_color", json!("red")),
         ("accent_color", json!("#12345")),
@@ -187,7 +197,7 @@ async fn bad_parameters_and_headers_are_refused(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(reply.status(), StatusCode::UNAUTHORIZED);
-    let invite = json!({ "email": "x@example.com", "full_name": "X", "department": "it" });
+    let invite = invite_user("x@example.com", "X", Department::It, None);
     let reply = app
         .client
         .post(format!("{}{users}", app.address))
@@ -215,7 +225,7 @@ async fn a_request_that_trips_a_foreign_key_is_never_a_500(app: TestApp) {
             Method::POST,
             &path,
             Some(&op.token),
-            Some(&json!({ "name": "ops", "scopes": ["users:read"] })),
+            Some(&create_api_key("ops", &[ApiScope::UsersRead])),
         )
         .await;
     assert_ne!(

@@ -1,7 +1,7 @@
 //! Operators manage customers; customer admins manage their own.
 
 use crate::both_backends;
-use crate::helpers::{TestApp, create_api_key, create_customer, parse};
+use crate::helpers::{TestApp, create_api_key, create_customer, customization_input, parse};
 use obera_types::*;
 use reqwest::{Method, StatusCode};
 
@@ -222,18 +222,7 @@ async fn members_cannot_change_branding_or_manage_api_keys(app: TestApp) {
             .status,
         reqwest::StatusCode::OK
     );
-    let black = parse::<HexColor>("#000000");
-    let branding = CustomizationInput {
-        logo_url: None,
-        primary_color: black.clone(),
-        secondary_color: black.clone(),
-        accent_color: black,
-        enabled_integrations: Vec::new(),
-        enabled_features: Vec::new(),
-        default_dashboard: DashboardKind::It,
-        dashboard_layout: DashboardLayout::default(),
-        custom_settings: Default::default(),
-    };
+    let branding = customization_input("#000000", "#000000", "#000000", DashboardKind::It);
     let reply = app
         .put(&format!("{c}/customization"), &member.token, &branding)
         .await;

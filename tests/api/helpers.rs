@@ -512,6 +512,26 @@ pub fn create_customer(company: &str, contact_email: &str) -> CreateCustomer {
     }
 }
 
+/// Branding with three colours and a default dashboard, nothing else enabled.
+pub fn customization_input(
+    primary: &str,
+    secondary: &str,
+    accent: &str,
+    default_dashboard: DashboardKind,
+) -> CustomizationInput {
+    CustomizationInput {
+        logo_url: None,
+        primary_color: parse(primary),
+        secondary_color: parse(secondary),
+        accent_color: parse(accent),
+        enabled_integrations: Vec::new(),
+        enabled_features: Vec::new(),
+        default_dashboard,
+        dashboard_layout: DashboardLayout::default(),
+        custom_settings: Default::default(),
+    }
+}
+
 /// A body that creates a never-expiring API key.
 pub fn create_api_key(name: &str, scopes: &[ApiScope]) -> CreateApiKey {
     CreateApiKey {
