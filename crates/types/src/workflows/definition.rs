@@ -22,11 +22,18 @@ validated_string!(
 /// The longest step key, in bytes.
 pub const MAX_STEP_KEY_LEN: usize = 64;
 
-fn check_step_key(value: String) -> Result<String, String> {
+/// A lower-case letter, then up to 63 of `a-z`, `0-9`, `_` and the bytes in `extra`.
+pub(crate) fn is_slug(value: &str, extra: &[u8]) -> bool {
     let mut bytes = value.bytes();
-    let starts_with_letter = bytes.next().is_some_and(|b| b.is_ascii_lowercase());
-    let rest_ok = bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-    if starts_with_letter && rest_ok && value.len() <= MAX_STEP_KEY_LEN {
+    bytes.next().is_some_and(|b| b.is_ascii_lowercase())
+        && bytes.all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || extra.contains(&b)
+        })
+        && value.len() <= MAX_STEP_KEY_LEN
+}
+
+fn check_step_key(value: String) -> Result<String, String> {
+    if is_slug(&value, b"") {
         Ok(value)
     } else {
         Err(format!(

@@ -4,7 +4,7 @@
 //! Expressions and templates are kept as text here; `obera-engine` parses them when a
 //! definition is saved and evaluates them when a run reaches the step.
 
-use super::definition::WorkflowDefinition;
+use super::definition::{WorkflowDefinition, is_slug};
 use crate::enums::text_enum;
 use crate::validated::validated_string;
 use crate::{AuditAction, ComplianceTag, UserId, WorkflowId};
@@ -126,11 +126,7 @@ validated_string!(
 );
 
 fn check_credential_ref(value: String) -> Result<String, String> {
-    let mut bytes = value.bytes();
-    let starts_with_letter = bytes.next().is_some_and(|b| b.is_ascii_lowercase());
-    let rest_ok =
-        bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-    if starts_with_letter && rest_ok && value.len() <= 64 {
+    if is_slug(&value, b"-") {
         Ok(value)
     } else {
         Err(format!(
@@ -477,6 +473,22 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(err.contains("unknown variant `ftp`"), "{err}");
+    }
+
+    #[test]
+    fn credential_names_are_slugs_that_may_contain_dashes() {
+        for good in ["crm", "crm-token_2"] {
+            assert!(
+                CredentialRef::try_from(good.to_owned()).is_ok(),
+                "{good} refused"
+            );
+        }
+        for bad in ["", "-crm", "CRM", "crm token", &"c".repeat(65)] {
+            assert!(
+                CredentialRef::try_from(bad.to_owned()).is_err(),
+                "{bad} accepted"
+            );
+        }
     }
 
     #[test]
