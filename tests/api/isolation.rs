@@ -5,7 +5,7 @@ use crate::both_backends;
 use crate::helpers::*;
 use obera_types::*;
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// The cross-tenant matrix: every customer-scoped operation as its OpenAPI path
 /// template, with a body where it takes one. `the_matrix_covers_every_tenant_operation`
@@ -70,6 +70,58 @@ const MATRIX: &[(&str, &str, Option<&str>)] = &[
         None,
     ),
     ("GET", "/api/v1/customers/{customer_id}/audit-logs", None),
+    ("GET", "/api/v1/customers/{customer_id}/workflows", None),
+    (
+        "POST",
+        "/api/v1/customers/{customer_id}/workflows",
+        Some(
+            r#"{ "name": "Mole", "definition": { "steps": [ { "key": "start", "name": "Start", "config": { "type": "transform", "expression": "1" } } ] } }"#,
+        ),
+    ),
+    (
+        "POST",
+        "/api/v1/customers/{customer_id}/workflows/import",
+        Some(
+            r#"{ "format": "obera.workflow/v1", "name": "Mole", "definition": { "steps": [ { "key": "start", "name": "Start", "config": { "type": "transform", "expression": "1" } } ] } }"#,
+        ),
+    ),
+    (
+        "GET",
+        "/api/v1/customers/{customer_id}/workflows/{workflow_id}",
+        None,
+    ),
+    (
+        "PATCH",
+        "/api/v1/customers/{customer_id}/workflows/{workflow_id}",
+        Some(r#"{ "name": "Taken over", "active": false }"#),
+    ),
+    (
+        "GET",
+        "/api/v1/customers/{customer_id}/workflows/{workflow_id}/versions",
+        None,
+    ),
+    (
+        "POST",
+        "/api/v1/customers/{customer_id}/workflows/{workflow_id}/versions",
+        Some(
+            r#"{ "definition": { "steps": [ { "key": "evil", "name": "Evil", "config": { "type": "transform", "expression": "2" } } ] } }"#,
+        ),
+    ),
+    (
+        "GET",
+        "/api/v1/customers/{customer_id}/workflows/{workflow_id}/versions/{version}",
+        None,
+    ),
+    (
+        "POST",
+        "/api/v1/customers/{customer_id}/workflows/{workflow_id}/publish",
+        Some(r#"{ "version": 1 }"#),
+    ),
+    (
+        "GET",
+        "/api/v1/customers/{customer_id}/workflows/{workflow_id}/export",
+        None,
+    ),
 ];
 
 /// Secured operations of the spec that name no customer, each with where its
@@ -108,19 +160,25 @@ const NOT_TENANT_SCOPED: &[(&str, &str, &str)] = &[
 /// `(method, path template)`; each must also be in [`MATRIX`]. None yet.
 const OUTSIDE_SPEC: &[(&str, &str)] = &[];
 
-/// The matrix with `{customer_id}` set to `customer` and the sub-resource ids filled in.
-fn requests(
-    customer: CustomerId,
+/// One customer's sub-resources the matrix addresses.
+#[derive(Debug, Clone, Copy)]
+struct Targets {
     user: UserId,
     key: ApiKeyId,
-) -> Vec<(Method, String, Option<Value>)> {
+    workflow: WorkflowId,
+}
+
+/// The matrix with `{customer_id}` set to `customer` and the sub-resource ids filled in.
+fn requests(customer: CustomerId, t: Targets) -> Vec<(Method, String, Option<Value>)> {
     MATRIX
         .iter()
         .map(|(method, template, body)| {
             let path = template
                 .replace("{customer_id}", &customer.to_string())
-                .replace("{user_id}", &user.to_string())
-                .replace("{key_id}", &key.to_string());
+                .replace("{user_id}", &t.user.to_string())
+                .replace("{key_id}", &t.key.to_string())
+                .replace("{workflow_id}", &t.workflow.to_string())
+                .replace("{version}", "1");
             let body = body.map(|b| serde_json::from_str(b).unwrap());
             (method.parse().unwrap(), path, body)
         })
@@ -128,15 +186,17 @@ fn requests(
 }
 
 /// B's sub-resources addressed through A's own customer path.
-fn smuggled(
-    a: CustomerId,
-    b_user: UserId,
-    b_key: ApiKeyId,
-) -> Vec<(Method, String, Option<Value>)> {
-    requests(a, b_user, b_key)
+fn smuggled(a: CustomerId, b: Targets) -> Vec<(Method, String, Option<Value>)> {
+    requests(a, b)
         .into_iter()
         .filter(|(_, path, _)| {
-            path.contains(&b_user.to_string()) || path.contains(&b_key.to_string())
+            [
+                b.user.to_string(),
+                b.key.to_string(),
+                b.workflow.to_string(),
+            ]
+            .iter()
+            .any(|id| path.contains(id))
         })
         .collect()
 }
@@ -195,7 +255,28 @@ struct World {
     b: Member,
     b_user: Member,
     b_key: CreatedApiKey,
-    b_before: (Customer, Customization, Vec<UserProfile>, usize),
+    b_workflow: Workflow,
+    b_before: Snapshot,
+}
+
+/// What B holds, compared before and after each attack.
+type Snapshot = (
+    Customer,
+    Customization,
+    Vec<UserProfile>,
+    usize,
+    Vec<Workflow>,
+    Vec<WorkflowVersion>,
+);
+
+impl World {
+    fn b_targets(&self) -> Targets {
+        Targets {
+            user: self.b_user.user_id,
+            key: self.b_key.key.id,
+            workflow: self.b_workflow.id,
+        }
+    }
 }
 
 async fn world(app: &TestApp) -> World {
@@ -203,17 +284,30 @@ async fn world(app: &TestApp) -> World {
     let b = app.signup("Bravo").await;
     let b_user = app.add_member(&b, Department::Finance, Role::Member).await;
     let b_key = app.api_key(&b, &[ApiScope::UsersRead]).await;
+    let create = json!({ "name": "Bravo onboarding", "definition": { "steps": [
+        { "key": "start", "name": "Start", "config": { "type": "transform", "expression": "1" } } ] } });
+    let reply = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/customers/{}/workflows", b.customer_id),
+            Some(&b.token),
+            Some(&create),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let b_workflow: Workflow = reply.json();
     let b_before = snapshot(app, &b).await;
     World {
         a,
         b,
         b_user,
         b_key,
+        b_workflow,
         b_before,
     }
 }
 
-async fn snapshot(app: &TestApp, b: &Member) -> (Customer, Customization, Vec<UserProfile>, usize) {
+async fn snapshot(app: &TestApp, b: &Member) -> Snapshot {
     let c = format!("/api/v1/customers/{}", b.customer_id);
     let customer: Customer = app.get(&c, &b.token).await.json();
     let branding: Customization = app
@@ -222,12 +316,28 @@ async fn snapshot(app: &TestApp, b: &Member) -> (Customer, Customization, Vec<Us
         .json();
     let users: UserPage = app.get(&format!("{c}/users"), &b.token).await.json();
     let keys: ApiKeyPage = app.get(&format!("{c}/api-keys"), &b.token).await.json();
-    (customer, branding, users.items, keys.items.len())
+    let workflows: WorkflowPage = app.get(&format!("{c}/workflows"), &b.token).await.json();
+    let mut versions = Vec::new();
+    for w in &workflows.items {
+        let page: WorkflowVersionPage = app
+            .get(&format!("{c}/workflows/{}/versions", w.id), &b.token)
+            .await
+            .json();
+        versions.extend(page.items);
+    }
+    (
+        customer,
+        branding,
+        users.items,
+        keys.items.len(),
+        workflows.items,
+        versions,
+    )
 }
 
 async fn attack_all(app: &TestApp, w: &World, token: &str) {
-    let mut all = requests(w.b.customer_id, w.b_user.user_id, w.b_key.key.id);
-    all.extend(smuggled(w.a.customer_id, w.b_user.user_id, w.b_key.key.id));
+    let mut all = requests(w.b.customer_id, w.b_targets());
+    all.extend(smuggled(w.a.customer_id, w.b_targets()));
     for (method, path, body) in all {
         let reply = app
             .send(method.clone(), &path, Some(token), body.as_ref())
@@ -266,7 +376,7 @@ both_backends!(an_admin_of_one_customer_cannot_read_or_change_another_customer);
 /// answers 404, so the 404s above come from isolation, not from mistyped paths.
 async fn every_matrix_entry_exists_for_its_owner(app: TestApp) {
     let w = world(&app).await;
-    let own = requests(w.b.customer_id, w.b_user.user_id, w.b_key.key.id);
+    let own = requests(w.b.customer_id, w.b_targets());
     assert_eq!(own.len(), MATRIX.len());
     for (method, path, body) in own {
         let reply = app
@@ -305,6 +415,8 @@ async fn lists_never_include_another_customers_rows(app: TestApp) {
     assert_eq!(users.items.len(), 1);
     let keys: ApiKeyPage = app.get(&format!("{c}/api-keys"), &w.a.token).await.json();
     assert!(keys.items.is_empty());
+    let workflows: WorkflowPage = app.get(&format!("{c}/workflows"), &w.a.token).await.json();
+    assert!(workflows.items.is_empty(), "{:?}", workflows.items);
     let audit: AuditLogPage = app.get(&format!("{c}/audit-logs"), &w.a.token).await.json();
     assert!(!audit.items.is_empty());
     assert!(

@@ -27,6 +27,7 @@ mod surface;
 mod throttling;
 mod traces;
 mod unauthenticated_hashing;
+mod workflows;
 
 #[path = "../browser/mod.rs"]
 mod browser;

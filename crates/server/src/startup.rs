@@ -84,6 +84,7 @@ impl Application {
             proxies: Arc::new(proxies),
             settings: Arc::new(settings),
             operators: Arc::default(),
+            evaluator: Arc::new(obera_engine::Evaluator::new(obera_engine::Limits::default())),
         };
         let metrics_port = match state.settings.metrics_bind.as_deref() {
             Some(bind) => {

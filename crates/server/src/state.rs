@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 /// What handlers need: the store, the token keys, the secrets keyring, the
 /// settings, the operator status cache, and what is built from the settings once:
-/// the bound on password hashing and the trusted proxies.
+/// the bound on password hashing, the trusted proxies, and the one expression
+/// evaluator every workflow check and run shares (building one is not free).
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
@@ -21,4 +22,5 @@ pub struct AppState {
     pub operators: Arc<OperatorStatus>,
     pub passwords: Arc<PasswordWork>,
     pub proxies: Arc<TrustedProxies>,
+    pub evaluator: Arc<obera_engine::Evaluator>,
 }

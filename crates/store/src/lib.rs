@@ -27,6 +27,7 @@ mod rows;
 mod scope;
 mod second_factor;
 mod users;
+mod workflows;
 
 pub use access::{ApiKeyPrincipal, MemberAccess};
 pub use api_keys::NewApiKey;

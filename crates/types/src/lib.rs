@@ -64,15 +64,19 @@ pub use ids::{
     ApiKeyId, AuditLogId, CustomerId, ExecutionId, TriggerId, UserId, WorkflowId, WorkflowVersionId,
 };
 pub use mfa::{MfaCode, MfaEnrolment, MfaStatus, RecoveryCodes};
-pub use page::{ApiKeyPage, AuditLogPage, CustomerPage, PageParams, UserPage};
+pub use page::{
+    ApiKeyPage, AuditLogPage, CustomerPage, PageParams, UserPage, WorkflowPage, WorkflowVersionPage,
+};
 pub use users::{Invitation, InviteUser, UpdateUser, UserProfile};
 pub use validated::{DisplayName, Email, HexColor, Password, WebUrl};
 pub use vocabulary::{AuditAction, ComplianceTag, compliance};
 pub use workflows::{
-    ApprovalStep, Branch, CodeStep, ConditionStep, CredentialRef, DbOperation, DbStep, DelayStep,
-    Edge, EmailNotification, ExecutionStatus, Expression, GetUserOperation, HeaderTemplate,
-    HttpMethod, HttpStep, ListUsersOperation, LoopStep, NotifyChannel, NotifyStep, OnError,
-    RecordAuditEventOperation, RespondStep, RetryPolicy, Step, StepConfig, StepKey, StepRunStatus,
-    SubWorkflowStep, SwitchCase, SwitchStep, Template, TransformStep, WebhookNotification,
-    WorkflowDefinition,
+    ApprovalStep, Branch, CodeStep, ConditionStep, CreateWorkflow, CredentialRef, DbOperation,
+    DbStep, DelayStep, Edge, EmailNotification, ExecutionStatus, Expression, GetUserOperation,
+    HeaderTemplate, HttpMethod, HttpStep, ListUsersOperation, LoopStep, NotifyChannel, NotifyStep,
+    OnError, PublishWorkflow, RecordAuditEventOperation, RespondStep, RetryPolicy,
+    SaveWorkflowVersion, Step, StepConfig, StepKey, StepRunStatus, SubWorkflowStep, SwitchCase,
+    SwitchStep, Template, TransformStep, UpdateWorkflow, WORKFLOW_EXPORT_FORMAT,
+    WebhookNotification, Workflow, WorkflowDefinition, WorkflowExport, WorkflowLabel, WorkflowType,
+    WorkflowVersion,
 };

@@ -54,3 +54,14 @@ page_type!(
     crate::AuditLogEntry,
     "The items of this page, in the `order` asked for (oldest first by default)."
 );
+page_type!(
+    /// A page of workflows.
+    WorkflowPage,
+    crate::Workflow
+);
+page_type!(
+    /// A page of a workflow's versions.
+    WorkflowVersionPage,
+    crate::WorkflowVersion,
+    "The versions of this page, newest first."
+);

@@ -204,6 +204,12 @@ actions! {
     OPERATOR_DEACTIVATED = "operator.deactivated";
     OPERATOR_REACTIVATED = "operator.reactivated";
     DEMO_SEEDED = "demo.seeded";
+    WORKFLOW_CREATED = "workflow.created";
+    WORKFLOW_UPDATED = "workflow.updated";
+    /// An edited definition was saved as the workflow's next version.
+    WORKFLOW_VERSION_SAVED = "workflow.version_saved";
+    /// A version became the one the workflow's triggers run.
+    WORKFLOW_PUBLISHED = "workflow.published";
 }
 
 /// The sets of tags the platform attaches to its own events, so compliance scoring

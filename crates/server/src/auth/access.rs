@@ -43,6 +43,8 @@ pub enum Need {
     Admin,
     /// Admins and the compliance department (audit data).
     AuditReader,
+    /// Admins and members, not viewers: those who build the customer's workflows.
+    Editor,
 }
 
 impl CustomerAccess {
@@ -55,6 +57,7 @@ impl CustomerAccess {
                 Need::Member => true,
                 Need::Admin => *role == Role::Admin,
                 Need::AuditReader => *role == Role::Admin || *department == Department::Compliance,
+                Need::Editor => *role != Role::Viewer,
             },
         };
         if !allowed {
@@ -81,12 +84,18 @@ impl CustomerAccess {
     /// never outgrow itself or outlive its revocation. `what` completes "API keys
     /// cannot …".
     pub fn require_person_admin(&self, what: &str) -> Result<TenantScope, ApiError> {
+        self.require_person(Need::Admin, what)
+    }
+
+    /// The scope, if the caller is a person (or operator) meeting `need`: for what
+    /// must be done in someone's name, which an API key is not.
+    pub fn require_person(&self, need: Need, what: &str) -> Result<TenantScope, ApiError> {
         if self.is_api_key() {
             return Err(ApiError::Forbidden(format!(
-                "API keys cannot {what}; a signed-in admin must"
+                "API keys cannot {what}; a signed-in person must"
             )));
         }
-        self.require(Need::Admin, ApiScope::CustomerWrite)
+        self.require(need, ApiScope::CustomerWrite)
     }
 }
 

@@ -15,6 +15,7 @@ pub mod customization;
 pub mod health;
 pub mod mfa;
 pub mod users;
+pub mod workflows;
 
 use crate::error::ApiError;
 use obera_store::PageRequest;
@@ -30,6 +31,7 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     customization::configure(cfg);
     api_keys::configure(cfg);
     audit::configure(cfg);
+    workflows::configure(cfg);
 }
 
 /// Turns list query parameters into a validated page request.

@@ -25,11 +25,16 @@
 //! the trigger payload.
 
 pub mod definition;
+pub mod record;
 pub mod run;
 pub mod step;
 
 pub use definition::{
     Branch, Edge, MAX_STEP_KEY_LEN, OnError, RetryPolicy, Step, StepKey, WorkflowDefinition,
+};
+pub use record::{
+    CreateWorkflow, PublishWorkflow, SaveWorkflowVersion, UpdateWorkflow, WORKFLOW_EXPORT_FORMAT,
+    Workflow, WorkflowExport, WorkflowLabel, WorkflowType, WorkflowVersion,
 };
 pub use run::{ExecutionStatus, StepRunStatus};
 pub use step::{

@@ -1,0 +1,366 @@
+//! Workflow definitions: create, list, read and change workflows; save, list and read
+//! their immutable versions; publish one; export and import the portable document.
+//!
+//! Every definition is validated before it is stored (`obera_engine::validate`), and a
+//! refusal is a 422 whose `errors` name the step and field (`steps.fetch_user.config.url`).
+//! Reading needs membership (or `workflows:read`); changing needs an admin or member
+//! (not a viewer) or `workflows:write`. Publishing needs a person, since runs act with
+//! the publisher's authority and an API key is no one's.
+
+use crate::auth::access::{CustomerAccess, Need};
+use crate::body::Body;
+use crate::error::{ApiError, ApiResult};
+use crate::idempotency::{IdempotencyKey, created};
+use crate::routes::page;
+use crate::state::AppState;
+use actix_web::{get, patch, post, web};
+use obera_engine::Catalog;
+use obera_store::{StoreError, TenantScope};
+use obera_types::{
+    ApiScope, CreateWorkflow, CustomerId, PageParams, PublishWorkflow, SaveWorkflowVersion, Step,
+    StepConfig, UpdateWorkflow, WORKFLOW_EXPORT_FORMAT, Workflow, WorkflowDefinition,
+    WorkflowExport, WorkflowId, WorkflowPage, WorkflowVersion, WorkflowVersionPage,
+};
+use serde::Deserialize;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_workflows)
+        .service(create_workflow)
+        .service(import_workflow)
+        .service(get_workflow)
+        .service(update_workflow)
+        .service(list_workflow_versions)
+        .service(save_workflow_version)
+        .service(get_workflow_version)
+        .service(publish_workflow)
+        .service(export_workflow);
+}
+
+const WORKFLOW_ID_DOC: &str = "The workflow";
+
+/// Checks `definition` against the engine's rules and the customer's own records
+/// (approvers who are its people, sub-workflows that are its workflows).
+async fn validated(
+    state: &AppState,
+    scope: &TenantScope,
+    definition: &WorkflowDefinition,
+    field: &str,
+) -> ApiResult<()> {
+    let (mut users, mut workflows) = (Vec::new(), Vec::new());
+    let mut steps: Vec<&Step> = definition.steps.iter().collect();
+    while let Some(step) = steps.pop() {
+        match &step.config {
+            StepConfig::Approval(approval) => users.extend(approval.approvers.iter().copied()),
+            StepConfig::SubWorkflow(sub) => workflows.push(sub.workflow_id),
+            StepConfig::Loop(body) => steps.extend(body.body.steps.iter()),
+            _ => {}
+        }
+    }
+    let mut catalog = Catalog::default();
+    // A reference that is not the customer's is left out, for validation to name;
+    // any other failure (the database) is the request's.
+    let known = |found: Result<_, StoreError>| match found {
+        Ok(_) => Ok(true),
+        Err(StoreError::NotFound) => Ok(false),
+        Err(e) => Err(ApiError::from(e)),
+    };
+    for user in users {
+        if known(state.db.get_profile(scope, user).await.map(drop))? {
+            catalog.users.insert(user);
+        }
+    }
+    for workflow in workflows {
+        if known(state.db.get_workflow(scope, workflow).await.map(drop))? {
+            catalog.workflows.insert(workflow);
+        }
+    }
+    obera_engine::validate(definition, &catalog, &state.evaluator).map_err(|errors| {
+        ApiError::Validation(
+            errors
+                .into_iter()
+                .map(|mut e| {
+                    e.field = format!("{field}.{}", e.field);
+                    e
+                })
+                .collect(),
+        )
+    })
+}
+
+/// List the customer's workflows, oldest first.
+#[utoipa::path(tag = "workflows", operation_id = "list_workflows", security(("bearer" = [])),
+    params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), PageParams),
+    responses((status = 200, description = "Success", body = WorkflowPage)))]
+#[get("/customers/{customer_id}/workflows")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+async fn list_workflows(
+    state: web::Data<AppState>,
+    access: CustomerAccess,
+    params: web::Query<PageParams>,
+) -> ApiResult<web::Json<WorkflowPage>> {
+    let scope = access.require(Need::Member, ApiScope::WorkflowsRead)?;
+    let (items, next_cursor) = state.db.list_workflows(&scope, page(&params)?).await?;
+    Ok(web::Json(WorkflowPage { items, next_cursor }))
+}
+
+/// Create a workflow. Its definition is validated and saved as version 1, not yet
+/// published: triggers run nothing until a version is published.
+#[utoipa::path(tag = "workflows", operation_id = "create_workflow", security(("bearer" = [])), request_body = CreateWorkflow,
+    params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC),
+        ("Idempotency-Key" = Option<String>, Header, description = super::IDEMPOTENCY_KEY_DOC)),
+    responses((status = 201, description = "Created", body = Workflow)))]
+#[post("/customers/{customer_id}/workflows")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+async fn create_workflow(
+    state: web::Data<AppState>,
+    access: CustomerAccess,
+    key: IdempotencyKey,
+    body: Body<CreateWorkflow>,
+) -> ApiResult<actix_web::HttpResponse> {
+    let scope = access.require(Need::Editor, ApiScope::WorkflowsWrite)?;
+    let input = body.0;
+    validated(&state, &scope, &input.definition, "definition").await?;
+    created(&state, key, access.principal.id(), &input, async {
+        Ok(state.db.create_workflow(&scope, &input).await?)
+    })
+    .await
+}
+
+/// Import a workflow from an export document (`format: obera.workflow/v1`), as a new
+/// workflow of this customer with the document's definition as version 1.
+#[utoipa::path(tag = "workflows", operation_id = "import_workflow", security(("bearer" = [])), request_body = WorkflowExport,
+    params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC),
+        ("Idempotency-Key" = Option<String>, Header, description = super::IDEMPOTENCY_KEY_DOC)),
+    responses((status = 201, description = "Created", body = Workflow)))]
+#[post("/customers/{customer_id}/workflows/import")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+async fn import_workflow(
+    state: web::Data<AppState>,
+    access: CustomerAccess,
+    key: IdempotencyKey,
+    body: Body<WorkflowExport>,
+) -> ApiResult<actix_web::HttpResponse> {
+    let scope = access.require(Need::Editor, ApiScope::WorkflowsWrite)?;
+    let doc = body.0;
+    if doc.format != WORKFLOW_EXPORT_FORMAT {
+        return Err(ApiError::field(
+            "format",
+            format!("must be `{WORKFLOW_EXPORT_FORMAT}`"),
+        ));
+    }
+    validated(&state, &scope, &doc.definition, "definition").await?;
+    let input = CreateWorkflow {
+        name: doc.name.clone(),
+        description: doc.description.clone(),
+        tags: doc.tags.clone(),
+        systems_involved: doc.systems_involved.clone(),
+        workflow_type: doc.workflow_type,
+        definition: doc.definition.clone(),
+    };
+    created(&state, key, access.principal.id(), &doc, async {
+        Ok(state.db.create_workflow(&scope, &input).await?)
+    })
+    .await
+}
+
+/// Read a workflow.
+#[utoipa::path(tag = "workflows", operation_id = "get_workflow", security(("bearer" = [])),
+    params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("workflow_id" = WorkflowId, Path, description = WORKFLOW_ID_DOC)),
+    responses((status = 200, description = "Success", body = Workflow)))]
+#[get("/customers/{customer_id}/workflows/{workflow_id}")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+async fn get_workflow(
+    state: web::Data<AppState>,
+    access: CustomerAccess,
+    path: web::Path<(CustomerId, WorkflowId)>,
+) -> ApiResult<web::Json<Workflow>> {
+    let scope = access.require(Need::Member, ApiScope::WorkflowsRead)?;
+    Ok(web::Json(state.db.get_workflow(&scope, path.1).await?))
+}
+
+/// Change a workflow's name, description, labels, type or active flag (only the
+/// fields given). Steps change by saving a version.
+#[utoipa::path(tag = "workflows", operation_id = "update_workflow", security(("bearer" = [])), request_body = UpdateWorkflow,
+    params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("workflow_id" = WorkflowId, Path, description = WORKFLOW_ID_DOC)),
+    responses((status = 200, description = "Success", body = Workflow)))]
+#[patch("/customers/{customer_id}/workflows/{workflow_id}")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+async fn update_workflow(
+    state: web::Data<AppState>,
+    access: CustomerAccess,
+    path: web::Path<(CustomerId, WorkflowId)>,
+    body: Body<UpdateWorkflow>,
+) -> ApiResult<web::Json<Workflow>> {
+    let scope = access.require(Need::Editor, ApiScope::WorkflowsWrite)?;
+    Ok(web::Json(
+        state.db.update_workflow(&scope, path.1, &body.0).await?,
+    ))
+}
+
+/// Paging of a workflow's versions, newest first.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct VersionPageParams {
+    /// Versions per page, 1 to 200 (default 50).
+    limit: Option<u32>,
+    /// `next_cursor` from the previous page; omit for the newest versions.
+    cursor: Option<String>,
+}
+
+/// List a workflow's versions, newest first.
+#[utoipa::path(tag = "workflows", operation_id = "list_workflow_versions", security(("bearer" = [])),
+    params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("workflow_id" = WorkflowId, Path, description = WORKFLOW_ID_DOC), VersionPageParams),
+    responses((status = 200, description = "Success", body = WorkflowVersionPage)))]
+#[get("/customers/{customer_id}/workflows/{workflow_id}/versions")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+async fn list_workflow_versions(
+    state: web::Data<AppState>,
+    access: CustomerAccess,
+    path: web::Path<(CustomerId, WorkflowId)>,
+    params: web::Query<VersionPageParams>,
+) -> ApiResult<web::Json<WorkflowVersionPage>> {
+    let scope = access.require(Need::Member, ApiScope::WorkflowsRead)?;
+    let limit = params.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::field("limit", "limit must be between 1 and 200"));
+    }
+    let below = match params.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => Some(c.parse::<u32>().map_err(|_| {
+            ApiError::field(
+                "cursor",
+                "cursor is not valid; pass a `next_cursor` from an earlier page",
+            )
+        })?),
+    };
+    let (items, next) = state
+        .db
+        .list_workflow_versions(&scope, path.1, limit, below)
+        .await?;
+    Ok(web::Json(WorkflowVersionPage {
+        items,
+        next_cursor: next.map(|n| n.to_string()),
+    }))
+}
+
+/// Save an edited definition as the workflow's next version. It is validated first;
+/// the published version is unchanged until this one is published.
+#[utoipa::path(tag = "workflows", operation_id = "save_workflow_version", security(("bearer" = [])), request_body = SaveWorkflowVersion,
+    params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("workflow_id" = WorkflowId, Path, description = WORKFLOW_ID_DOC)),
+    responses((status = 201, description = "Created", body = WorkflowVersion)))]
+#[post("/customers/{customer_id}/workflows/{workflow_id}/versions")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+async fn save_workflow_version(
+    state: web::Data<AppState>,
+    access: CustomerAccess,
+    path: web::Path<(CustomerId, WorkflowId)>,
+    body: Body<SaveWorkflowVersion>,
+) -> ApiResult<actix_web::HttpResponse> {
+    let scope = access.require(Need::Editor, ApiScope::WorkflowsWrite)?;
+    // A workflow of another customer is 404 before its definition is judged.
+    state.db.get_workflow(&scope, path.1).await?;
+    validated(&state, &scope, &body.0.definition, "definition").await?;
+    let version = state
+        .db
+        .save_workflow_version(&scope, path.1, &body.0.definition)
+        .await?;
+    Ok(actix_web::HttpResponse::Created().json(version))
+}
+
+/// Read one version of a workflow.
+#[utoipa::path(tag = "workflows", operation_id = "get_workflow_version", security(("bearer" = [])),
+    params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("workflow_id" = WorkflowId, Path, description = WORKFLOW_ID_DOC), ("version" = u32, Path, description = "The version number")),
+    responses((status = 200, description = "Success", body = WorkflowVersion)))]
+#[get("/customers/{customer_id}/workflows/{workflow_id}/versions/{version}")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+async fn get_workflow_version(
+    state: web::Data<AppState>,
+    access: CustomerAccess,
+    path: web::Path<(CustomerId, WorkflowId, u32)>,
+) -> ApiResult<web::Json<WorkflowVersion>> {
+    let scope = access.require(Need::Member, ApiScope::WorkflowsRead)?;
+    Ok(web::Json(
+        state
+            .db
+            .get_workflow_version(&scope, path.1, path.2)
+            .await?,
+    ))
+}
+
+/// Publish a saved version: triggers run it from now on, acting with your authority
+/// (re-checked when each run starts). Only a signed-in person may publish.
+#[utoipa::path(tag = "workflows", operation_id = "publish_workflow", security(("bearer" = [])), request_body = PublishWorkflow,
+    params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("workflow_id" = WorkflowId, Path, description = WORKFLOW_ID_DOC)),
+    responses((status = 200, description = "Success", body = Workflow)))]
+#[post("/customers/{customer_id}/workflows/{workflow_id}/publish")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+async fn publish_workflow(
+    state: web::Data<AppState>,
+    access: CustomerAccess,
+    path: web::Path<(CustomerId, WorkflowId)>,
+    body: Body<PublishWorkflow>,
+) -> ApiResult<web::Json<Workflow>> {
+    // Another customer's workflow is 404 for everyone, before who may publish is judged.
+    let scope = access.require(Need::Editor, ApiScope::WorkflowsWrite)?;
+    state.db.get_workflow(&scope, path.1).await?;
+    let scope = access.require_person(Need::Editor, "publish workflows")?;
+    let publisher = scope
+        .actor()
+        .user_id()
+        .ok_or_else(|| ApiError::Forbidden("only a person may publish".to_owned()))?;
+    match state
+        .db
+        .publish_workflow(&scope, path.1, body.0.version, publisher)
+        .await
+    {
+        Ok(workflow) => Ok(web::Json(workflow)),
+        Err(StoreError::Rule(message)) => Err(ApiError::field("version", message)),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Which version to export.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ExportParams {
+    /// The version number; default the published one, else the latest.
+    version: Option<u32>,
+}
+
+/// Export a workflow as a portable document that `import_workflow` accepts in any
+/// customer.
+#[utoipa::path(tag = "workflows", operation_id = "export_workflow", security(("bearer" = [])),
+    params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("workflow_id" = WorkflowId, Path, description = WORKFLOW_ID_DOC), ExportParams),
+    responses((status = 200, description = "Success", body = WorkflowExport)))]
+#[get("/customers/{customer_id}/workflows/{workflow_id}/export")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+async fn export_workflow(
+    state: web::Data<AppState>,
+    access: CustomerAccess,
+    path: web::Path<(CustomerId, WorkflowId)>,
+    params: web::Query<ExportParams>,
+) -> ApiResult<web::Json<WorkflowExport>> {
+    let scope = access.require(Need::Member, ApiScope::WorkflowsRead)?;
+    let workflow = state.db.get_workflow(&scope, path.1).await?;
+    let number = params
+        .version
+        .or(workflow.published_version)
+        .unwrap_or(workflow.latest_version);
+    let version = state
+        .db
+        .get_workflow_version(&scope, workflow.id, number)
+        .await?;
+    Ok(web::Json(WorkflowExport {
+        format: WORKFLOW_EXPORT_FORMAT.to_owned(),
+        name: workflow
+            .name
+            .parse()
+            .map_err(|e: String| ApiError::Internal(anyhow::anyhow!(e)))?,
+        description: workflow.description,
+        tags: workflow.tags,
+        systems_involved: workflow.systems_involved,
+        workflow_type: workflow.workflow_type,
+        definition: version.definition,
+    }))
+}
