@@ -68,14 +68,6 @@ id_type!(
     WorkflowId
 );
 id_type!(
-    /// Identifies one immutable version of a workflow's definition.
-    WorkflowVersionId
-);
-id_type!(
     /// Identifies one run (execution) of a workflow.
     ExecutionId
-);
-id_type!(
-    /// Identifies a trigger (manual, webhook, cron or event) of a workflow.
-    TriggerId
 );

@@ -60,9 +60,7 @@ pub use enums::{
     UserStatus,
 };
 pub use error::{ErrorCode, FieldError, Problem};
-pub use ids::{
-    ApiKeyId, AuditLogId, CustomerId, ExecutionId, TriggerId, UserId, WorkflowId, WorkflowVersionId,
-};
+pub use ids::{ApiKeyId, AuditLogId, CustomerId, ExecutionId, UserId, WorkflowId};
 pub use mfa::{MfaCode, MfaEnrolment, MfaStatus, RecoveryCodes};
 pub use page::{
     ApiKeyPage, AuditLogPage, CustomerPage, PageParams, UserPage, WorkflowPage, WorkflowVersionPage,
