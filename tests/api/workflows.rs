@@ -32,6 +32,21 @@ async fn create(app: &TestApp, member: &Member, body: &Value) -> Reply {
     .await
 }
 
+/// Creates a workflow with `definition`, which must be refused: the problem.
+async fn refused(app: &TestApp, member: &Member, definition: Value) -> Problem {
+    let body = json!({ "name": "Broken", "definition": definition });
+    let reply = create(app, member, &body).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.text
+    );
+    let problem = reply.problem();
+    assert_eq!(problem.code, ErrorCode::ValidationFailed);
+    problem
+}
+
 async fn versions_save_publish_and_audit(app: TestApp) {
     let admin = app.signup("Flows").await;
     let body = json!({ "name": "New hire onboarding", "description": "M365 and NinjaOne",
@@ -164,20 +179,7 @@ async fn an_invalid_definition_is_refused_with_its_step_and_field_and_saves_noth
     let mut bad = definition();
     bad["steps"][0]["next"][0]["to"] = json!("nowhere");
     bad["steps"][1]["config"]["condition"] = json!("steps.fetch.output ==");
-    let reply = create(
-        &app,
-        &admin,
-        &json!({ "name": "Broken", "definition": bad }),
-    )
-    .await;
-    assert_eq!(
-        reply.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        reply.text
-    );
-    let problem = reply.problem();
-    assert_eq!(problem.code, ErrorCode::ValidationFailed);
+    let problem = refused(&app, &admin, bad).await;
     let fields: Vec<&str> = problem.errors.iter().map(|e| e.field.as_str()).collect();
     assert!(
         fields.contains(&"definition.steps.fetch.next[0].to"),
@@ -191,19 +193,7 @@ async fn an_invalid_definition_is_refused_with_its_step_and_field_and_saves_noth
     // An unknown step type is named by its place in the body.
     let mut unknown = definition();
     unknown["steps"][1]["config"]["type"] = json!("teleport");
-    let reply = create(
-        &app,
-        &admin,
-        &json!({ "name": "Broken", "definition": unknown }),
-    )
-    .await;
-    assert_eq!(
-        reply.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        reply.text
-    );
-    let field = reply.problem().errors[0].field.clone();
+    let field = refused(&app, &admin, unknown).await.errors[0].field.clone();
     assert!(field.starts_with("definition.steps[1].config"), "{field}");
 
     let listed: WorkflowPage = app.get(&workflows_path(&admin), &admin.token).await.json();
@@ -228,20 +218,8 @@ async fn a_definition_cannot_reference_another_customers_people_or_workflows(app
             "required": 1, "timeout_secs": 3600, "message": "ok?" }, "next": [ { "to": "child" } ] },
         { "key": "child", "name": "Child", "config": { "type": "sub_workflow", "workflow_id": b_flow.id } }
     ] });
-    let reply = create(
-        &app,
-        &a,
-        &json!({ "name": "Reach over", "definition": refs }),
-    )
-    .await;
-    assert_eq!(
-        reply.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        reply.text
-    );
-    let fields: Vec<String> = reply
-        .problem()
+    let fields: Vec<String> = refused(&app, &a, refs.clone())
+        .await
         .errors
         .into_iter()
         .map(|e| e.field)
