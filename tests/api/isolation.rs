@@ -122,6 +122,21 @@ const MATRIX: &[(&str, &str, Option<&str>)] = &[
         "/api/v1/customers/{customer_id}/workflows/{workflow_id}/export",
         None,
     ),
+    (
+        "POST",
+        "/api/v1/customers/{customer_id}/workflows/{workflow_id}/runs",
+        Some(r#"{ "input": { "who": "mole" }, "version": 1 }"#),
+    ),
+    (
+        "GET",
+        "/api/v1/customers/{customer_id}/workflows/{workflow_id}/runs",
+        None,
+    ),
+    (
+        "GET",
+        "/api/v1/customers/{customer_id}/workflow-runs/{execution_id}",
+        None,
+    ),
 ];
 
 /// Secured operations of the spec that name no customer, each with where its
@@ -166,6 +181,7 @@ struct Targets {
     user: UserId,
     key: ApiKeyId,
     workflow: WorkflowId,
+    execution: ExecutionId,
 }
 
 /// The matrix with `{customer_id}` set to `customer` and the sub-resource ids filled in.
@@ -178,6 +194,7 @@ fn requests(customer: CustomerId, t: Targets) -> Vec<(Method, String, Option<Val
                 .replace("{user_id}", &t.user.to_string())
                 .replace("{key_id}", &t.key.to_string())
                 .replace("{workflow_id}", &t.workflow.to_string())
+                .replace("{execution_id}", &t.execution.to_string())
                 .replace("{version}", "1");
             let body = body.map(|b| serde_json::from_str(b).unwrap());
             (method.parse().unwrap(), path, body)
@@ -190,13 +207,10 @@ fn smuggled(a: CustomerId, b: Targets) -> Vec<(Method, String, Option<Value>)> {
     requests(a, b)
         .into_iter()
         .filter(|(_, path, _)| {
-            [
-                b.user.to_string(),
-                b.key.to_string(),
-                b.workflow.to_string(),
-            ]
-            .iter()
-            .any(|id| path.contains(id))
+            [b.user.0, b.key.0, b.workflow.0, b.execution.0]
+                .map(|id| id.to_string())
+                .iter()
+                .any(|id| path.contains(id))
         })
         .collect()
 }
@@ -256,6 +270,7 @@ struct World {
     b_user: Member,
     b_key: CreatedApiKey,
     b_workflow: Workflow,
+    b_run: WorkflowExecution,
     b_before: Snapshot,
 }
 
@@ -267,6 +282,7 @@ type Snapshot = (
     usize,
     Vec<Workflow>,
     Vec<WorkflowVersion>,
+    Vec<WorkflowExecution>,
 );
 
 impl World {
@@ -275,6 +291,7 @@ impl World {
             user: self.b_user.user_id,
             key: self.b_key.key.id,
             workflow: self.b_workflow.id,
+            execution: self.b_run.id,
         }
     }
 }
@@ -296,6 +313,7 @@ async fn world(app: &TestApp) -> World {
         .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     let b_workflow: Workflow = reply.json();
+    let b_run = finished_run(app, &b, &b_workflow).await;
     let b_before = snapshot(app, &b).await;
     World {
         a,
@@ -303,7 +321,37 @@ async fn world(app: &TestApp) -> World {
         b_user,
         b_key,
         b_workflow,
+        b_run,
         b_before,
+    }
+}
+
+/// Runs B's workflow (version 1) and waits for the run to finish, so B's snapshot of
+/// runs does not change under the attacks by itself.
+async fn finished_run(app: &TestApp, b: &Member, workflow: &Workflow) -> WorkflowExecution {
+    let start = StartWorkflowRun {
+        input: Value::Null,
+        version: Some(1),
+    };
+    let path = format!(
+        "/api/v1/customers/{}/workflows/{}/runs",
+        b.customer_id, workflow.id
+    );
+    let reply = app.post(&path, Some(&b.token), &start).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let run: WorkflowExecution = reply.json();
+    let path = format!(
+        "/api/v1/customers/{}/workflow-runs/{}",
+        b.customer_id, run.id
+    );
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let now: WorkflowExecution = app.get(&path, &b.token).await.json();
+        if now.status.is_finished() {
+            return now;
+        }
+        assert!(std::time::Instant::now() < until, "B's run did not finish");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
 
@@ -317,13 +365,18 @@ async fn snapshot(app: &TestApp, b: &Member) -> Snapshot {
     let users: UserPage = app.get(&format!("{c}/users"), &b.token).await.json();
     let keys: ApiKeyPage = app.get(&format!("{c}/api-keys"), &b.token).await.json();
     let workflows: WorkflowPage = app.get(&format!("{c}/workflows"), &b.token).await.json();
-    let mut versions = Vec::new();
+    let (mut versions, mut runs) = (Vec::new(), Vec::new());
     for w in &workflows.items {
         let page: WorkflowVersionPage = app
             .get(&format!("{c}/workflows/{}/versions", w.id), &b.token)
             .await
             .json();
         versions.extend(page.items);
+        let page: WorkflowExecutionPage = app
+            .get(&format!("{c}/workflows/{}/runs", w.id), &b.token)
+            .await
+            .json();
+        runs.extend(page.items);
     }
     (
         customer,
@@ -332,6 +385,7 @@ async fn snapshot(app: &TestApp, b: &Member) -> Snapshot {
         keys.items.len(),
         workflows.items,
         versions,
+        runs,
     )
 }
 

@@ -27,6 +27,7 @@ mod surface;
 mod throttling;
 mod traces;
 mod unauthenticated_hashing;
+mod workflow_runs;
 mod workflows;
 
 #[path = "../browser/mod.rs"]

@@ -10,12 +10,15 @@ use crate::keyring::Keyring;
 use crate::spa::StaticDir;
 use crate::state::AppState;
 use crate::workers::purge;
+use crate::workers::queue::{QueueWorker, RunningWorker, WorkerSettings};
+use crate::workers::workflow_runs::WorkflowRunner;
 use crate::{demo, docs, metrics, middleware, openapi, spa};
 use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::middleware::{Compress, Condition, DefaultHeaders, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
+use obera_store::WORKFLOW_RUN_QUEUE;
 use obera_store::{Db, DbOptions};
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -28,6 +31,7 @@ pub struct Application {
     metrics_port: Option<u16>,
     server: Server,
     state: AppState,
+    runs: RunningWorker,
 }
 
 /// Opens (and migrates) the database named in the settings.
@@ -96,11 +100,23 @@ impl Application {
         };
         let server = run(listener, state.clone())?;
         purge::spawn(state.db.clone(), state.settings.purge_interval_secs);
+        let runner = WorkflowRunner {
+            db: state.db.clone(),
+            evaluator: state.evaluator.clone(),
+        };
+        let runs = QueueWorker::new(
+            state.db.clone(),
+            WORKFLOW_RUN_QUEUE,
+            runner,
+            WorkerSettings::default(),
+        )
+        .spawn();
         Ok(Self {
             port,
             metrics_port,
             server,
             state,
+            runs,
         })
     }
 
@@ -119,9 +135,12 @@ impl Application {
         &self.state
     }
 
-    /// Serves until the process is stopped.
+    /// Serves until the process is stopped, then lets the workflow runs in flight
+    /// finish (for up to 10 s; a run cut short resumes at its next claim).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.runs.stop(Duration::from_secs(10)).await;
+        served
     }
 }
 

@@ -27,6 +27,7 @@ mod rows;
 mod scope;
 mod second_factor;
 mod users;
+mod workflow_runs;
 mod workflows;
 
 pub use access::{ApiKeyPrincipal, MemberAccess};
@@ -45,6 +46,7 @@ pub use page::{PageError, PageRequest};
 pub use scope::{Actor, RequestReads, TenantScope};
 pub use second_factor::{FactorOwner, SecondFactor};
 pub use users::NewProfile;
+pub use workflow_runs::{NewWorkflowRun, RunJob, WORKFLOW_RUN_QUEUE};
 
 /// Current time truncated to microseconds, the precision both backends keep,
 /// so a value read back compares equal to the value written.

@@ -63,7 +63,8 @@ pub use error::{ErrorCode, FieldError, Problem};
 pub use ids::{ApiKeyId, AuditLogId, CustomerId, ExecutionId, UserId, WorkflowId};
 pub use mfa::{MfaCode, MfaEnrolment, MfaStatus, RecoveryCodes};
 pub use page::{
-    ApiKeyPage, AuditLogPage, CustomerPage, PageParams, UserPage, WorkflowPage, WorkflowVersionPage,
+    ApiKeyPage, AuditLogPage, CustomerPage, PageParams, UserPage, WorkflowExecutionPage,
+    WorkflowPage, WorkflowVersionPage,
 };
 pub use users::{Invitation, InviteUser, UpdateUser, UserProfile};
 pub use validated::{DisplayName, Email, HexColor, Password, WebUrl};
@@ -73,8 +74,8 @@ pub use workflows::{
     DbStep, DelayStep, Edge, EmailNotification, ExecutionStatus, Expression, GetUserOperation,
     HeaderTemplate, HttpMethod, HttpStep, ListUsersOperation, LoopStep, NotifyChannel, NotifyStep,
     OnError, PublishWorkflow, RecordAuditEventOperation, RespondStep, RetryPolicy,
-    SaveWorkflowVersion, Step, StepConfig, StepKey, StepRunStatus, SubWorkflowStep, SwitchCase,
-    SwitchStep, Template, TransformStep, UpdateWorkflow, WORKFLOW_EXPORT_FORMAT,
-    WebhookNotification, Workflow, WorkflowDefinition, WorkflowExport, WorkflowLabel, WorkflowType,
-    WorkflowVersion,
+    SaveWorkflowVersion, StartWorkflowRun, Step, StepConfig, StepKey, StepRun, StepRunStatus,
+    SubWorkflowStep, SwitchCase, SwitchStep, Template, TransformStep, TriggerKind, UpdateWorkflow,
+    WORKFLOW_EXPORT_FORMAT, WebhookNotification, Workflow, WorkflowDefinition, WorkflowExecution,
+    WorkflowExport, WorkflowLabel, WorkflowType, WorkflowVersion,
 };

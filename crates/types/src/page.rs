@@ -65,3 +65,9 @@ page_type!(
     crate::WorkflowVersion,
     "The versions of this page, newest first."
 );
+page_type!(
+    /// A page of a workflow's executions.
+    WorkflowExecutionPage,
+    crate::WorkflowExecution,
+    "The executions of this page, newest first, without their steps."
+);

@@ -15,6 +15,7 @@ pub mod customization;
 pub mod health;
 pub mod mfa;
 pub mod users;
+pub mod workflow_runs;
 pub mod workflows;
 
 use crate::error::ApiError;
@@ -32,6 +33,7 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     api_keys::configure(cfg);
     audit::configure(cfg);
     workflows::configure(cfg);
+    workflow_runs::configure(cfg);
 }
 
 /// Turns list query parameters into a validated page request.

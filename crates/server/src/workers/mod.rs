@@ -2,3 +2,4 @@
 
 pub mod purge;
 pub mod queue;
+pub mod workflow_runs;

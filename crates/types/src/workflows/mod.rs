@@ -25,6 +25,7 @@
 //! the trigger payload.
 
 pub mod definition;
+pub mod execution;
 pub mod record;
 pub mod run;
 pub mod step;
@@ -32,6 +33,7 @@ pub mod step;
 pub use definition::{
     Branch, Edge, MAX_STEP_KEY_LEN, OnError, RetryPolicy, Step, StepKey, WorkflowDefinition,
 };
+pub use execution::{StartWorkflowRun, StepRun, TriggerKind, WorkflowExecution};
 pub use record::{
     CreateWorkflow, PublishWorkflow, SaveWorkflowVersion, UpdateWorkflow, WORKFLOW_EXPORT_FORMAT,
     Workflow, WorkflowExport, WorkflowLabel, WorkflowType, WorkflowVersion,
