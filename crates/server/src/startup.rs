@@ -77,7 +77,19 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
+        let evaluator = Arc::new(obera_engine::Evaluator::new(obera_engine::Limits::default()));
+        let runner = WorkflowRunner {
+            db: db.clone(),
+            evaluator: evaluator.clone(),
+        };
+        let runs = QueueWorker::new(
+            db.clone(),
+            WORKFLOW_RUN_QUEUE,
+            runner,
+            WorkerSettings::default(),
+        );
         let state = AppState {
+            workflow_runs: runs.waker(),
             db,
             keys: Arc::new(keys),
             keyring: Arc::new(keyring),
@@ -88,7 +100,7 @@ impl Application {
             proxies: Arc::new(proxies),
             settings: Arc::new(settings),
             operators: Arc::default(),
-            evaluator: Arc::new(obera_engine::Evaluator::new(obera_engine::Limits::default())),
+            evaluator,
         };
         let metrics_port = match state.settings.metrics_bind.as_deref() {
             Some(bind) => {
@@ -100,17 +112,7 @@ impl Application {
         };
         let server = run(listener, state.clone())?;
         purge::spawn(state.db.clone(), state.settings.purge_interval_secs);
-        let runner = WorkflowRunner {
-            db: state.db.clone(),
-            evaluator: state.evaluator.clone(),
-        };
-        let runs = QueueWorker::new(
-            state.db.clone(),
-            WORKFLOW_RUN_QUEUE,
-            runner,
-            WorkerSettings::default(),
-        )
-        .spawn();
+        let runs = runs.spawn();
         Ok(Self {
             port,
             metrics_port,

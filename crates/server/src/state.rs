@@ -23,4 +23,7 @@ pub struct AppState {
     pub passwords: Arc<PasswordWork>,
     pub proxies: Arc<TrustedProxies>,
     pub evaluator: Arc<obera_engine::Evaluator>,
+    /// Wakes this process's workflow-run worker after a run is queued, so it starts
+    /// at once instead of at the worker's next idle poll.
+    pub workflow_runs: Arc<tokio::sync::Notify>,
 }

@@ -70,10 +70,12 @@ async fn start_workflow_run(
         trigger_data: input.input.clone(),
         acting_user,
     };
-    created(&state, key, access.principal.id(), &input, async {
+    let reply = created(&state, key, access.principal.id(), &input, async {
         Ok(state.db.start_workflow_run(&scope, &run).await?)
     })
-    .await
+    .await;
+    state.workflow_runs.notify_one();
+    reply
 }
 
 /// List a workflow's runs, newest first (without their steps).

@@ -15,7 +15,6 @@
 //! step, saying so.
 
 use crate::workers::queue::{JobHandler, Outcome};
-use chrono::Utc;
 use obera_engine::{
     Bindings, DataModel, Evaluator, Outcome as RunOutcome, RunInfo, StepData, StepState,
     branch_taken, compute, plan,
@@ -72,7 +71,7 @@ impl JobHandler for WorkflowRunner {
             Ok(()) => Outcome::Settled,
             Err(Stop::Gone) => Outcome::Done,
             Err(Stop::Transient(error)) => Outcome::RetryAt {
-                at: Utc::now() + RETRY_AFTER_OUTAGE,
+                at: obera_store::now() + RETRY_AFTER_OUTAGE,
                 error,
             },
             Err(Stop::Fail(error)) => Outcome::GiveUp(error),
@@ -191,7 +190,7 @@ impl WorkflowRunner {
                 ));
             }
             for key in next.skip {
-                let at = Utc::now();
+                let at = obera_store::now();
                 let record = StepRun {
                     step_key: key,
                     status: StepRunStatus::Skipped,
@@ -224,7 +223,7 @@ impl WorkflowRunner {
 
     /// Runs one step against the data so far; its record says how it settled.
     fn run_step(&self, step: &Step, data: &DataModel) -> StepRun {
-        let started_at = Utc::now();
+        let started_at = obera_store::now();
         let result = Bindings::new(data)
             .map_err(|e| e.to_string())
             .and_then(
@@ -240,7 +239,7 @@ impl WorkflowRunner {
                 let branch = branch_taken(step, &output).map_err(|e| e.to_string())?;
                 Ok((output, branch))
             });
-        let completed_at = Utc::now();
+        let completed_at = obera_store::now();
         match result {
             Ok((output, branch)) => StepRun {
                 step_key: step.key.clone(),
