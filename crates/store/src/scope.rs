@@ -27,9 +27,12 @@ impl Actor {
 
 /// Permission to touch one customer's data.
 ///
-/// Minted only by the server's auth extractor after it has verified the caller
-/// belongs to (or, for an operator, has chosen) the customer; store functions
-/// take `&TenantScope`, so no query can run on tenant data without one.
+/// Minted in two places only: the server's auth extractor, after it has verified
+/// the caller belongs to (or, for an operator, has chosen) the customer; and the
+/// workflow-run worker (`obera_server::workers::workflow_runs`), for the customer of
+/// the job it claimed, after re-checking that the person the run acts for is still
+/// an active member or operator. Store functions take `&TenantScope`, so no query can
+/// run on tenant data without one.
 ///
 /// A scope may also carry the read opened by the access check ([`RequestReads`]);
 /// the store's reads in the scope then run on it instead of beginning their own.
@@ -41,7 +44,8 @@ pub struct TenantScope {
 }
 
 impl TenantScope {
-    /// Called by the auth extractor only, after verifying `actor` may act on `customer_id`.
+    /// Called by the auth extractor and the workflow-run worker only, after verifying
+    /// `actor` may act on `customer_id`.
     pub fn for_verified_actor(customer_id: CustomerId, actor: Actor) -> Self {
         Self {
             customer_id,
