@@ -1,6 +1,6 @@
-//! A local HTTP server that records every request it receives and answers
-//! `200 {}`: the stand-in for a third party's receiver (an OpenTelemetry
-//! collector, a webhook endpoint) that tests read back.
+//! A local HTTP server that records every request it receives and answers with a
+//! fixed reply (`200 {}` by default): the stand-in for a third party's receiver (an
+//! OpenTelemetry collector, a ticketing API, a webhook endpoint) that tests read back.
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use std::sync::{Arc, Mutex};
@@ -32,15 +32,24 @@ pub struct HttpSink {
 }
 
 impl HttpSink {
+    /// A sink answering `200` with the JSON body `{}`.
     pub async fn start() -> HttpSink {
+        Self::answering(200, "application/json", b"{}".to_vec()).await
+    }
+
+    /// A sink answering every request with `status`, `content_type` and `body`.
+    pub async fn answering(status: u16, content_type: &'static str, body: Vec<u8>) -> HttpSink {
         let received = Arc::new(Mutex::new(Vec::new()));
         let shared = received.clone();
+        let status = actix_web::http::StatusCode::from_u16(status).unwrap();
         let server = HttpServer::new(move || {
             let shared = shared.clone();
+            let body = body.clone();
             App::new()
                 .app_data(web::PayloadConfig::new(16 * 1024 * 1024))
-                .default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
+                .default_service(web::to(move |req: HttpRequest, payload: web::Bytes| {
                     let shared = shared.clone();
+                    let body = body.clone();
                     async move {
                         let headers = req
                             .headers()
@@ -53,11 +62,11 @@ impl HttpSink {
                             method: req.method().to_string(),
                             path: req.path().to_owned(),
                             headers,
-                            body: body.to_vec(),
+                            body: payload.to_vec(),
                         });
-                        HttpResponse::Ok()
-                            .content_type("application/json")
-                            .body("{}")
+                        HttpResponse::build(status)
+                            .content_type(content_type)
+                            .body(body)
                     }
                 }))
         })

@@ -283,7 +283,7 @@ both_backends!(a_failing_step_fails_the_run_unless_it_may_continue);
 async fn a_step_without_an_executor_fails_the_run_and_says_so(app: TestApp) {
     let admin = app.signup("Runs").await;
     let definition = json!({ "steps": [
-        { "key": "call", "name": "Call", "config": { "type": "http", "method": "GET", "url": "https://api.example.com/" } } ] });
+        { "key": "wait", "name": "Wait", "config": { "type": "delay", "duration_secs": 60 } } ] });
     let base = published(&app, &admin, definition).await;
     let run = finished(
         &app,
@@ -292,8 +292,8 @@ async fn a_step_without_an_executor_fails_the_run_and_says_so(app: TestApp) {
     )
     .await;
     assert_eq!(run.status, ExecutionStatus::Failed);
-    let error = step(&run, "call").error.clone().unwrap_or_default();
-    assert!(error.contains("`http` steps cannot run yet"), "{error}");
+    let error = step(&run, "wait").error.clone().unwrap_or_default();
+    assert!(error.contains("`delay` steps cannot run yet"), "{error}");
 }
 both_backends!(a_step_without_an_executor_fails_the_run_and_says_so);
 

@@ -104,6 +104,10 @@ pub struct Settings {
     /// `http://127.0.0.1:4318`; spans are posted as JSON to `{url}/v1/traces`.
     /// Unset: no trace export (logs only).
     pub otlp_endpoint: Option<String>,
+    /// Comma-separated hosts (names or IPs) that workflow `http` steps may call even
+    /// though they are not public (loopback, private network), e.g. an on-premises PSA.
+    /// Everything else non-public is refused (SSRF guard).
+    pub outbound_allow_hosts: String,
 }
 
 impl Default for Settings {
@@ -138,6 +142,7 @@ impl Default for Settings {
             password_hash_queue_ms: 1000,
             metrics_bind: None,
             otlp_endpoint: None,
+            outbound_allow_hosts: String::new(),
         }
     }
 }

@@ -23,5 +23,6 @@ pub mod routes;
 pub mod spa;
 pub mod startup;
 pub mod state;
+pub mod steps;
 pub mod telemetry;
 pub mod workers;

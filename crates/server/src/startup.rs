@@ -9,6 +9,8 @@ use crate::forwarded::TrustedProxies;
 use crate::keyring::Keyring;
 use crate::spa::StaticDir;
 use crate::state::AppState;
+use crate::steps::http::HttpCaller;
+use crate::steps::outbound::AllowList;
 use crate::workers::purge;
 use crate::workers::queue::{QueueWorker, RunningWorker, WorkerSettings};
 use crate::workers::workflow_runs::WorkflowRunner;
@@ -81,6 +83,7 @@ impl Application {
         let runner = WorkflowRunner {
             db: db.clone(),
             evaluator: evaluator.clone(),
+            http: HttpCaller::new(AllowList::parse(&settings.outbound_allow_hosts))?,
         };
         let runs = QueueWorker::new(
             db.clone(),

@@ -10,19 +10,20 @@
 //! and the job's completion commit together.
 //!
 //! Steps that only compute (`transform`, `condition`, `switch`) run here through
-//! `obera_engine::compute`. The other step kinds (http, db, notify, delay, approval,
-//! loop, sub-workflow, code) have no executor yet: a run that reaches one fails at that
-//! step, saying so.
+//! `obera_engine::compute`; `http` steps go through [`crate::steps::http`]. The other
+//! step kinds (db, notify, delay, approval, loop, sub-workflow, code) have no executor
+//! yet: a run that reaches one fails at that step, saying so.
 
+use crate::steps::http::HttpCaller;
 use crate::workers::queue::{JobHandler, Outcome};
 use obera_engine::{
-    Bindings, DataModel, Evaluator, Outcome as RunOutcome, RunInfo, StepData, StepState,
-    branch_taken, compute, plan,
+    Bindings, DataModel, Evaluator, Outcome as RunOutcome, RunInfo, StepData, StepPath, StepState,
+    branch_taken, compute, idempotency_key, plan,
 };
 use obera_store::{Actor, Db, Job, RunJob, StoreError, TenantScope};
 use obera_types::{
-    Branch, ExecutionStatus, Step, StepKey, StepRun, StepRunStatus, UserStatus, WorkflowDefinition,
-    WorkflowExecution,
+    Branch, ExecutionStatus, Step, StepConfig, StepKey, StepRun, StepRunStatus, UserStatus,
+    WorkflowDefinition, WorkflowExecution,
 };
 use serde_json::Value;
 use std::collections::HashMap;
@@ -36,6 +37,7 @@ const RETRY_AFTER_OUTAGE: Duration = Duration::from_secs(5);
 pub struct WorkflowRunner {
     pub db: Db,
     pub evaluator: Arc<Evaluator>,
+    pub http: HttpCaller,
 }
 
 /// Why a run could not go on, and whether trying later may help.
@@ -209,7 +211,7 @@ impl WorkflowRunner {
                 let Some(step) = definition.step(&key) else {
                     return Ok(Err(format!("step `{key}` is not in the definition")));
                 };
-                let record = self.run_step(step, &data);
+                let record = self.run_step(execution, step, &data).await;
                 if let Some(error) = &record.error {
                     errors.insert(key.clone(), error.clone());
                 }
@@ -222,23 +224,35 @@ impl WorkflowRunner {
     }
 
     /// Runs one step against the data so far; its record says how it settled.
-    fn run_step(&self, step: &Step, data: &DataModel) -> StepRun {
+    async fn run_step(
+        &self,
+        execution: &WorkflowExecution,
+        step: &Step,
+        data: &DataModel,
+    ) -> StepRun {
         let started_at = obera_store::now();
-        let result = Bindings::new(data)
-            .map_err(|e| e.to_string())
-            .and_then(
-                |mut bindings| match compute(&step.config, &self.evaluator, &mut bindings) {
+        let result = match Bindings::new(data) {
+            Err(e) => Err(e.to_string()),
+            Ok(mut bindings) => match &step.config {
+                StepConfig::Http(http) => {
+                    let key = idempotency_key(execution.id, &StepPath::root(step.key.clone()));
+                    self.http
+                        .call(http, key, &self.evaluator, &mut bindings)
+                        .await
+                }
+                config => match compute(config, &self.evaluator, &mut bindings) {
                     Some(result) => result.map_err(|e| e.to_string()),
                     None => Err(format!(
                         "`{}` steps cannot run yet: this server has no executor for them",
-                        step.config.tag()
+                        config.tag()
                     )),
                 },
-            )
-            .and_then(|output| {
-                let branch = branch_taken(step, &output).map_err(|e| e.to_string())?;
-                Ok((output, branch))
-            });
+            },
+        }
+        .and_then(|output| {
+            let branch = branch_taken(step, &output).map_err(|e| e.to_string())?;
+            Ok((output, branch))
+        });
         let completed_at = obera_store::now();
         match result {
             Ok((output, branch)) => StepRun {
