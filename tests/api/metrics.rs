@@ -188,6 +188,51 @@ both_backends!(
     }
 );
 
+/// Queue depth by state and the lag of the oldest ready job, per queue.
+async fn a_scrape_shows_the_job_queue(app: TestApp) {
+    let later = obera_store::now() + chrono::Duration::days(1);
+    let job = obera_store::NewJob::new(
+        obera_store::WORKFLOW_RUN_QUEUE,
+        None,
+        &serde_json::json!({}),
+        later,
+    )
+    .unwrap();
+    app.db.enqueue(&job, obera_store::now()).await.unwrap();
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.metrics_address.as_ref().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let samples = parse(&text);
+    let jobs = |state| {
+        value(
+            &samples,
+            "obera_jobs",
+            &[("queue", "workflow.run"), ("state", state)],
+        )
+    };
+    assert_eq!(jobs("scheduled"), Some(1.0), "{text}");
+    assert_eq!(jobs("ready"), Some(0.0));
+    assert_eq!(jobs("leased"), Some(0.0));
+    assert_eq!(jobs("dead"), Some(0.0));
+    assert_eq!(
+        value(
+            &samples,
+            "obera_job_lag_seconds",
+            &[("queue", "workflow.run")]
+        ),
+        Some(0.0)
+    );
+}
+both_backends!(a_scrape_shows_the_job_queue, |s| {
+    s.metrics_bind = Some("127.0.0.1:0".to_owned());
+});
+
 /// Without `OBERA_METRICS_BIND` there is no metrics listener at all.
 async fn metrics_are_off_by_default(app: TestApp) {
     assert!(app.metrics_address.is_none());

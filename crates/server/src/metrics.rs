@@ -22,7 +22,7 @@ use actix_web::middleware::Next;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use obera_store::Db;
+use obera_store::{Db, Queue, WORKFLOW_RUN_QUEUE};
 use std::net::TcpListener;
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -76,11 +76,40 @@ async fn scrape(handle: web::Data<PrometheusHandle>, db: web::Data<Db>) -> HttpR
     metrics::gauge!("obera_db_pool_connections", "state" => "open").set(f64::from(pool.open));
     metrics::gauge!("obera_db_pool_connections", "state" => "idle").set(f64::from(pool.idle));
     metrics::gauge!("obera_db_pool_max_connections").set(f64::from(pool.max));
+    queue_gauges(&db).await;
     // Histograms are kept in per-thread buffers until upkeep folds them in.
     handle.run_upkeep();
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(handle.render())
+}
+
+/// The job queues whose depth a scrape reports; each subsystem with a queue adds its own.
+const QUEUES: [Queue; 1] = [WORKFLOW_RUN_QUEUE];
+
+/// Jobs per queue and state, and how long the oldest ready job has waited (the lag an
+/// operator alerts on). A database that cannot answer leaves the last values standing;
+/// the scrape still succeeds.
+async fn queue_gauges(db: &Db) {
+    let at = obera_store::now();
+    for queue in QUEUES {
+        let Ok(depth) = db.queue_depth(queue, at).await else {
+            continue;
+        };
+        let name = queue.as_str();
+        for (state, n) in [
+            ("ready", depth.ready),
+            ("scheduled", depth.scheduled),
+            ("leased", depth.leased),
+            ("dead", depth.dead),
+        ] {
+            metrics::gauge!("obera_jobs", "queue" => name, "state" => state).set(n as f64);
+        }
+        let lag = depth.oldest_ready.map_or(0.0, |due| {
+            (at - due).num_milliseconds().max(0) as f64 / 1000.0
+        });
+        metrics::gauge!("obera_job_lag_seconds", "queue" => name).set(lag);
+    }
 }
 
 /// Counts a request answered 503 because the database was out of reach.
