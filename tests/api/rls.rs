@@ -200,10 +200,16 @@ async fn sqlite_and_postgres_migrations_have_the_same_versions() {
 /// handler's reads) is rolled back when the request is done: the pooled
 /// connection goes back outside any transaction and with no tenant set, so the
 /// next request on it cannot inherit either. One pooled connection, so every
-/// step below runs on the same PostgreSQL session.
+/// step below runs on the same PostgreSQL session; no workflow worker, whose
+/// claims would otherwise share that connection.
 #[tokio::test]
 async fn a_requests_tenant_read_ends_with_the_request() {
-    let Some(app) = try_spawn(Kind::Postgres, |s| s.database_max_connections = 1).await else {
+    let Some(app) = try_spawn(Kind::Postgres, |s| {
+        s.database_max_connections = 1;
+        s.workflow_concurrency = 0;
+    })
+    .await
+    else {
         return;
     };
     let a = app.signup("Alpha").await;

@@ -108,6 +108,9 @@ pub struct Settings {
     /// though they are not public (loopback, private network), e.g. an on-premises PSA.
     /// Everything else non-public is refused (SSRF guard).
     pub outbound_allow_hosts: String,
+    /// Workflow runs this instance executes at once. 0: it runs none and only serves
+    /// the API (other instances on the same database run the queued runs).
+    pub workflow_concurrency: u32,
 }
 
 impl Default for Settings {
@@ -143,6 +146,7 @@ impl Default for Settings {
             metrics_bind: None,
             otlp_endpoint: None,
             outbound_allow_hosts: String::new(),
+            workflow_concurrency: 8,
         }
     }
 }

@@ -33,7 +33,8 @@ pub struct Application {
     metrics_port: Option<u16>,
     server: Server,
     state: AppState,
-    runs: RunningWorker,
+    /// The workflow-run worker, unless `workflow_concurrency` is 0.
+    runs: Option<RunningWorker>,
 }
 
 /// Opens (and migrates) the database named in the settings.
@@ -89,7 +90,10 @@ impl Application {
             db.clone(),
             WORKFLOW_RUN_QUEUE,
             runner,
-            WorkerSettings::default(),
+            WorkerSettings {
+                concurrency: settings.workflow_concurrency,
+                ..WorkerSettings::default()
+            },
         );
         let state = AppState {
             workflow_runs: runs.waker(),
@@ -115,7 +119,7 @@ impl Application {
         };
         let server = run(listener, state.clone())?;
         purge::spawn(state.db.clone(), state.settings.purge_interval_secs);
-        let runs = runs.spawn();
+        let runs = (state.settings.workflow_concurrency > 0).then(|| runs.spawn());
         Ok(Self {
             port,
             metrics_port,
@@ -144,7 +148,9 @@ impl Application {
     /// finish (for up to 10 s; a run cut short resumes at its next claim).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
-        self.runs.stop(Duration::from_secs(10)).await;
+        if let Some(runs) = self.runs {
+            runs.stop(Duration::from_secs(10)).await;
+        }
         served
     }
 }
