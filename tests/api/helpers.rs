@@ -422,6 +422,27 @@ impl TestApp {
         reply.json()
     }
 
+    /// Polls `member`'s workflow run until it has finished (20 s at most): the run
+    /// with its steps.
+    pub async fn finished_run(&self, member: &Member, run: ExecutionId) -> WorkflowExecution {
+        let path = format!(
+            "/api/v1/customers/{}/workflow-runs/{run}",
+            member.customer_id
+        );
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let now: WorkflowExecution = self.get(&path, &member.token).await.json();
+            if now.status.is_finished() {
+                return now;
+            }
+            assert!(
+                std::time::Instant::now() < until,
+                "the run did not finish: {now:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// The customer's audit action types, oldest first.
     pub async fn audit_actions(&self, admin: &Member) -> Vec<String> {
         let page: AuditLogPage = self

@@ -340,19 +340,7 @@ async fn finished_run(app: &TestApp, b: &Member, workflow: &Workflow) -> Workflo
     let reply = app.post(&path, Some(&b.token), &start).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     let run: WorkflowExecution = reply.json();
-    let path = format!(
-        "/api/v1/customers/{}/workflow-runs/{}",
-        b.customer_id, run.id
-    );
-    let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let now: WorkflowExecution = app.get(&path, &b.token).await.json();
-        if now.status.is_finished() {
-            return now;
-        }
-        assert!(std::time::Instant::now() < until, "B's run did not finish");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    app.finished_run(b, run.id).await
 }
 
 async fn snapshot(app: &TestApp, b: &Member) -> Snapshot {

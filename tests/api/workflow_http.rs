@@ -9,7 +9,6 @@ use crate::http_sink::HttpSink;
 use obera_types::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
 
 /// Publishes `definition`, runs it with `input`, and waits for the run to finish.
 async fn run(app: &TestApp, admin: &Member, definition: Value, input: Value) -> WorkflowExecution {
@@ -36,19 +35,7 @@ async fn run(app: &TestApp, admin: &Member, definition: Value, input: Value) -> 
         .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     let queued: WorkflowExecution = reply.json();
-    let path = format!(
-        "/api/v1/customers/{}/workflow-runs/{}",
-        admin.customer_id, queued.id
-    );
-    let until = Instant::now() + Duration::from_secs(30);
-    loop {
-        let now: WorkflowExecution = app.get(&path, &admin.token).await.json();
-        if now.status.is_finished() {
-            return now;
-        }
-        assert!(Instant::now() < until, "the run did not finish: {now:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    app.finished_run(admin, queued.id).await
 }
 
 fn call(url: &str) -> Value {

@@ -8,7 +8,6 @@ use crate::helpers::*;
 use obera_types::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
 
 fn transform(key: &str, expression: &str, next: &[&str]) -> Value {
     json!({ "key": key, "name": key, "config": { "type": "transform", "expression": expression },
@@ -63,21 +62,9 @@ async fn start(
     reply.json()
 }
 
-/// Polls the run until it has finished (20 s at most).
+/// Waits for `run` to finish.
 async fn finished(app: &TestApp, member: &Member, run: &WorkflowExecution) -> WorkflowExecution {
-    let path = format!(
-        "/api/v1/customers/{}/workflow-runs/{}",
-        member.customer_id, run.id
-    );
-    let until = Instant::now() + Duration::from_secs(20);
-    loop {
-        let now: WorkflowExecution = app.get(&path, &member.token).await.json();
-        if now.status.is_finished() {
-            return now;
-        }
-        assert!(Instant::now() < until, "the run did not finish: {now:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    app.finished_run(member, run.id).await
 }
 
 fn step<'a>(run: &'a WorkflowExecution, key: &str) -> &'a StepRun {

@@ -160,16 +160,8 @@ impl Db {
         match order {
             AuditOrder::OldestFirst => self.list_page(scope, LIST, page, id).await,
             AuditOrder::NewestFirst => {
-                // `after` is the keyset bound; read downwards, from the top when no cursor.
-                let page = if page.after.is_nil() {
-                    PageRequest {
-                        after: Uuid::from_u128(u128::MAX),
-                        ..page
-                    }
-                } else {
-                    page
-                };
-                self.list_page(scope, LIST_NEWEST, page, id).await
+                self.list_page(scope, LIST_NEWEST, page.newest_first(), id)
+                    .await
             }
         }
     }

@@ -49,6 +49,19 @@ impl PageRequest {
         Ok(Self { limit, after })
     }
 
+    /// The same page read newest first: its keyset bound is the cursor, or above every
+    /// id when there is none (the first page).
+    pub(crate) fn newest_first(self) -> Self {
+        if self.after.is_nil() {
+            Self {
+                after: Uuid::from_u128(u128::MAX),
+                ..self
+            }
+        } else {
+            self
+        }
+    }
+
     /// `LIMIT` to query: one extra row tells whether another page exists.
     pub(crate) fn fetch_limit(&self) -> i64 {
         i64::from(self.limit) + 1

@@ -7,6 +7,7 @@ use crate::db::{Tx, TxTenant};
 use crate::jobs::{Lease, NewJob, Queue, complete_in, enqueue_in};
 use crate::page::convert;
 use crate::rows::parse;
+use crate::workflows::{bind_version, version_number};
 use crate::{Db, PageRequest, StoreError, StoreResult, TenantScope, now};
 use chrono::{DateTime, Utc};
 use obera_types::{
@@ -75,8 +76,7 @@ impl TryFrom<ExecutionRow> for WorkflowExecution {
             id: ExecutionId(r.id),
             customer_id: r.customer_id.into(),
             workflow_id: r.workflow_id.into(),
-            version: u32::try_from(r.version)
-                .map_err(|_| StoreError::Corrupt(format!("version {}", r.version)))?,
+            version: version_number(r.version)?,
             triggered_by: parse("triggered_by", &r.triggered_by)?,
             trigger_data: r.trigger_data.0,
             status: parse("status", &r.status)?,
@@ -143,7 +143,7 @@ impl Db {
     ) -> StoreResult<WorkflowExecution> {
         let id = ExecutionId::new();
         let at = now();
-        let version = i32::try_from(run.version).map_err(|_| StoreError::NotFound)?;
+        let version = bind_version(run.version)?;
         let job = NewJob::new(
             WORKFLOW_RUN_QUEUE,
             Some(scope.customer_id()),
@@ -190,11 +190,7 @@ impl Db {
         workflow: WorkflowId,
         page: PageRequest,
     ) -> StoreResult<(Vec<WorkflowExecution>, Option<String>)> {
-        let below = if page.after.is_nil() {
-            Uuid::from_u128(u128::MAX)
-        } else {
-            page.after
-        };
+        let page = page.newest_first();
         let rows: Vec<ExecutionRow> = self
             .read(scope, async |tx| {
                 Ok(fetch!(
@@ -202,7 +198,7 @@ impl Db {
                     query_as(LIST).fetch_all,
                     scope.customer_id().0,
                     workflow.0,
-                    below,
+                    page.after,
                     page.fetch_limit()
                 ))
             })
@@ -221,7 +217,7 @@ impl Db {
     ) -> StoreResult<(WorkflowExecution, WorkflowDefinition)> {
         self.read(TxTenant::Customer(customer), async |tx| {
             let execution = execution_in(tx, customer, id).await?;
-            let version = i32::try_from(execution.version).unwrap_or(i32::MAX);
+            let version = bind_version(execution.version)?;
             let definition: Option<Json<WorkflowDefinition>> = fetch!(
                 tx,
                 query_scalar(DEFINITION).fetch_optional,

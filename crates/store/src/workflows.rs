@@ -59,7 +59,7 @@ struct WorkflowRow {
 }
 
 /// A stored version number (always ≥ 1) as the API's unsigned number.
-fn number(n: i32) -> StoreResult<u32> {
+pub(crate) fn version_number(n: i32) -> StoreResult<u32> {
     u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("version number {n}")))
 }
 
@@ -75,8 +75,8 @@ impl TryFrom<WorkflowRow> for Workflow {
             systems_involved: r.systems_involved.0,
             workflow_type: parse("workflow_type", &r.workflow_type)?,
             active: r.active,
-            latest_version: number(r.latest_version)?,
-            published_version: r.published_version.map(number).transpose()?,
+            latest_version: version_number(r.latest_version)?,
+            published_version: r.published_version.map(version_number).transpose()?,
             published_by: r.published_by.map(UserId),
             published_at: r.published_at,
             created_by: r.created_by.map(UserId),
@@ -100,7 +100,7 @@ impl TryFrom<VersionRow> for WorkflowVersion {
     fn try_from(r: VersionRow) -> StoreResult<WorkflowVersion> {
         Ok(WorkflowVersion {
             workflow_id: r.workflow_id.into(),
-            number: number(r.number)?,
+            number: version_number(r.number)?,
             definition: r.definition.0,
             created_by: r.created_by.map(UserId),
             created_at: r.created_at,
@@ -109,7 +109,7 @@ impl TryFrom<VersionRow> for WorkflowVersion {
 }
 
 /// The version as its number is bound in SQL.
-fn bind_number(n: u32) -> StoreResult<i32> {
+pub(crate) fn bind_version(n: u32) -> StoreResult<i32> {
     i32::try_from(n).map_err(|_| StoreError::NotFound)
 }
 
@@ -285,7 +285,7 @@ impl Db {
         id: WorkflowId,
         version: u32,
     ) -> StoreResult<WorkflowVersion> {
-        let n = bind_number(version)?;
+        let n = bind_version(version)?;
         self.read(scope, async |tx| {
             let row: Option<VersionRow> = fetch!(
                 tx,
@@ -309,7 +309,7 @@ impl Db {
         limit: u32,
         below: Option<u32>,
     ) -> StoreResult<(Vec<WorkflowVersion>, Option<u32>)> {
-        let below = below.map_or(Ok(i32::MAX), bind_number)?;
+        let below = below.map_or(Ok(i32::MAX), bind_version)?;
         let fetch = i64::from(limit) + 1;
         let rows: Vec<VersionRow> = self
             .read(scope, async |tx| {
@@ -343,7 +343,7 @@ impl Db {
         version: u32,
         publisher: UserId,
     ) -> StoreResult<Workflow> {
-        let n = bind_number(version)?;
+        let n = bind_version(version)?;
         self.write(scope, async |tx| {
             let exists: Option<VersionRow> = fetch!(
                 tx,

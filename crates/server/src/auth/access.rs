@@ -84,18 +84,12 @@ impl CustomerAccess {
     /// never outgrow itself or outlive its revocation. `what` completes "API keys
     /// cannot …".
     pub fn require_person_admin(&self, what: &str) -> Result<TenantScope, ApiError> {
-        self.require_person(Need::Admin, what)
-    }
-
-    /// The scope, if the caller is a person (or operator) meeting `need`: for what
-    /// must be done in someone's name, which an API key is not.
-    pub fn require_person(&self, need: Need, what: &str) -> Result<TenantScope, ApiError> {
         if self.is_api_key() {
             return Err(ApiError::Forbidden(format!(
-                "API keys cannot {what}; a signed-in person must"
+                "API keys cannot {what}; a signed-in admin must"
             )));
         }
-        self.require(need, ApiScope::CustomerWrite)
+        self.require(Need::Admin, ApiScope::CustomerWrite)
     }
 }
 

@@ -221,10 +221,12 @@ async fn list_workflow_versions(
     params: web::Query<VersionPageParams>,
 ) -> ApiResult<web::Json<WorkflowVersionPage>> {
     let scope = access.require(Need::Member, ApiScope::WorkflowsRead)?;
-    let limit = params.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::field("limit", "limit must be between 1 and 200"));
-    }
+    // The limit follows every list's rule; the cursor here is a version number.
+    let limit = page(&PageParams {
+        limit: params.limit,
+        cursor: None,
+    })?
+    .limit;
     let below = match params.cursor.as_deref().filter(|c| !c.is_empty()) {
         None => None,
         Some(c) => Some(c.parse::<u32>().map_err(|_| {
@@ -301,14 +303,14 @@ async fn publish_workflow(
     path: web::Path<(CustomerId, WorkflowId)>,
     body: Body<PublishWorkflow>,
 ) -> ApiResult<web::Json<Workflow>> {
-    // Another customer's workflow is 404 for everyone, before who may publish is judged.
     let scope = access.require(Need::Editor, ApiScope::WorkflowsWrite)?;
-    state.db.get_workflow(&scope, path.1).await?;
-    let scope = access.require_person(Need::Editor, "publish workflows")?;
-    let publisher = scope
-        .actor()
-        .user_id()
-        .ok_or_else(|| ApiError::Forbidden("only a person may publish".to_owned()))?;
+    let Some(publisher) = scope.actor().user_id() else {
+        // An API key: another customer's workflow is still 404, not this 403.
+        state.db.get_workflow(&scope, path.1).await?;
+        return Err(ApiError::Forbidden(
+            "API keys cannot publish workflows; a signed-in person must".to_owned(),
+        ));
+    };
     match state
         .db
         .publish_workflow(&scope, path.1, body.0.version, publisher)

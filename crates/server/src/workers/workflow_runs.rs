@@ -168,12 +168,8 @@ impl WorkflowRunner {
             },
             execution.trigger_data.clone(),
         );
-        let mut errors: HashMap<StepKey, String> = HashMap::new();
         for step in &execution.steps {
             remember(&mut states, &mut data, step);
-            if let Some(error) = &step.error {
-                errors.insert(step.step_key.clone(), error.clone());
-            }
         }
         loop {
             let next = plan(definition, &states);
@@ -181,7 +177,11 @@ impl WorkflowRunner {
                 return Ok(match outcome {
                     RunOutcome::Succeeded => Ok(()),
                     RunOutcome::Failed { step } => {
-                        let why = errors.get(&step).cloned().unwrap_or_default();
+                        let why = data
+                            .steps
+                            .get(&step)
+                            .and_then(|d| d.error.as_deref())
+                            .unwrap_or_default();
                         Err(format!("step `{step}` failed: {why}"))
                     }
                 });
@@ -212,9 +212,6 @@ impl WorkflowRunner {
                     return Ok(Err(format!("step `{key}` is not in the definition")));
                 };
                 let record = self.run_step(execution, step, &data).await;
-                if let Some(error) = &record.error {
-                    errors.insert(key.clone(), error.clone());
-                }
                 self.db
                     .record_step_run(scope, execution.id, &record)
                     .await?;
