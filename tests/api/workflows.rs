@@ -385,3 +385,77 @@ async fn an_exported_workflow_imports_into_another_customer(app: TestApp) {
     assert_eq!(reply.problem().errors[0].field, "format");
 }
 both_backends!(an_exported_workflow_imports_into_another_customer);
+
+/// Bad paging and malformed bodies on the workflow endpoints are 4xx problems that
+/// name the field, and change nothing.
+async fn bad_input_on_workflow_endpoints_is_refused_by_field(app: TestApp) {
+    let admin = app.signup("Flows").await;
+    let flow: Workflow = create(
+        &app,
+        &admin,
+        &json!({ "name": "Paged", "definition": definition() }),
+    )
+    .await
+    .json();
+    let base = format!("{}/{}", workflows_path(&admin), flow.id);
+    for (query, field) in [
+        ("versions?limit=0", "limit"),
+        ("versions?limit=201", "limit"),
+        ("versions?cursor=not-a-number", "cursor"),
+        ("runs?limit=0", "limit"),
+        ("runs?cursor=nope", "cursor"),
+    ] {
+        let reply = app.get(&format!("{base}/{query}"), &admin.token).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}: {}",
+            reply.text
+        );
+        assert_eq!(reply.problem().errors[0].field, field, "{query}");
+    }
+    for (path, body) in [
+        (format!("{base}/publish"), r#"{ "version": "one" }"#),
+        (
+            format!("{base}/publish"),
+            r#"{ "version": 1, "extra": true }"#,
+        ),
+        (format!("{base}/runs"), r#"{ "version": -1 }"#),
+        (
+            format!("{base}/versions"),
+            r#"{ "definition": { "steps": "none" } }"#,
+        ),
+    ] {
+        let reply = app
+            .send_raw(
+                Method::POST,
+                &path,
+                Some(&admin.token),
+                "application/json",
+                body.into(),
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path} {body}: {}",
+            reply.text
+        );
+        assert_eq!(reply.problem().code, ErrorCode::ValidationFailed);
+    }
+    let reply = app
+        .send_raw(
+            Method::POST,
+            &format!("{base}/runs"),
+            Some(&admin.token),
+            "application/json",
+            b"{ not json".to_vec(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
+    let unchanged: Workflow = app.get(&base, &admin.token).await.json();
+    assert_eq!(unchanged, flow, "a refused request changed the workflow");
+    let runs: WorkflowExecutionPage = app.get(&format!("{base}/runs"), &admin.token).await.json();
+    assert!(runs.items.is_empty(), "a refused request started a run");
+}
+both_backends!(bad_input_on_workflow_endpoints_is_refused_by_field);
