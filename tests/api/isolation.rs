@@ -137,6 +137,16 @@ const MATRIX: &[(&str, &str, Option<&str>)] = &[
         "/api/v1/customers/{customer_id}/workflow-runs/{execution_id}",
         None,
     ),
+    (
+        "POST",
+        "/api/v1/customers/{customer_id}/workflow-runs/{execution_id}/cancel",
+        None,
+    ),
+    (
+        "POST",
+        "/api/v1/customers/{customer_id}/workflow-runs/{execution_id}/rerun",
+        Some(r#"{ "version": "latest" }"#),
+    ),
 ];
 
 /// Secured operations of the spec that name no customer, each with where its
@@ -332,6 +342,7 @@ async fn finished_run(app: &TestApp, b: &Member, workflow: &Workflow) -> Workflo
     let start = StartWorkflowRun {
         input: Value::Null,
         version: Some(1),
+        ..Default::default()
     };
     let path = format!(
         "/api/v1/customers/{}/workflows/{}/runs",

@@ -27,6 +27,7 @@ mod surface;
 mod throttling;
 mod traces;
 mod unauthenticated_hashing;
+mod workflow_durable;
 mod workflow_http;
 mod workflow_runs;
 mod workflows;

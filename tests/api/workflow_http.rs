@@ -25,6 +25,7 @@ async fn run(app: &TestApp, admin: &Member, definition: Value, input: Value) -> 
     let start = StartWorkflowRun {
         input,
         version: Some(1),
+        ..Default::default()
     };
     let reply = app
         .post(

@@ -9,7 +9,7 @@ use obera_types::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-fn transform(key: &str, expression: &str, next: &[&str]) -> Value {
+pub(crate) fn transform(key: &str, expression: &str, next: &[&str]) -> Value {
     json!({ "key": key, "name": key, "config": { "type": "transform", "expression": expression },
             "next": next.iter().map(|to| json!({ "to": to })).collect::<Vec<_>>() })
 }
@@ -27,7 +27,7 @@ fn branching() -> Value {
 }
 
 /// Creates a workflow with `definition` and publishes version 1: its base path.
-async fn published(app: &TestApp, member: &Member, definition: Value) -> String {
+pub(crate) async fn published(app: &TestApp, member: &Member, definition: Value) -> String {
     let base = format!("/api/v1/customers/{}/workflows", member.customer_id);
     let reply = app
         .post(
@@ -51,7 +51,7 @@ async fn published(app: &TestApp, member: &Member, definition: Value) -> String 
 }
 
 /// Starts a run as `token`; the queued execution.
-async fn start(
+pub(crate) async fn start(
     app: &TestApp,
     base: &str,
     token: &str,
@@ -67,7 +67,7 @@ async fn finished(app: &TestApp, member: &Member, run: &WorkflowExecution) -> Wo
     app.finished_run(member, run.id).await
 }
 
-fn step<'a>(run: &'a WorkflowExecution, key: &str) -> &'a StepRun {
+pub(crate) fn step<'a>(run: &'a WorkflowExecution, key: &str) -> &'a StepRun {
     run.steps
         .iter()
         .find(|s| s.step_key.as_str() == key)
@@ -80,6 +80,7 @@ async fn a_manual_run_takes_the_branch_its_condition_chose(app: TestApp) {
     let input = StartWorkflowRun {
         input: json!({ "a": 7, "b": 5 }),
         version: None,
+        ..Default::default()
     };
     let queued = start(&app, &base, &admin.token, &input).await;
     assert_eq!(queued.status, ExecutionStatus::Queued);
@@ -103,6 +104,7 @@ async fn a_manual_run_takes_the_branch_its_condition_chose(app: TestApp) {
     let small = StartWorkflowRun {
         input: json!({ "a": 1, "b": 2 }),
         version: None,
+        ..Default::default()
     };
     let run = finished(
         &app,
@@ -151,6 +153,7 @@ async fn runs_use_the_published_version_unless_a_draft_is_named(app: TestApp) {
     let draft = StartWorkflowRun {
         input: Value::Null,
         version: Some(2),
+        ..Default::default()
     };
     let run = finished(
         &app,
@@ -166,6 +169,7 @@ async fn runs_use_the_published_version_unless_a_draft_is_named(app: TestApp) {
     let missing = StartWorkflowRun {
         input: Value::Null,
         version: Some(9),
+        ..Default::default()
     };
     let reply = app
         .post(&format!("{base}/runs"), Some(&admin.token), &missing)
@@ -227,6 +231,7 @@ async fn an_unpublished_workflow_runs_only_a_named_version(app: TestApp) {
     let named = StartWorkflowRun {
         input: Value::Null,
         version: Some(1),
+        ..Default::default()
     };
     let run = start(&app, &format!("{base}/{}", flow.id), &admin.token, &named).await;
     assert_eq!(
@@ -246,6 +251,7 @@ async fn a_failing_step_fails_the_run_unless_it_may_continue(app: TestApp) {
     let body = StartWorkflowRun {
         input: json!({ "n": 5 }),
         version: None,
+        ..Default::default()
     };
     let run = finished(&app, &admin, &start(&app, &base, &admin.token, &body).await).await;
     assert_eq!(run.status, ExecutionStatus::Succeeded, "{run:?}");
@@ -270,7 +276,7 @@ both_backends!(a_failing_step_fails_the_run_unless_it_may_continue);
 async fn a_step_without_an_executor_fails_the_run_and_says_so(app: TestApp) {
     let admin = app.signup("Runs").await;
     let definition = json!({ "steps": [
-        { "key": "wait", "name": "Wait", "config": { "type": "delay", "duration_secs": 60 } } ] });
+        { "key": "wait", "name": "Wait", "config": { "type": "code", "source": "1" } } ] });
     let base = published(&app, &admin, definition).await;
     let run = finished(
         &app,
@@ -280,7 +286,7 @@ async fn a_step_without_an_executor_fails_the_run_and_says_so(app: TestApp) {
     .await;
     assert_eq!(run.status, ExecutionStatus::Failed);
     let error = step(&run, "wait").error.clone().unwrap_or_default();
-    assert!(error.contains("`delay` steps cannot run yet"), "{error}");
+    assert!(error.contains("`code` steps cannot run yet"), "{error}");
 }
 both_backends!(a_step_without_an_executor_fails_the_run_and_says_so);
 

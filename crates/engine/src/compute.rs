@@ -1,11 +1,13 @@
-//! The steps that only compute (`transform`, `condition`, `switch`): their output is
-//! the value of their expressions, so the engine runs them itself and the executor
-//! needs no code of its own for them. Their output then feeds [`crate::branch_taken`].
+//! The steps that only compute (`transform`, `condition`, `switch`, `respond`): their
+//! output is the value of their expressions and templates, so the engine runs them
+//! itself and the executor needs no code of its own for them. A condition's or
+//! switch's output then feeds [`crate::branch_taken`].
 
 use crate::expression::{Bindings, Evaluator, ExprError};
 use crate::plan::{BranchError, condition_holds};
-use obera_types::{Expression, StepConfig, SwitchStep};
-use serde_json::Value;
+use crate::template::CompiledTemplate;
+use obera_types::{Expression, RespondStep, StepConfig, SwitchStep, Template};
+use serde_json::{Map, Value};
 
 /// Why a computed step failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,6 +21,9 @@ pub enum ComputeError {
         case: Option<usize>,
         error: BranchError,
     },
+    /// A `respond` step's header or body template failed; `field` names it.
+    #[error("{field}: {error}")]
+    Template { field: String, error: String },
 }
 
 /// Runs a computed step: `Some` with its output (a transform's value, a condition's
@@ -35,8 +40,41 @@ pub fn compute(
             condition(evaluator, bindings, &c.condition, None).map(Value::Bool)
         }
         StepConfig::Switch(switch) => first_true_case(switch, evaluator, bindings),
+        StepConfig::Respond(respond) => answer(respond, evaluator, bindings),
         _ => return None,
     })
+}
+
+/// A `respond` step's output, the answer a synchronous webhook sends:
+/// `{ status, headers: { name: value }, body }` (body null when the step has none).
+fn answer(
+    respond: &RespondStep,
+    evaluator: &Evaluator,
+    bindings: &mut Bindings,
+) -> Result<Value, ComputeError> {
+    let render = |template: &Template, field: String, bindings: &mut Bindings| {
+        let fail = |error: &dyn std::fmt::Display| ComputeError::Template {
+            field: field.clone(),
+            error: error.to_string(),
+        };
+        CompiledTemplate::compile(evaluator, template)
+            .map_err(|e| fail(&e))?
+            .render(evaluator, bindings)
+            .map_err(|e| fail(&e))
+    };
+    let mut headers = Map::new();
+    for (i, header) in respond.headers.iter().enumerate() {
+        let value = match render(&header.value, format!("headers[{i}]"), bindings)? {
+            Value::String(text) => text,
+            other => other.to_string(),
+        };
+        headers.insert(header.name.clone(), Value::String(value));
+    }
+    let body = match &respond.body {
+        Some(body) => render(body, "body".to_owned(), bindings)?,
+        None => Value::Null,
+    };
+    Ok(serde_json::json!({ "status": respond.status, "headers": headers, "body": body }))
 }
 
 fn first_true_case(
@@ -136,6 +174,18 @@ mod tests {
         );
         assert_eq!(out, Some(Ok(json!({ "double": 8 }))));
         let http = step(json!({ "type": "http", "method": "GET", "url": "https://x.test" }));
+        let respond = step(json!({ "type": "respond", "status": 201,
+            "headers": [{ "name": "x-id", "value": "n-{{ trigger.p }}" }], "body": "{{ #{ got: trigger.p } }}" }));
+        assert_eq!(
+            compute(
+                &respond.config,
+                &evaluator,
+                &mut bindings(json!({ "p": 4 }))
+            ),
+            Some(Ok(
+                json!({ "status": 201, "headers": { "x-id": "n-4" }, "body": { "got": 4 } })
+            ))
+        );
         assert_eq!(
             compute(&http.config, &evaluator, &mut bindings(Value::Null)),
             None

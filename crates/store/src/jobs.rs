@@ -230,6 +230,13 @@ const COMPLETE: &str = "DELETE FROM jobs WHERE id = $1 AND lease_id = $2 AND sta
 const RETRY: &str = "UPDATE jobs SET state = 'queued', run_at = $3, last_error = $4, lease_id = NULL, \
      lease_owner = NULL, lease_expires_at = NULL, updated_at = $5 \
      WHERE id = $1 AND lease_id = $2 AND state = 'leased'";
+/// A suspension is not a failure: the claim count starts again, so a run that waits on
+/// many delays or retries is never given up for it.
+const SUSPEND: &str = "UPDATE jobs SET state = 'queued', run_at = $3, attempts = 0, lease_id = NULL, \
+     lease_owner = NULL, lease_expires_at = NULL, updated_at = $4 \
+     WHERE id = $1 AND lease_id = $2 AND state = 'leased'";
+const DROP_QUEUED: &str =
+    "DELETE FROM jobs WHERE queue = $1 AND dedup_key = $2 AND state = 'queued'";
 /// A dead job gives up its dedup key: the same work may be enqueued afresh.
 const BURY: &str = "UPDATE jobs SET state = 'dead', last_error = $3, dedup_key = NULL, lease_id = NULL, \
      lease_owner = NULL, lease_expires_at = NULL, updated_at = $4 \
@@ -331,6 +338,26 @@ pub(crate) async fn enqueue_in(
 /// lease was lost (another worker claimed the job after it expired).
 pub(crate) async fn complete_in(tx: &mut Tx, lease: &Lease) -> StoreResult<bool> {
     Ok(execute!(tx, COMPLETE, lease.job.0, lease.id) == 1)
+}
+
+/// Puts the job `lease` holds back in the queue until `run_at` inside another module's
+/// unit of work (a workflow run waiting on a delay or a retry: it holds no worker
+/// meanwhile). False when the lease was lost.
+pub(crate) async fn suspend_in(
+    tx: &mut Tx,
+    lease: &Lease,
+    run_at: DateTime<Utc>,
+    at: DateTime<Utc>,
+) -> StoreResult<bool> {
+    Ok(execute!(tx, SUSPEND, lease.job.0, lease.id, run_at, at) == 1)
+}
+
+/// Removes the job with `dedup_key` if no worker holds it, inside another module's unit
+/// of work (a cancelled run's job). A leased one is left to its worker, which sees
+/// the cancellation.
+pub(crate) async fn drop_queued_in(tx: &mut Tx, queue: Queue, dedup_key: &str) -> StoreResult<()> {
+    execute!(tx, DROP_QUEUED, queue.as_str(), dedup_key);
+    Ok(())
 }
 
 impl Db {

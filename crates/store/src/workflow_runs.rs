@@ -1,18 +1,21 @@
 //! Workflow executions: starting one (the execution and its `workflow.run` job commit
-//! together), the record of each settled step, and ending it (its status and the job's
-//! completion commit together), so a crash never leaves a run without its job or a
-//! finished run with a job that would run it again.
+//! together), the record of each step and each of its attempts, suspending a run on a
+//! delay or a retry (its job goes back to the queue until then, in the transaction
+//! that records why), cancelling, and ending it (its status and the job's completion
+//! commit together), so a crash never leaves a run without its job or a finished run
+//! with a job that would run it again.
 
+use crate::audit::{AuditEvent, record_in, scoped};
 use crate::db::{Tx, TxTenant};
-use crate::jobs::{Lease, NewJob, Queue, complete_in, enqueue_in};
+use crate::jobs::{Lease, NewJob, Queue, complete_in, drop_queued_in, enqueue_in, suspend_in};
 use crate::page::convert;
 use crate::rows::parse;
 use crate::workflows::{bind_version, version_number};
 use crate::{Db, PageRequest, StoreError, StoreResult, TenantScope, now};
 use chrono::{DateTime, Utc};
 use obera_types::{
-    CustomerId, ExecutionId, ExecutionStatus, StepRun, TriggerKind, UserId, WorkflowDefinition,
-    WorkflowExecution, WorkflowId,
+    AuditAction, CustomerId, ExecutionId, ExecutionStatus, StepAttempt, StepRun, TriggerKind,
+    UserId, WorkflowDefinition, WorkflowExecution, WorkflowId, compliance,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
@@ -35,23 +38,58 @@ pub struct NewWorkflowRun {
     pub triggered_by: TriggerKind,
     pub trigger_data: serde_json::Value,
     pub acting_user: Option<UserId>,
+    pub dry_run: bool,
+    /// For a re-run: the run it repeats and the step records it keeps (recorded in
+    /// the new run as `reused`).
+    pub rerun: Option<(ExecutionId, Vec<StepRun>)>,
 }
 
-const INSERT: &str = "INSERT INTO workflow_executions (customer_id, id, workflow_id, version, triggered_by, trigger_data, status, acting_user, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8) RETURNING *";
+impl NewWorkflowRun {
+    /// A real (not dry) first run.
+    pub fn new(
+        workflow_id: WorkflowId,
+        version: u32,
+        triggered_by: TriggerKind,
+        trigger_data: serde_json::Value,
+        acting_user: Option<UserId>,
+    ) -> Self {
+        Self {
+            workflow_id,
+            version,
+            triggered_by,
+            trigger_data,
+            acting_user,
+            dry_run: false,
+            rerun: None,
+        }
+    }
+}
+
+const INSERT: &str = "INSERT INTO workflow_executions (customer_id, id, workflow_id, version, triggered_by, trigger_data, status, acting_user, created_at, dry_run, rerun_of) \
+     VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10) RETURNING *";
 const GET: &str = "SELECT * FROM workflow_executions WHERE customer_id = $1 AND id = $2";
 const STEPS: &str = "SELECT * FROM workflow_step_runs WHERE customer_id = $1 AND execution_id = $2 \
-     ORDER BY completed_at, step_key";
+     ORDER BY started_at, path";
+const ATTEMPTS: &str = "SELECT * FROM workflow_step_attempts WHERE customer_id = $1 AND execution_id = $2 \
+     ORDER BY path, attempt";
 /// Newest first: `$3` is the id below which to read (the cursor).
 const LIST: &str = "SELECT * FROM workflow_executions WHERE customer_id = $1 AND workflow_id = $2 AND id < $3 \
      ORDER BY id DESC LIMIT $4";
 const DEFINITION: &str = "SELECT definition FROM workflow_versions WHERE customer_id = $1 AND workflow_id = $2 AND number = $3";
-const INSERT_STEP: &str = "INSERT INTO workflow_step_runs (customer_id, execution_id, step_key, status, branch, output, error, started_at, completed_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (customer_id, execution_id, step_key) DO NOTHING";
-const MARK_RUNNING: &str = "UPDATE workflow_executions SET status = 'running', started_at = COALESCE(started_at, $3) \
-     WHERE customer_id = $1 AND id = $2";
+/// A settled step is never rewritten, so a resumed run cannot change what happened.
+const SAVE_STEP: &str = "INSERT INTO workflow_step_runs (customer_id, execution_id, path, step_key, status, branch, output, error, note, resume_at, reused, started_at, completed_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+     ON CONFLICT (customer_id, execution_id, path) DO UPDATE SET status = excluded.status, branch = excluded.branch, \
+     output = excluded.output, error = excluded.error, note = excluded.note, resume_at = excluded.resume_at, \
+     completed_at = excluded.completed_at WHERE workflow_step_runs.completed_at IS NULL";
+const SAVE_ATTEMPT: &str = "INSERT INTO workflow_step_attempts (customer_id, execution_id, path, attempt, status, input, output, error, started_at, completed_at, duration_ms) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (customer_id, execution_id, path, attempt) DO NOTHING";
+const STATUS: &str = "SELECT status FROM workflow_executions WHERE customer_id = $1 AND id = $2";
+/// Only a live run changes status: a cancelled one stays cancelled whatever its worker does.
+const SET_STATUS: &str = "UPDATE workflow_executions SET status = $3, started_at = COALESCE(started_at, $4) \
+     WHERE customer_id = $1 AND id = $2 AND status IN ('queued', 'running', 'waiting')";
 const FINISH: &str = "UPDATE workflow_executions SET status = $3, error_message = $4, completed_at = $5 \
-     WHERE customer_id = $1 AND id = $2";
+     WHERE customer_id = $1 AND id = $2 AND status IN ('queued', 'running', 'waiting')";
 
 #[derive(sqlx::FromRow)]
 struct ExecutionRow {
@@ -67,6 +105,8 @@ struct ExecutionRow {
     started_at: Option<DateTime<Utc>>,
     completed_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
+    dry_run: bool,
+    rerun_of: Option<Uuid>,
 }
 
 impl TryFrom<ExecutionRow> for WorkflowExecution {
@@ -85,6 +125,8 @@ impl TryFrom<ExecutionRow> for WorkflowExecution {
             started_at: r.started_at,
             completed_at: r.completed_at,
             created_at: r.created_at,
+            dry_run: r.dry_run,
+            rerun_of: r.rerun_of.map(ExecutionId),
             steps: Vec::new(),
         })
     }
@@ -92,19 +134,24 @@ impl TryFrom<ExecutionRow> for WorkflowExecution {
 
 #[derive(sqlx::FromRow)]
 struct StepRow {
+    path: String,
     step_key: String,
     status: String,
     branch: Option<String>,
     output: Json<serde_json::Value>,
     error: Option<String>,
+    note: Option<String>,
+    resume_at: Option<DateTime<Utc>>,
+    reused: bool,
     started_at: DateTime<Utc>,
-    completed_at: DateTime<Utc>,
+    completed_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<StepRow> for StepRun {
     type Error = StoreError;
     fn try_from(r: StepRow) -> StoreResult<StepRun> {
         Ok(StepRun {
+            path: r.path,
             step_key: r
                 .step_key
                 .parse()
@@ -113,9 +160,43 @@ impl TryFrom<StepRow> for StepRun {
             branch: r.branch,
             output: r.output.0,
             error: r.error,
+            note: r.note,
+            resume_at: r.resume_at,
+            reused: r.reused,
             started_at: r.started_at,
             completed_at: r.completed_at,
+            attempts: Vec::new(),
         })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct AttemptRow {
+    path: String,
+    attempt: i32,
+    status: String,
+    input: Json<serde_json::Value>,
+    output: Json<serde_json::Value>,
+    error: Option<String>,
+    started_at: DateTime<Utc>,
+    completed_at: DateTime<Utc>,
+    duration_ms: i64,
+}
+
+impl AttemptRow {
+    fn into_attempt(self) -> StoreResult<(String, StepAttempt)> {
+        let attempt = StepAttempt {
+            attempt: u32::try_from(self.attempt)
+                .map_err(|_| StoreError::Corrupt(format!("attempt number {}", self.attempt)))?,
+            status: parse("status", &self.status)?,
+            input: self.input.0,
+            output: self.output.0,
+            error: self.error,
+            started_at: self.started_at,
+            completed_at: self.completed_at,
+            duration_ms: u64::try_from(self.duration_ms).unwrap_or(0),
+        };
+        Ok((self.path, attempt))
     }
 }
 
@@ -129,7 +210,54 @@ async fn execution_in(
     let mut execution: WorkflowExecution = row.ok_or(StoreError::NotFound)?.try_into()?;
     let steps: Vec<StepRow> = fetch!(tx, query_as(STEPS).fetch_all, customer.0, id.0);
     execution.steps = convert(steps)?;
+    let attempts: Vec<AttemptRow> = fetch!(tx, query_as(ATTEMPTS).fetch_all, customer.0, id.0);
+    let mut by_path: std::collections::HashMap<String, Vec<StepAttempt>> = Default::default();
+    for row in attempts {
+        let (path, attempt) = row.into_attempt()?;
+        by_path.entry(path).or_default().push(attempt);
+    }
+    for step in &mut execution.steps {
+        step.attempts = by_path.remove(&step.path).unwrap_or_default();
+    }
     Ok(execution)
+}
+
+/// Whether the run may still change (not finished, not cancelled).
+async fn live_in(tx: &mut Tx, customer: CustomerId, id: ExecutionId) -> StoreResult<bool> {
+    let status: Option<String> = fetch!(tx, query_scalar(STATUS).fetch_optional, customer.0, id.0);
+    let status: ExecutionStatus = parse("status", &status.ok_or(StoreError::NotFound)?)?;
+    Ok(!status.is_finished())
+}
+
+async fn save_step_in(
+    tx: &mut Tx,
+    customer: CustomerId,
+    id: ExecutionId,
+    step: &StepRun,
+) -> StoreResult<()> {
+    execute!(
+        tx,
+        SAVE_STEP,
+        customer.0,
+        id.0,
+        step.path.as_str(),
+        step.step_key.as_str(),
+        step.status.as_str(),
+        step.branch.as_deref(),
+        Json(&step.output),
+        step.error.as_deref(),
+        step.note.as_deref(),
+        step.resume_at,
+        step.reused,
+        step.started_at,
+        step.completed_at
+    );
+    Ok(())
+}
+
+/// The job of a run carries the run's id as its dedup key, so cancelling can find it.
+fn run_job_key(id: ExecutionId) -> String {
+    id.to_string()
 }
 
 impl Db {
@@ -144,12 +272,13 @@ impl Db {
         let id = ExecutionId::new();
         let at = now();
         let version = bind_version(run.version)?;
-        let job = NewJob::new(
+        let mut job = NewJob::new(
             WORKFLOW_RUN_QUEUE,
             Some(scope.customer_id()),
             &RunJob { execution_id: id },
             at,
         )?;
+        job.dedup_key = Some(run_job_key(id));
         self.write(scope, async |tx| {
             let row: ExecutionRow = fetch!(
                 tx,
@@ -161,8 +290,18 @@ impl Db {
                 run.triggered_by.as_str(),
                 Json(&run.trigger_data),
                 run.acting_user.map(|u| u.0),
-                at
+                at,
+                run.dry_run,
+                run.rerun.as_ref().map(|(of, _)| of.0)
             );
+            for kept in run.rerun.iter().flat_map(|(_, kept)| kept) {
+                let reused = StepRun {
+                    reused: true,
+                    attempts: Vec::new(),
+                    ..kept.clone()
+                };
+                save_step_in(tx, scope.customer_id(), id, &reused).await?;
+            }
             enqueue_in(tx, &job, at).await?;
             row.try_into()
         })
@@ -231,44 +370,129 @@ impl Db {
         .await
     }
 
-    /// Marks the execution running (keeping the first start time on a resume).
-    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id(), id = %id), err(level = "debug"))]
-    pub async fn mark_workflow_run_running(
+    /// Sets a live execution's status (`running`, or `waiting` on a delay), keeping the
+    /// first start time on a resume. A cancelled or finished one is left as it is.
+    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id(), id = %id, ?status), err(level = "debug"))]
+    pub async fn set_workflow_run_status(
         &self,
         scope: &TenantScope,
         id: ExecutionId,
+        status: ExecutionStatus,
     ) -> StoreResult<()> {
         self.write(scope, async |tx| {
-            execute!(tx, MARK_RUNNING, scope.customer_id().0, id.0, now());
+            execute!(
+                tx,
+                SET_STATUS,
+                scope.customer_id().0,
+                id.0,
+                status.as_str(),
+                now()
+            );
             Ok(())
         })
         .await
     }
 
-    /// Records a settled step; recording the same step again keeps the first record,
-    /// so a resumed run cannot rewrite what already happened.
-    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id(), id = %id, step = %step.step_key), err(level = "debug"))]
+    /// Records a step's state and, when one just ended, its attempt, together. A settled
+    /// step is never rewritten, so a resumed run cannot change what happened. Answers
+    /// whether the run is still live: false once it was cancelled, so its worker stops.
+    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id(), id = %id, step = %step.path), err(level = "debug"))]
     pub async fn record_step_run(
         &self,
         scope: &TenantScope,
         id: ExecutionId,
         step: &StepRun,
-    ) -> StoreResult<()> {
+        attempt: Option<&StepAttempt>,
+    ) -> StoreResult<bool> {
+        let customer = scope.customer_id();
         self.write(scope, async |tx| {
+            if !live_in(tx, customer, id).await? {
+                return Ok(false);
+            }
+            save_step_in(tx, customer, id, step).await?;
+            if let Some(a) = attempt {
+                execute!(
+                    tx,
+                    SAVE_ATTEMPT,
+                    customer.0,
+                    id.0,
+                    step.path.as_str(),
+                    i32::try_from(a.attempt).unwrap_or(i32::MAX),
+                    a.status.as_str(),
+                    Json(&a.input),
+                    Json(&a.output),
+                    a.error.as_deref(),
+                    a.started_at,
+                    a.completed_at,
+                    i64::try_from(a.duration_ms).unwrap_or(i64::MAX)
+                );
+            }
+            Ok(true)
+        })
+        .await
+    }
+
+    /// Parks a run until `until` (a delay, or the backoff before a retry): its job goes
+    /// back to the queue due then, holding no worker, and the run shows `status`.
+    /// False when the job's lease was lost.
+    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id(), id = %id, %until), err(level = "debug"))]
+    pub async fn suspend_workflow_run(
+        &self,
+        scope: &TenantScope,
+        id: ExecutionId,
+        status: ExecutionStatus,
+        until: DateTime<Utc>,
+        lease: &Lease,
+    ) -> StoreResult<bool> {
+        let at = now();
+        self.write(scope, async |tx| {
+            if !suspend_in(tx, lease, until, at).await? {
+                return Ok(false);
+            }
             execute!(
                 tx,
-                INSERT_STEP,
+                SET_STATUS,
                 scope.customer_id().0,
                 id.0,
-                step.step_key.as_str(),
-                step.status.as_str(),
-                step.branch.as_deref(),
-                Json(&step.output),
-                step.error.as_deref(),
-                step.started_at,
-                step.completed_at
+                status.as_str(),
+                at
             );
-            Ok(())
+            Ok(true)
+        })
+        .await
+    }
+
+    /// Cancels a run that has not finished: it ends as `cancelled` with `reason`, its
+    /// queued job is removed, and a worker running it stops at its next step.
+    /// [`StoreError::Rule`] when the run already finished.
+    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id(), id = %id), err(level = "debug"))]
+    pub async fn cancel_workflow_run(
+        &self,
+        scope: &TenantScope,
+        id: ExecutionId,
+        reason: &str,
+    ) -> StoreResult<WorkflowExecution> {
+        let customer = scope.customer_id();
+        self.write(scope, async |tx| {
+            if !live_in(tx, customer, id).await? {
+                return Err(StoreError::Rule("the run has already finished".to_owned()));
+            }
+            execute!(
+                tx,
+                FINISH,
+                customer.0,
+                id.0,
+                ExecutionStatus::Cancelled.as_str(),
+                reason,
+                now()
+            );
+            drop_queued_in(tx, WORKFLOW_RUN_QUEUE, &run_job_key(id)).await?;
+            let execution = execution_in(tx, customer, id).await?;
+            let event = AuditEvent::new(AuditAction::WORKFLOW_RUN_CANCELLED, compliance::CHANGE)
+                .detail("workflow_id", execution.workflow_id.to_string())
+                .detail("execution_id", id.to_string());
+            record_in(tx, &scoped(scope, event)).await?;
+            Ok(execution)
         })
         .await
     }

@@ -210,6 +210,8 @@ actions! {
     WORKFLOW_VERSION_SAVED = "workflow.version_saved";
     /// A version became the one the workflow's triggers run.
     WORKFLOW_PUBLISHED = "workflow.published";
+    /// Someone stopped a run before it finished.
+    WORKFLOW_RUN_CANCELLED = "workflow.run_cancelled";
 }
 
 /// The sets of tags the platform attaches to its own events, so compliance scoring

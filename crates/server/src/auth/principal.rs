@@ -34,6 +34,15 @@ impl Principal {
         }
     }
 
+    /// Who this is, for records people read ("cancelled by user …").
+    pub fn describe(&self) -> String {
+        match self {
+            Principal::User { user_id, .. } => format!("user {user_id}"),
+            Principal::Operator { user_id, .. } => format!("operator {user_id}"),
+            Principal::ApiKey(k) => format!("API key {}", k.id),
+        }
+    }
+
     /// Demo sessions may not change anything.
     pub fn read_only(&self) -> bool {
         match self {

@@ -1,7 +1,7 @@
-//! Workflow executions: start a run by hand, list a workflow's runs, read one run with
-//! its step timeline. Runs are executed by the `workflow.run` queue's worker
-//! ([`crate::workers::workflow_runs`]); starting one answers at once with the queued
-//! execution, which the caller polls.
+//! Workflow executions: start a run by hand (or a dry run), list a workflow's runs, read
+//! one run with its step timeline, cancel a run, re-run one from a step. Runs are
+//! executed by the `workflow.run` queue's worker ([`crate::workers::workflow_runs`]);
+//! starting one answers at once with the queued execution, which the caller polls.
 
 use crate::auth::access::{CustomerAccess, Need};
 use crate::body::Body;
@@ -10,22 +10,39 @@ use crate::idempotency::{IdempotencyKey, created};
 use crate::routes::page;
 use crate::state::AppState;
 use actix_web::{get, post, web};
-use obera_store::NewWorkflowRun;
+use obera_engine::{StepState, rerun_states};
+use obera_store::{NewWorkflowRun, TenantScope};
 use obera_types::{
-    ApiScope, CustomerId, ExecutionId, PageParams, StartWorkflowRun, TriggerKind,
-    WorkflowExecution, WorkflowExecutionPage, WorkflowId,
+    ApiScope, Branch, CustomerId, ExecutionId, PageParams, RerunVersion, RerunWorkflowRun,
+    StartWorkflowRun, StepRunStatus, TriggerKind, Workflow, WorkflowExecution,
+    WorkflowExecutionPage, WorkflowId,
 };
+use std::collections::HashMap;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(start_workflow_run)
         .service(list_workflow_runs)
-        .service(get_workflow_run);
+        .service(get_workflow_run)
+        .service(cancel_workflow_run)
+        .service(rerun_workflow_run);
+}
+
+/// The workflow, if it may run now.
+async fn runnable(state: &AppState, scope: &TenantScope, id: WorkflowId) -> ApiResult<Workflow> {
+    let workflow = state.db.get_workflow(scope, id).await?;
+    if !workflow.active {
+        return Err(ApiError::Conflict(
+            "this workflow is inactive; activate it to run it".to_owned(),
+        ));
+    }
+    Ok(workflow)
 }
 
 /// Start a run of a workflow with `input` as its trigger data. It runs the published
 /// version unless `version` names another saved one (to try a draft), acting with the
 /// authority of the person who starts it (an API key's runs act as the publisher).
+/// With `dry_run`, steps with side effects are skipped and shown with the reason.
 /// The answer is the queued execution; poll `get_workflow_run` for its progress.
 #[utoipa::path(tag = "workflows", operation_id = "start_workflow_run", security(("bearer" = [])), request_body = StartWorkflowRun,
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("workflow_id" = WorkflowId, Path, description = "The workflow"),
@@ -42,12 +59,7 @@ async fn start_workflow_run(
 ) -> ApiResult<actix_web::HttpResponse> {
     let scope = access.require(Need::Editor, ApiScope::WorkflowsWrite)?;
     let input = body.0;
-    let workflow = state.db.get_workflow(&scope, path.1).await?;
-    if !workflow.active {
-        return Err(ApiError::Conflict(
-            "this workflow is inactive; activate it to run it".to_owned(),
-        ));
-    }
+    let workflow = runnable(&state, &scope, path.1).await?;
     let version = match input.version.or(workflow.published_version) {
         Some(v) => v,
         None => {
@@ -64,11 +76,14 @@ async fn start_workflow_run(
     }
     let acting_user = scope.actor().user_id().or(workflow.published_by);
     let run = NewWorkflowRun {
-        workflow_id: workflow.id,
-        version,
-        triggered_by: TriggerKind::Manual,
-        trigger_data: input.input.clone(),
-        acting_user,
+        dry_run: input.dry_run,
+        ..NewWorkflowRun::new(
+            workflow.id,
+            version,
+            TriggerKind::Manual,
+            input.input.clone(),
+            acting_user,
+        )
     };
     let reply = created(&state, key, access.principal.id(), &input, async {
         Ok(state.db.start_workflow_run(&scope, &run).await?)
@@ -100,7 +115,8 @@ async fn list_workflow_runs(
     Ok(web::Json(WorkflowExecutionPage { items, next_cursor }))
 }
 
-/// Read one run with the steps that have settled so far, in the order they settled.
+/// Read one run with its steps (loop-body steps once per iteration) in the order they
+/// started, each with its attempts.
 #[utoipa::path(tag = "workflows", operation_id = "get_workflow_run", security(("bearer" = [])),
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("execution_id" = ExecutionId, Path, description = "The run")),
     responses((status = 200, description = "Success", body = WorkflowExecution)))]
@@ -113,4 +129,129 @@ async fn get_workflow_run(
 ) -> ApiResult<web::Json<WorkflowExecution>> {
     let scope = access.require(Need::Member, ApiScope::WorkflowsRead)?;
     Ok(web::Json(state.db.get_workflow_run(&scope, path.1).await?))
+}
+
+/// Cancel a run that has not finished. A step in flight is not interrupted, but its
+/// result is not recorded and nothing after it runs. 409 when the run already finished.
+#[utoipa::path(tag = "workflows", operation_id = "cancel_workflow_run", security(("bearer" = [])),
+    params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("execution_id" = ExecutionId, Path, description = "The run")),
+    responses((status = 200, description = "Cancelled", body = WorkflowExecution), (status = 409, response = crate::openapi::Conflict)))]
+#[post("/customers/{customer_id}/workflow-runs/{execution_id}/cancel")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+async fn cancel_workflow_run(
+    state: web::Data<AppState>,
+    access: CustomerAccess,
+    path: web::Path<(CustomerId, ExecutionId)>,
+) -> ApiResult<web::Json<WorkflowExecution>> {
+    let scope = access.require(Need::Editor, ApiScope::WorkflowsWrite)?;
+    let reason = format!("cancelled by {}", access.principal.describe());
+    Ok(web::Json(
+        state
+            .db
+            .cancel_workflow_run(&scope, path.1, &reason)
+            .await?,
+    ))
+}
+
+/// Run a finished run again from one of its top-level steps (default: the step whose
+/// failure failed it), on the run's own version or the newest saved one. Steps upstream
+/// of `from_step` keep their recorded results, shown with `reused: true`; the new run
+/// has `rerun_of` set to this one and the same trigger data.
+#[utoipa::path(tag = "workflows", operation_id = "rerun_workflow_run", security(("bearer" = [])), request_body = RerunWorkflowRun,
+    params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("execution_id" = ExecutionId, Path, description = "The run to re-run")),
+    responses((status = 201, description = "Created", body = WorkflowExecution), (status = 409, response = crate::openapi::Conflict)))]
+#[post("/customers/{customer_id}/workflow-runs/{execution_id}/rerun")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+async fn rerun_workflow_run(
+    state: web::Data<AppState>,
+    access: CustomerAccess,
+    path: web::Path<(CustomerId, ExecutionId)>,
+    body: Body<RerunWorkflowRun>,
+) -> ApiResult<(web::Json<WorkflowExecution>, actix_web::http::StatusCode)> {
+    let scope = access.require(Need::Editor, ApiScope::WorkflowsWrite)?;
+    let request = body.0;
+    let previous = state.db.get_workflow_run(&scope, path.1).await?;
+    if !previous.status.is_finished() {
+        return Err(ApiError::Conflict(
+            "the run has not finished; cancel it or wait for it first".to_owned(),
+        ));
+    }
+    let workflow = runnable(&state, &scope, previous.workflow_id).await?;
+    let version = match request.version.unwrap_or(RerunVersion::Same) {
+        RerunVersion::Same => previous.version,
+        RerunVersion::Latest => workflow.latest_version,
+    };
+    let definition = state
+        .db
+        .get_workflow_version(&scope, workflow.id, version)
+        .await?
+        .definition;
+    let from = match request.from_step {
+        Some(step) => step,
+        None => first_failed(&previous).ok_or_else(|| {
+            ApiError::field(
+                "from_step",
+                "the run has no failed step to start from: name one",
+            )
+        })?,
+    };
+    let states: HashMap<_, _> = previous
+        .steps
+        .iter()
+        .filter(|s| s.path == s.step_key.as_str())
+        .filter_map(|s| Some((s.step_key.clone(), kept_state(s)?)))
+        .collect();
+    let kept = rerun_states(&definition, &states, &from)
+        .map_err(|e| ApiError::field("from_step", e.to_string()))?;
+    let reused = previous
+        .steps
+        .iter()
+        .filter(|s| kept.contains_key(&s.step_key) || kept_within(&kept, &s.path))
+        .cloned()
+        .collect();
+    let acting_user = scope.actor().user_id().or(workflow.published_by);
+    let run = NewWorkflowRun {
+        dry_run: previous.dry_run,
+        rerun: Some((previous.id, reused)),
+        ..NewWorkflowRun::new(
+            workflow.id,
+            version,
+            TriggerKind::Rerun,
+            previous.trigger_data.clone(),
+            acting_user,
+        )
+    };
+    let execution = state.db.start_workflow_run(&scope, &run).await?;
+    state.workflow_runs.notify_one();
+    Ok((web::Json(execution), actix_web::http::StatusCode::CREATED))
+}
+
+/// The first top-level step that failed, in the order steps started.
+fn first_failed(run: &WorkflowExecution) -> Option<obera_types::StepKey> {
+    run.steps
+        .iter()
+        .find(|s| s.status == StepRunStatus::Failed && s.path == s.step_key.as_str())
+        .map(|s| s.step_key.clone())
+}
+
+/// A settled top-level record as the planner sees it, for deciding what a re-run keeps.
+fn kept_state(step: &obera_types::StepRun) -> Option<StepState> {
+    match step.status {
+        StepRunStatus::Succeeded => Some(StepState::Succeeded {
+            branch: step
+                .branch
+                .clone()
+                .and_then(|b| Branch::try_from(b).ok())
+                .unwrap_or(Branch::Always),
+        }),
+        StepRunStatus::Skipped => Some(StepState::Skipped),
+        StepRunStatus::Failed => Some(StepState::Failed),
+        _ => None,
+    }
+}
+
+/// Whether a loop-body record (`each[2].send`) belongs to a loop step the re-run keeps.
+fn kept_within(kept: &HashMap<obera_types::StepKey, StepState>, path: &str) -> bool {
+    path.split_once('[')
+        .is_some_and(|(top, _)| kept.keys().any(|k| k.as_str() == top))
 }

@@ -4,11 +4,14 @@
 //! honours it applies the call once even when a crashed run sends it again.
 //!
 //! Output: `{ status, headers, body }`, where `body` is the parsed JSON when the
-//! response says it is JSON, else the text. A status of 400 or more fails the step.
+//! response says it is JSON, else the text. A status of 400 or more fails the step;
+//! the failure carries the status (and `Retry-After`) so the engine can tell a 503
+//! worth retrying from a 404 that is not. The attempt's input is the rendered request.
 
 use super::outbound::{AllowList, GuardedResolver, forbidden, refusal};
+use super::{Attempt, StepFailure};
 use futures_util::StreamExt;
-use obera_engine::{Bindings, CompiledTemplate, Evaluator};
+use obera_engine::{Bindings, CompiledTemplate, Evaluator, FailureKind};
 use obera_types::{HttpMethod, HttpStep, Template};
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -38,18 +41,40 @@ impl HttpCaller {
         Ok(Self { client, allow })
     }
 
-    /// Sends the step's request; the step's output, or why it failed.
+    /// Renders and sends the step's request.
     pub async fn call(
         &self,
         step: &HttpStep,
         idempotency_key: Uuid,
         evaluator: &Evaluator,
         bindings: &mut Bindings,
-    ) -> Result<Value, String> {
-        let url = render(evaluator, bindings, &step.url, "url")?;
-        let url = reqwest::Url::parse(&url).map_err(|e| format!("url `{url}`: {e}"))?;
+    ) -> Attempt {
+        let request = match Rendered::new(step, evaluator, bindings) {
+            Ok(request) => request,
+            Err(failure) => {
+                return Attempt {
+                    input: Value::Null,
+                    result: Err(failure),
+                };
+            }
+        };
+        let input = request.describe();
+        let result = self.send(step, request, idempotency_key).await;
+        Attempt { input, result }
+    }
+
+    async fn send(
+        &self,
+        step: &HttpStep,
+        rendered: Rendered,
+        idempotency_key: Uuid,
+    ) -> Result<Value, StepFailure> {
+        let url = reqwest::Url::parse(&rendered.url)
+            .map_err(|e| StepFailure::invalid(format!("url `{}`: {e}", rendered.url)))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(format!("url `{url}`: only http and https can be called"));
+            return Err(StepFailure::invalid(format!(
+                "url `{url}`: only http and https can be called"
+            )));
         }
         let host = url.host_str().unwrap_or_default().to_owned();
         if !self.allow.allows(&host) {
@@ -57,7 +82,7 @@ impl HttpCaller {
             if let Ok(ip) = literal.parse()
                 && let Some(why) = forbidden(ip)
             {
-                return Err(refusal(&host, ip, why));
+                return Err(StepFailure::denied(refusal(&host, ip, why)));
             }
         }
         let mut request = self
@@ -68,23 +93,17 @@ impl HttpCaller {
                     .map_or(DEFAULT_TIMEOUT, |ms| Duration::from_millis(u64::from(ms))),
             )
             .header("idempotency-key", idempotency_key.to_string());
-        for header in &step.headers {
-            let value = render(evaluator, bindings, &header.value, &header.name)?;
-            request = request.header(header.name.as_str(), value);
+        for (name, value) in &rendered.headers {
+            request = request.header(name.as_str(), value.as_str());
         }
-        if let Some(body) = &step.body {
-            let compiled =
-                CompiledTemplate::compile(evaluator, body).map_err(|e| format!("body: {e}"))?;
-            request = match compiled
-                .render(evaluator, bindings)
-                .map_err(|e| format!("body: {e}"))?
-            {
-                Value::String(text) => request.body(text),
-                json => request.json(&json),
-            };
-        }
-        let response = request.send().await.map_err(describe)?;
+        request = match rendered.body {
+            None => request,
+            Some(Value::String(text)) => request.body(text),
+            Some(json) => request.json(&json),
+        };
+        let response = request.send().await.map_err(transport)?;
         let status = response.status();
+        let retry_after = retry_after(response.headers());
         let headers: Map<String, Value> = response
             .headers()
             .iter()
@@ -104,19 +123,91 @@ impl HttpCaller {
             .max_response_bytes
             .map_or(DEFAULT_MAX_RESPONSE_BYTES, |n| n as usize);
         let bytes = read_capped(response, cap).await?;
-        let body = if is_json {
-            serde_json::from_slice(&bytes)
-                .map_err(|e| format!("the response says it is JSON but is not: {e}"))?
-        } else {
-            Value::String(String::from_utf8_lossy(&bytes).into_owned())
-        };
         if status.as_u16() >= 400 {
             let text = String::from_utf8_lossy(&bytes);
             let snippet: String = text.chars().take(200).collect();
-            return Err(format!("HTTP {status}: {snippet}"));
+            return Err(StepFailure {
+                kind: FailureKind::HttpStatus {
+                    status: status.as_u16(),
+                    retry_after,
+                },
+                message: format!("HTTP {status}: {snippet}"),
+            });
         }
+        let body = if is_json {
+            serde_json::from_slice(&bytes).map_err(|e| {
+                StepFailure::invalid(format!("the response says it is JSON but is not: {e}"))
+            })?
+        } else {
+            Value::String(String::from_utf8_lossy(&bytes).into_owned())
+        };
         Ok(serde_json::json!({ "status": status.as_u16(), "headers": headers, "body": body }))
     }
+}
+
+/// The step's request with its templates rendered.
+struct Rendered {
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Option<Value>,
+    method: HttpMethod,
+}
+
+impl Rendered {
+    fn new(
+        step: &HttpStep,
+        evaluator: &Evaluator,
+        bindings: &mut Bindings,
+    ) -> Result<Self, StepFailure> {
+        let url = render(evaluator, bindings, &step.url, "url")?;
+        let mut headers = Vec::with_capacity(step.headers.len());
+        for header in &step.headers {
+            let value = render(evaluator, bindings, &header.value, &header.name)?;
+            headers.push((header.name.clone(), value));
+        }
+        let body = match &step.body {
+            None => None,
+            Some(body) => Some(
+                CompiledTemplate::compile(evaluator, body)
+                    .map_err(|e| StepFailure::invalid(format!("body: {e}")))?
+                    .render(evaluator, bindings)
+                    .map_err(|e| StepFailure::invalid(format!("body: {e}")))?,
+            ),
+        };
+        Ok(Self {
+            url,
+            headers,
+            body,
+            method: step.method,
+        })
+    }
+
+    /// The request as the attempt's recorded input.
+    fn describe(&self) -> Value {
+        let headers: Map<String, Value> = self
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        serde_json::json!({
+            "method": self.method.as_str(),
+            "url": self.url,
+            "headers": headers,
+            "body": self.body,
+        })
+    }
+}
+
+/// A `Retry-After` given in seconds (the HTTP-date form is rare from APIs and ignored).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
 }
 
 fn render(
@@ -124,11 +215,11 @@ fn render(
     bindings: &mut Bindings,
     template: &Template,
     what: &str,
-) -> Result<String, String> {
+) -> Result<String, StepFailure> {
     CompiledTemplate::compile(evaluator, template)
-        .map_err(|e| format!("{what}: {e}"))?
+        .map_err(|e| StepFailure::invalid(format!("{what}: {e}")))?
         .render_text(evaluator, bindings)
-        .map_err(|e| format!("{what}: {e}"))
+        .map_err(|e| StepFailure::invalid(format!("{what}: {e}")))
 }
 
 fn method(m: HttpMethod) -> reqwest::Method {
@@ -144,31 +235,46 @@ fn method(m: HttpMethod) -> reqwest::Method {
 }
 
 /// The body, refusing (without buffering it) one larger than `cap` bytes.
-async fn read_capped(response: reqwest::Response, cap: usize) -> Result<Vec<u8>, String> {
+async fn read_capped(response: reqwest::Response, cap: usize) -> Result<Vec<u8>, StepFailure> {
     let mut out = Vec::new();
     let mut stream = response.bytes_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(describe)?;
+        let chunk = chunk.map_err(transport)?;
         if out.len() + chunk.len() > cap {
-            return Err(format!("the response is larger than {cap} bytes"));
+            return Err(StepFailure::invalid(format!(
+                "the response is larger than {cap} bytes"
+            )));
         }
         out.extend_from_slice(&chunk);
     }
     Ok(out)
 }
 
-/// A transport error with its cause chain (where the guard's refusal is).
-fn describe(e: reqwest::Error) -> String {
+/// A transport error with its cause chain (where the guard's refusal is): a timeout,
+/// a refusal by the guard at DNS resolution, or a connection failure.
+fn transport(e: reqwest::Error) -> StepFailure {
     let mut text = if e.is_timeout() {
         "the request timed out".to_owned()
     } else {
         "the request failed".to_owned()
     };
+    let mut denied = false;
     let mut source = std::error::Error::source(&e);
     while let Some(cause) = source {
+        denied |= cause.is::<super::outbound::Refused>();
         text.push_str(": ");
         text.push_str(&cause.to_string());
         source = cause.source();
     }
-    text
+    let kind = if e.is_timeout() {
+        FailureKind::Timeout
+    } else if denied {
+        FailureKind::Denied
+    } else {
+        FailureKind::Transport
+    };
+    StepFailure {
+        kind,
+        message: text,
+    }
 }

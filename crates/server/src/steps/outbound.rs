@@ -106,6 +106,12 @@ pub fn refusal(host: &str, ip: IpAddr, why: &str) -> String {
     )
 }
 
+/// The guard's refusal of a name at resolution, told apart from other connection
+/// failures so a refused step is not retried.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
 /// The HTTP client's resolver: system DNS, then only the public answers (all of them
 /// for an allow-listed host). A name with no public address fails to resolve.
 pub struct GuardedResolver {
@@ -134,8 +140,10 @@ impl Resolve for GuardedResolver {
                 })
                 .collect();
             if public.is_empty() {
-                let why = refused.unwrap_or_else(|| format!("{host} has no address"));
-                return Err(why.into());
+                return Err(match refused {
+                    Some(why) => Box::new(Refused(why)) as Box<dyn std::error::Error + Send + Sync>,
+                    None => format!("{host} has no address").into(),
+                });
             }
             Ok(Box::new(public.into_iter()) as Addrs)
         })

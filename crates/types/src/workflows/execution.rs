@@ -9,7 +9,13 @@ use serde::{Deserialize, Serialize};
 
 text_enum!(
     /// What started an execution.
-    TriggerKind { Manual => "manual" }
+    TriggerKind { Manual => "manual", Rerun => "rerun" }
+);
+
+text_enum!(
+    /// Which version a re-run runs: the failed run's own, or the newest saved one
+    /// (to run a fix before publishing it).
+    RerunVersion { Same => "same", Latest => "latest" }
 );
 
 /// Start a run of a workflow by hand.
@@ -24,6 +30,26 @@ pub struct StartWorkflowRun {
     /// by hand, to try a draft before publishing it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<u32>,
+    /// Evaluate what can be evaluated and change nothing outside: steps with side
+    /// effects (http, notify, approval, sub-workflow, db writes, delays) are skipped
+    /// with the reason, and the run goes on as if they had succeeded with a null output.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// Run a finished run again from one of its steps: the steps upstream of it keep their
+/// recorded results (shown with `reused: true`), the step and everything after it run
+/// again, in a new execution linked to the old one by `rerun_of`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RerunWorkflowRun {
+    /// A top-level step to start from; default the step whose failure failed the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_step: Option<StepKey>,
+    /// Default `same`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<RerunVersion>,
 }
 
 /// One execution of a workflow.
@@ -45,23 +71,63 @@ pub struct WorkflowExecution {
     pub started_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
-    /// The steps that have settled so far, in the order they settled.
+    /// A dry run: side-effecting steps were skipped.
+    pub dry_run: bool,
+    /// The run this one re-runs, if it is a re-run.
+    pub rerun_of: Option<ExecutionId>,
+    /// Every step that has started (loop-body steps once per iteration), in the order
+    /// they started.
     pub steps: Vec<StepRun>,
 }
 
-/// The result of one step of an execution.
+/// One step of an execution: where it is, what it produced, and each attempt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StepRun {
+    /// Where the step ran: its key at the top level, `<loop>[<index>].<key>` inside a
+    /// loop body (nested loops add segments).
+    pub path: String,
     pub step_key: StepKey,
+    /// `running` while attempts go on (also between retries, see `resume_at`),
+    /// `waiting` on a delay or an approval, then `succeeded`, `failed` or `skipped`.
     pub status: StepRunStatus,
     /// The branch a condition or switch took (`true`, `false`, `case:<label>`,
     /// `default`); absent for other steps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
-    /// What the step produced (null for skipped and failed steps).
+    /// What the step produced (null until it succeeds, and for skipped and failed steps).
+    pub output: serde_json::Value,
+    /// Why the step failed (its last attempt's error).
+    pub error: Option<String>,
+    /// Why a step was skipped when it was not for a branch not taken (a dry run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// When a step between retries or waiting on a delay goes on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume_at: Option<DateTime<Utc>>,
+    /// Kept from the run this one re-runs, not run again.
+    pub reused: bool,
+    pub started_at: DateTime<Utc>,
+    /// Null while the step has not settled.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Each attempt that ended, first first.
+    pub attempts: Vec<StepAttempt>,
+}
+
+/// One attempt of a step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StepAttempt {
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// `succeeded` or `failed`.
+    pub status: StepRunStatus,
+    /// What the attempt sent, for steps that send something (the rendered request of
+    /// an `http` step, credentials redacted); null for steps that only compute.
+    pub input: serde_json::Value,
     pub output: serde_json::Value,
     pub error: Option<String>,
     pub started_at: DateTime<Utc>,
     pub completed_at: DateTime<Utc>,
+    pub duration_ms: u64,
 }

@@ -33,7 +33,10 @@ pub mod step;
 pub use definition::{
     Branch, Edge, MAX_STEP_KEY_LEN, OnError, RetryPolicy, Step, StepKey, WorkflowDefinition,
 };
-pub use execution::{StartWorkflowRun, StepRun, TriggerKind, WorkflowExecution};
+pub use execution::{
+    RerunVersion, RerunWorkflowRun, StartWorkflowRun, StepAttempt, StepRun, TriggerKind,
+    WorkflowExecution,
+};
 pub use record::{
     CreateWorkflow, PublishWorkflow, SaveWorkflowVersion, UpdateWorkflow, WORKFLOW_EXPORT_FORMAT,
     Workflow, WorkflowExport, WorkflowLabel, WorkflowType, WorkflowVersion,
