@@ -65,6 +65,12 @@ pub async fn try_spawn(kind: Kind, configure: impl FnOnce(&mut Settings)) -> Opt
     })
 }
 
+/// Settings for tests whose workflows call a local sink: the outbound guard lets
+/// 127.0.0.1 through, as an operator's allow-list would.
+pub fn allow_loopback(settings: &mut Settings) {
+    settings.outbound_allow_hosts = "127.0.0.1".to_owned();
+}
+
 /// Runs the plain test function `name(app: TestApp)` once per backend:
 /// `both_backends!(name);` defines `mod name { fn sqlite(); fn postgres(); }`, and
 /// `both_backends!(name, |s| …);` changes the settings before each server starts.

@@ -121,7 +121,7 @@ async fn a_flaky_receiver_is_retried_until_it_answers_with_one_key(app: TestApp)
 }
 both_backends!(
     a_flaky_receiver_is_retried_until_it_answers_with_one_key,
-    |s| { s.outbound_allow_hosts = "127.0.0.1".to_owned() }
+    allow_loopback
 );
 
 async fn failures_that_would_repeat_are_not_retried(app: TestApp) {
@@ -153,9 +153,7 @@ async fn failures_that_would_repeat_are_not_retried(app: TestApp) {
         assert_eq!(record.attempts.len(), 1, "{record:?}");
     }
 }
-both_backends!(failures_that_would_repeat_are_not_retried, |s| {
-    s.outbound_allow_hosts = "127.0.0.1".to_owned()
-});
+both_backends!(failures_that_would_repeat_are_not_retried, allow_loopback);
 
 async fn a_step_past_its_timeout_fails(app: TestApp) {
     let admin = app.signup("Durable").await;
@@ -178,9 +176,7 @@ async fn a_step_past_its_timeout_fails(app: TestApp) {
     );
     assert!(run.steps.iter().all(|s| s.step_key.as_str() != "after"));
 }
-both_backends!(a_step_past_its_timeout_fails, |s| {
-    s.outbound_allow_hosts = "127.0.0.1".to_owned()
-});
+both_backends!(a_step_past_its_timeout_fails, allow_loopback);
 
 async fn a_delayed_run_waits_then_goes_on(app: TestApp) {
     let admin = app.signup("Durable").await;
@@ -278,9 +274,10 @@ async fn cancelling_a_running_step_stops_the_run_after_it(app: TestApp) {
     assert_eq!(run.status, ExecutionStatus::Cancelled, "{run:?}");
     assert!(run.steps.iter().all(|s| s.step_key.as_str() != "after"));
 }
-both_backends!(cancelling_a_running_step_stops_the_run_after_it, |s| {
-    s.outbound_allow_hosts = "127.0.0.1".to_owned()
-});
+both_backends!(
+    cancelling_a_running_step_stops_the_run_after_it,
+    allow_loopback
+);
 
 async fn a_failed_run_reruns_from_its_failed_step_on_a_fixed_version(app: TestApp) {
     let admin = app.signup("Durable").await;
@@ -417,9 +414,10 @@ async fn a_dry_run_skips_side_effects_and_evaluates_the_rest(app: TestApp) {
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(sink.received().is_empty(), "a dry run sent a request");
 }
-both_backends!(a_dry_run_skips_side_effects_and_evaluates_the_rest, |s| {
-    s.outbound_allow_hosts = "127.0.0.1".to_owned()
-});
+both_backends!(
+    a_dry_run_skips_side_effects_and_evaluates_the_rest,
+    allow_loopback
+);
 
 async fn a_loop_runs_each_item_within_its_concurrency_limit(app: TestApp) {
     let admin = app.signup("Durable").await;
@@ -473,9 +471,10 @@ async fn a_loop_runs_each_item_within_its_concurrency_limit(app: TestApp) {
         "{error}"
     );
 }
-both_backends!(a_loop_runs_each_item_within_its_concurrency_limit, |s| {
-    s.outbound_allow_hosts = "127.0.0.1".to_owned()
-});
+both_backends!(
+    a_loop_runs_each_item_within_its_concurrency_limit,
+    allow_loopback
+);
 
 async fn a_failing_iteration_fails_the_loop_naming_it(app: TestApp) {
     let admin = app.signup("Durable").await;

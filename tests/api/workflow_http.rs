@@ -93,7 +93,7 @@ async fn an_http_step_sends_its_rendered_request_once_with_a_stable_key(app: Tes
 }
 both_backends!(
     an_http_step_sends_its_rendered_request_once_with_a_stable_key,
-    |s| s.outbound_allow_hosts = "127.0.0.1".to_owned()
+    allow_loopback
 );
 
 async fn the_outbound_guard_refuses_internal_addresses(app: TestApp) {
@@ -135,6 +135,7 @@ async fn error_statuses_and_oversized_responses_fail_the_step(app: TestApp) {
     let error = error_of(&done);
     assert!(error.contains("larger than 1000 bytes"), "{error}");
 }
-both_backends!(error_statuses_and_oversized_responses_fail_the_step, |s| {
-    s.outbound_allow_hosts = "127.0.0.1".to_owned()
-});
+both_backends!(
+    error_statuses_and_oversized_responses_fail_the_step,
+    allow_loopback
+);

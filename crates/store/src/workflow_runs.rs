@@ -255,6 +255,17 @@ async fn save_step_in(
     Ok(())
 }
 
+async fn set_status_in(
+    tx: &mut Tx,
+    customer: CustomerId,
+    id: ExecutionId,
+    status: ExecutionStatus,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    execute!(tx, SET_STATUS, customer.0, id.0, status.as_str(), at);
+    Ok(())
+}
+
 /// The job of a run carries the run's id as its dedup key, so cancelling can find it.
 fn run_job_key(id: ExecutionId) -> String {
     id.to_string()
@@ -380,14 +391,7 @@ impl Db {
         status: ExecutionStatus,
     ) -> StoreResult<()> {
         self.write(scope, async |tx| {
-            execute!(
-                tx,
-                SET_STATUS,
-                scope.customer_id().0,
-                id.0,
-                status.as_str(),
-                now()
-            );
+            set_status_in(tx, scope.customer_id(), id, status, now()).await?;
             Ok(())
         })
         .await
@@ -449,14 +453,7 @@ impl Db {
             if !suspend_in(tx, lease, until, at).await? {
                 return Ok(false);
             }
-            execute!(
-                tx,
-                SET_STATUS,
-                scope.customer_id().0,
-                id.0,
-                status.as_str(),
-                at
-            );
+            set_status_in(tx, scope.customer_id(), id, status, at).await?;
             Ok(true)
         })
         .await
