@@ -111,6 +111,9 @@ pub struct Settings {
     /// Workflow runs this instance executes at once. 0: it runs none and only serves
     /// the API (other instances on the same database run the queued runs).
     pub workflow_concurrency: u32,
+    /// How long a worker's claim on a run lasts unless renewed (every third of it).
+    /// A run whose instance died resumes elsewhere once its lease runs out.
+    pub workflow_lease_secs: u64,
 }
 
 impl Default for Settings {
@@ -147,6 +150,7 @@ impl Default for Settings {
             otlp_endpoint: None,
             outbound_allow_hosts: String::new(),
             workflow_concurrency: 8,
+            workflow_lease_secs: 30,
         }
     }
 }

@@ -92,6 +92,7 @@ impl Application {
             runner,
             WorkerSettings {
                 concurrency: settings.workflow_concurrency,
+                lease: Duration::from_secs(settings.workflow_lease_secs.max(1)),
                 ..WorkerSettings::default()
             },
         );
