@@ -138,6 +138,11 @@ const MATRIX: &[(&str, &str, Option<&str>)] = &[
         None,
     ),
     (
+        "GET",
+        "/api/v1/customers/{customer_id}/workflow-runs/{execution_id}/events",
+        None,
+    ),
+    (
         "POST",
         "/api/v1/customers/{customer_id}/workflow-runs/{execution_id}/cancel",
         None,

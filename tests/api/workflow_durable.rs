@@ -512,3 +512,122 @@ async fn a_respond_step_renders_its_answer(app: TestApp) {
     );
 }
 both_backends!(a_respond_step_renders_its_answer);
+
+/// Reads a Server-Sent Events stream to its end: the `data` of each `run` event.
+async fn run_events(app: &TestApp, admin: &Member, id: ExecutionId) -> Vec<WorkflowExecution> {
+    let url = format!(
+        "{}/api/v1/customers/{}/workflow-runs/{id}/events",
+        app.address, admin.customer_id
+    );
+    let mut reply = app
+        .client
+        .get(url)
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::OK);
+    let kind = reply.headers()["content-type"].to_str().unwrap().to_owned();
+    assert_eq!(kind, "text/event-stream");
+    let mut text = String::new();
+    let read = async {
+        while let Some(chunk) = reply.chunk().await.unwrap() {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), read)
+        .await
+        .expect("the stream did not end after the run finished");
+    text.split("\n\n")
+        .filter(|event| !event.trim().is_empty() && !event.starts_with(':'))
+        .map(|event| {
+            let (kind, data) = event.split_once('\n').unwrap();
+            assert_eq!(kind, "event: run");
+            serde_json::from_str(data.strip_prefix("data: ").unwrap()).unwrap()
+        })
+        .collect()
+}
+
+async fn a_run_can_be_followed_live_until_it_finishes(app: TestApp) {
+    let admin = app.signup("Durable").await;
+    let definition = json!({ "steps": [
+        transform("first", "1", &["pause"]),
+        { "key": "pause", "name": "Pause", "config": { "type": "delay", "duration_secs": 1 }, "next": [{ "to": "last" }] },
+        transform("last", "steps.first.output + 1", &[]),
+    ] });
+    let base = published(&app, &admin, definition).await;
+    let queued = start(&app, &base, &admin.token, &StartWorkflowRun::default()).await;
+    let events = run_events(&app, &admin, queued.id).await;
+    assert!(events.len() >= 3, "{events:?}");
+    let last = events.last().unwrap();
+    assert_eq!(last.status, ExecutionStatus::Succeeded);
+    assert_eq!(step(last, "last").output, json!(2));
+    assert!(
+        events
+            .iter()
+            .any(|e| e.steps.iter().any(|s| s.status == StepRunStatus::Waiting)),
+        "the delay was never shown waiting: {events:?}"
+    );
+    assert!(
+        events.iter().all(|e| e.id == queued.id),
+        "an event of another run"
+    );
+    // Every event differs from the one before: changes only.
+    assert!(events.windows(2).all(|w| w[0] != w[1]));
+    // A finished run streams one event and ends.
+    assert_eq!(run_events(&app, &admin, queued.id).await.len(), 1);
+}
+both_backends!(a_run_can_be_followed_live_until_it_finishes);
+
+async fn runs_are_listed_by_status_trigger_and_time(app: TestApp) {
+    let admin = app.signup("Durable").await;
+    let base = published(
+        &app,
+        &admin,
+        json!({ "steps": [transform("check", "if trigger.bad { trigger.bad.to_upper() } else { 1 }", &[])] }),
+    )
+    .await;
+    let mut ids = Vec::new();
+    for bad in [false, true, false] {
+        let body = StartWorkflowRun {
+            input: json!({ "bad": bad }),
+            ..Default::default()
+        };
+        let run = start(&app, &base, &admin.token, &body).await;
+        ids.push(app.finished_run(&admin, run.id).await);
+    }
+    let list = |query: String| {
+        let (app, admin, base) = (&app, &admin, &base);
+        async move {
+            let reply = app.get(&format!("{base}/runs?{query}"), &admin.token).await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+            let page: WorkflowExecutionPage = reply.json();
+            page.items.into_iter().map(|r| r.id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(list("status=failed".into()).await, [ids[1].id]);
+    assert_eq!(
+        list("status=succeeded".into()).await,
+        [ids[2].id, ids[0].id]
+    );
+    assert_eq!(list("triggered_by=manual".into()).await.len(), 3);
+    assert_eq!(list("status=succeeded&limit=1".into()).await, [ids[2].id]);
+    assert!(list("triggered_by=rerun".into()).await.is_empty());
+    let since = ids[1]
+        .created_at
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let since = since.replace('+', "%2B");
+    assert_eq!(list(format!("since={since}")).await, [ids[2].id, ids[1].id]);
+    assert_eq!(list(format!("until={since}")).await, [ids[0].id]);
+    // An unknown status or a bad time is refused, naming the parameter.
+    for bad in ["status=done", "since=yesterday", "triggered_by=fax"] {
+        let reply = app.get(&format!("{base}/runs?{bad}"), &admin.token).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{bad}: {}",
+            reply.text
+        );
+    }
+}
+both_backends!(runs_are_listed_by_status_trigger_and_time);

@@ -15,7 +15,7 @@ use crate::{Db, PageRequest, StoreError, StoreResult, TenantScope, now};
 use chrono::{DateTime, Utc};
 use obera_types::{
     AuditAction, CustomerId, ExecutionId, ExecutionStatus, StepAttempt, StepRun, TriggerKind,
-    UserId, WorkflowDefinition, WorkflowExecution, WorkflowId, compliance,
+    UserId, WorkflowDefinition, WorkflowExecution, WorkflowId, WorkflowRunFilter, compliance,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
@@ -73,7 +73,10 @@ const STEPS: &str = "SELECT * FROM workflow_step_runs WHERE customer_id = $1 AND
 const ATTEMPTS: &str = "SELECT * FROM workflow_step_attempts WHERE customer_id = $1 AND execution_id = $2 \
      ORDER BY path, attempt";
 /// Newest first: `$3` is the id below which to read (the cursor).
+/// `$5`..`$8` are the optional filters (status, trigger, created since, created until).
 const LIST: &str = "SELECT * FROM workflow_executions WHERE customer_id = $1 AND workflow_id = $2 AND id < $3 \
+     AND ($5 IS NULL OR status = $5) AND ($6 IS NULL OR triggered_by = $6) \
+     AND ($7 IS NULL OR created_at >= $7) AND ($8 IS NULL OR created_at < $8) \
      ORDER BY id DESC LIMIT $4";
 const DEFINITION: &str = "SELECT definition FROM workflow_versions WHERE customer_id = $1 AND workflow_id = $2 AND number = $3";
 /// A settled step is never rewritten, so a resumed run cannot change what happened.
@@ -332,12 +335,14 @@ impl Db {
         .await
     }
 
-    /// A page of a workflow's executions, newest first, without their steps.
+    /// A page of a workflow's executions that pass `filter`, newest first, without
+    /// their steps.
     #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id(), workflow_id = %workflow), err(level = "debug"))]
     pub async fn list_workflow_runs(
         &self,
         scope: &TenantScope,
         workflow: WorkflowId,
+        filter: &WorkflowRunFilter,
         page: PageRequest,
     ) -> StoreResult<(Vec<WorkflowExecution>, Option<String>)> {
         let page = page.newest_first();
@@ -349,7 +354,11 @@ impl Db {
                     scope.customer_id().0,
                     workflow.0,
                     page.after,
-                    page.fetch_limit()
+                    page.fetch_limit(),
+                    filter.status.map(|s| s.as_str()),
+                    filter.triggered_by.map(|t| t.as_str()),
+                    filter.since,
+                    filter.until
                 ))
             })
             .await?;

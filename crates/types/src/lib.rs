@@ -77,6 +77,6 @@ pub use workflows::{
     RespondStep, RetryPolicy, SaveWorkflowVersion, StartWorkflowRun, Step, StepAttempt, StepConfig,
     StepKey, StepRun, StepRunStatus, SubWorkflowStep, SwitchCase, SwitchStep, Template,
     TransformStep, TriggerKind, UpdateWorkflow, WORKFLOW_EXPORT_FORMAT, WebhookNotification,
-    Workflow, WorkflowDefinition, WorkflowExecution, WorkflowExport, WorkflowLabel, WorkflowType,
-    WorkflowVersion,
+    Workflow, WorkflowDefinition, WorkflowExecution, WorkflowExport, WorkflowLabel,
+    WorkflowRunFilter, WorkflowType, WorkflowVersion,
 };

@@ -15,7 +15,7 @@ use obera_store::{NewWorkflowRun, TenantScope};
 use obera_types::{
     ApiScope, Branch, CustomerId, ExecutionId, PageParams, RerunVersion, RerunWorkflowRun,
     StartWorkflowRun, StepRunStatus, TriggerKind, Workflow, WorkflowExecution,
-    WorkflowExecutionPage, WorkflowId,
+    WorkflowExecutionPage, WorkflowId, WorkflowRunFilter,
 };
 use std::collections::HashMap;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -24,6 +24,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(start_workflow_run)
         .service(list_workflow_runs)
         .service(get_workflow_run)
+        .service(watch_workflow_run)
         .service(cancel_workflow_run)
         .service(rerun_workflow_run);
 }
@@ -93,9 +94,10 @@ async fn start_workflow_run(
     reply
 }
 
-/// List a workflow's runs, newest first (without their steps).
+/// List a workflow's runs, newest first (without their steps), optionally only those
+/// with a status, a trigger, or created within a time range.
 #[utoipa::path(tag = "workflows", operation_id = "list_workflow_runs", security(("bearer" = [])),
-    params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("workflow_id" = WorkflowId, Path, description = "The workflow"), PageParams),
+    params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("workflow_id" = WorkflowId, Path, description = "The workflow"), PageParams, WorkflowRunFilter),
     responses((status = 200, description = "Success", body = WorkflowExecutionPage)))]
 #[get("/customers/{customer_id}/workflows/{workflow_id}/runs")]
 #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
@@ -104,13 +106,14 @@ async fn list_workflow_runs(
     access: CustomerAccess,
     path: web::Path<(CustomerId, WorkflowId)>,
     params: web::Query<PageParams>,
+    filter: web::Query<WorkflowRunFilter>,
 ) -> ApiResult<web::Json<WorkflowExecutionPage>> {
     let scope = access.require(Need::Member, ApiScope::WorkflowsRead)?;
     // Another customer's workflow is 404, not an empty list.
     state.db.get_workflow(&scope, path.1).await?;
     let (items, next_cursor) = state
         .db
-        .list_workflow_runs(&scope, path.1, page(&params)?)
+        .list_workflow_runs(&scope, path.1, &filter, page(&params)?)
         .await?;
     Ok(web::Json(WorkflowExecutionPage { items, next_cursor }))
 }
@@ -129,6 +132,26 @@ async fn get_workflow_run(
 ) -> ApiResult<web::Json<WorkflowExecution>> {
     let scope = access.require(Need::Member, ApiScope::WorkflowsRead)?;
     Ok(web::Json(state.db.get_workflow_run(&scope, path.1).await?))
+}
+
+/// Follow a run live as Server-Sent Events: a `run` event with the whole execution
+/// (as `get_workflow_run` answers) at once and whenever it changes — a step starts,
+/// an attempt ends, a step settles — whichever instance ran it; the stream ends after
+/// the event that shows the run finished. Reconnect to go on following a long run.
+#[utoipa::path(tag = "workflows", operation_id = "watch_workflow_run", security(("bearer" = [])),
+    params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("execution_id" = ExecutionId, Path, description = "The run")),
+    responses((status = 200, description = "`text/event-stream` of `run` events, each `data` a WorkflowExecution as JSON", content_type = "text/event-stream", body = String)))]
+#[get("/customers/{customer_id}/workflow-runs/{execution_id}/events")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+async fn watch_workflow_run(
+    state: web::Data<AppState>,
+    access: CustomerAccess,
+    path: web::Path<(CustomerId, ExecutionId)>,
+) -> ApiResult<actix_web::HttpResponse> {
+    let scope = access.require(Need::Member, ApiScope::WorkflowsRead)?;
+    // Another customer's run is 404 before anything streams.
+    let first = state.db.get_workflow_run(&scope, path.1).await?;
+    Ok(crate::run_events::stream(state.db.clone(), scope, first))
 }
 
 /// Cancel a run that has not finished. A step in flight is not interrupted, but its

@@ -35,7 +35,7 @@ pub use definition::{
 };
 pub use execution::{
     RerunVersion, RerunWorkflowRun, StartWorkflowRun, StepAttempt, StepRun, TriggerKind,
-    WorkflowExecution,
+    WorkflowExecution, WorkflowRunFilter,
 };
 pub use record::{
     CreateWorkflow, PublishWorkflow, SaveWorkflowVersion, UpdateWorkflow, WORKFLOW_EXPORT_FORMAT,
