@@ -138,6 +138,16 @@ const MATRIX: &[(&str, &str, Option<&str>)] = &[
         None,
     ),
     (
+        "POST",
+        "/api/v1/customers/{customer_id}/workflows/{workflow_id}/runs/cancel",
+        None,
+    ),
+    (
+        "POST",
+        "/api/v1/customers/{customer_id}/workflows/{workflow_id}/runs/rerun",
+        Some(r#"{ "execution_ids": ["01a23d91-0000-7000-8000-000000000001"] }"#),
+    ),
+    (
         "GET",
         "/api/v1/customers/{customer_id}/workflow-runs/{execution_id}/events",
         None,

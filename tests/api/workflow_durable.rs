@@ -631,3 +631,101 @@ async fn runs_are_listed_by_status_trigger_and_time(app: TestApp) {
     }
 }
 both_backends!(runs_are_listed_by_status_trigger_and_time);
+
+async fn runs_are_cancelled_and_rerun_in_bulk(app: TestApp) {
+    let admin = app.signup("Durable").await;
+    let parked = published(
+        &app,
+        &admin,
+        json!({ "steps": [{ "key": "pause", "name": "Pause", "config": { "type": "delay", "duration_secs": 3600 } }] }),
+    )
+    .await;
+    let mut live = HashSet::new();
+    for _ in 0..3 {
+        live.insert(
+            start(&app, &parked, &admin.token, &StartWorkflowRun::default())
+                .await
+                .id,
+        );
+    }
+    let reply = app
+        .post(
+            &format!("{parked}/runs/cancel"),
+            Some(&admin.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let cancelled: CancelledWorkflowRuns = reply.json();
+    assert_eq!(
+        cancelled
+            .execution_ids
+            .iter()
+            .copied()
+            .collect::<HashSet<_>>(),
+        live
+    );
+    for id in &live {
+        assert_eq!(
+            app.finished_run(&admin, *id).await.status,
+            ExecutionStatus::Cancelled
+        );
+    }
+
+    let definition = |work: &str| json!({ "steps": [transform("work", work, &[])] });
+    let flaky = published(&app, &admin, definition("trigger.n.to_upper()")).await;
+    let mut failed = Vec::new();
+    for n in [1, 2] {
+        let body = StartWorkflowRun {
+            input: json!({ "n": n }),
+            ..Default::default()
+        };
+        let run = start(&app, &flaky, &admin.token, &body).await;
+        failed.push(app.finished_run(&admin, run.id).await.id);
+    }
+    let rerun = format!("{flaky}/runs/rerun");
+    // Refused as a whole, naming the run: one that did not fail, one of another workflow.
+    let ok = start(&app, &parked, &admin.token, &StartWorkflowRun::default()).await;
+    for (ids, field) in [
+        (vec![], "execution_ids"),
+        (vec![failed[0], ok.id], "execution_ids[1]"),
+    ] {
+        let body = RerunWorkflowRuns {
+            execution_ids: ids,
+            version: None,
+        };
+        let reply = app.post(&rerun, Some(&admin.token), &body).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            reply.text
+        );
+        assert!(reply.text.contains(field), "{field}: {}", reply.text);
+    }
+    let reply = app
+        .post(
+            &format!("{flaky}/versions"),
+            Some(&admin.token),
+            &json!({ "definition": definition("trigger.n * 3") }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let body = RerunWorkflowRuns {
+        execution_ids: failed.clone(),
+        version: Some(RerunVersion::Latest),
+    };
+    let reply = app.post(&rerun, Some(&admin.token), &body).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let batch: WorkflowRunBatch = reply.json();
+    assert_eq!(
+        batch.items.iter().map(|r| r.rerun_of).collect::<Vec<_>>(),
+        failed.iter().map(|id| Some(*id)).collect::<Vec<_>>()
+    );
+    for (run, n) in batch.items.iter().zip([1, 2]) {
+        let done = app.finished_run(&admin, run.id).await;
+        assert_eq!(done.status, ExecutionStatus::Succeeded, "{done:?}");
+        assert_eq!(step(&done, "work").output, json!(n * 3));
+    }
+}
+both_backends!(runs_are_cancelled_and_rerun_in_bulk);

@@ -87,6 +87,10 @@ const SAVE_STEP: &str = "INSERT INTO workflow_step_runs (customer_id, execution_
      completed_at = excluded.completed_at WHERE workflow_step_runs.completed_at IS NULL";
 const SAVE_ATTEMPT: &str = "INSERT INTO workflow_step_attempts (customer_id, execution_id, path, attempt, status, input, output, error, started_at, completed_at, duration_ms) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (customer_id, execution_id, path, attempt) DO NOTHING";
+const LIVE_RUNS: &str = "SELECT id FROM workflow_executions WHERE customer_id = $1 AND workflow_id = $2 \
+     AND status IN ('queued', 'running', 'waiting') ORDER BY id";
+const WORKFLOW_OF: &str =
+    "SELECT workflow_id FROM workflow_executions WHERE customer_id = $1 AND id = $2";
 const STATUS: &str = "SELECT status FROM workflow_executions WHERE customer_id = $1 AND id = $2";
 /// Only a live run changes status: a cancelled one stays cancelled whatever its worker does.
 const SET_STATUS: &str = "UPDATE workflow_executions SET status = $3, started_at = COALESCE(started_at, $4) \
@@ -267,6 +271,31 @@ async fn set_status_in(
 ) -> StoreResult<()> {
     execute!(tx, SET_STATUS, customer.0, id.0, status.as_str(), at);
     Ok(())
+}
+
+/// Ends a live run as cancelled, drops its queued job and audits it.
+async fn cancel_in(
+    tx: &mut Tx,
+    scope: &TenantScope,
+    id: ExecutionId,
+    reason: &str,
+) -> StoreResult<()> {
+    let customer = scope.customer_id();
+    execute!(
+        tx,
+        FINISH,
+        customer.0,
+        id.0,
+        ExecutionStatus::Cancelled.as_str(),
+        reason,
+        now()
+    );
+    drop_queued_in(tx, WORKFLOW_RUN_QUEUE, &run_job_key(id)).await?;
+    let workflow: Uuid = fetch!(tx, query_scalar(WORKFLOW_OF).fetch_one, customer.0, id.0);
+    let event = AuditEvent::new(AuditAction::WORKFLOW_RUN_CANCELLED, compliance::CHANGE)
+        .detail("workflow_id", workflow.to_string())
+        .detail("execution_id", id.to_string());
+    record_in(tx, &scoped(scope, event)).await
 }
 
 /// The job of a run carries the run's id as its dedup key, so cancelling can find it.
@@ -483,22 +512,33 @@ impl Db {
             if !live_in(tx, customer, id).await? {
                 return Err(StoreError::Rule("the run has already finished".to_owned()));
             }
-            execute!(
+            cancel_in(tx, scope, id, reason).await?;
+            execution_in(tx, customer, id).await
+        })
+        .await
+    }
+
+    /// Cancels every run of `workflow` that has not finished, as [`Self::cancel_workflow_run`]
+    /// does one; the runs cancelled.
+    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id(), workflow_id = %workflow), err(level = "debug"))]
+    pub async fn cancel_workflow_runs(
+        &self,
+        scope: &TenantScope,
+        workflow: WorkflowId,
+        reason: &str,
+    ) -> StoreResult<Vec<ExecutionId>> {
+        self.write(scope, async |tx| {
+            let live: Vec<Uuid> = fetch!(
                 tx,
-                FINISH,
-                customer.0,
-                id.0,
-                ExecutionStatus::Cancelled.as_str(),
-                reason,
-                now()
+                query_scalar(LIVE_RUNS).fetch_all,
+                scope.customer_id().0,
+                workflow.0
             );
-            drop_queued_in(tx, WORKFLOW_RUN_QUEUE, &run_job_key(id)).await?;
-            let execution = execution_in(tx, customer, id).await?;
-            let event = AuditEvent::new(AuditAction::WORKFLOW_RUN_CANCELLED, compliance::CHANGE)
-                .detail("workflow_id", execution.workflow_id.to_string())
-                .detail("execution_id", id.to_string());
-            record_in(tx, &scoped(scope, event)).await?;
-            Ok(execution)
+            let ids: Vec<ExecutionId> = live.into_iter().map(ExecutionId).collect();
+            for id in &ids {
+                cancel_in(tx, scope, *id, reason).await?;
+            }
+            Ok(ids)
         })
         .await
     }

@@ -70,13 +70,14 @@ pub use users::{Invitation, InviteUser, UpdateUser, UserProfile};
 pub use validated::{DisplayName, Email, HexColor, Password, WebUrl};
 pub use vocabulary::{AuditAction, ComplianceTag, compliance};
 pub use workflows::{
-    ApprovalStep, Branch, CodeStep, ConditionStep, CreateWorkflow, CredentialRef, DbOperation,
-    DbStep, DelayStep, Edge, EmailNotification, ExecutionStatus, Expression, GetUserOperation,
-    HeaderTemplate, HttpMethod, HttpStep, ListUsersOperation, LoopStep, NotifyChannel, NotifyStep,
-    OnError, PublishWorkflow, RecordAuditEventOperation, RerunVersion, RerunWorkflowRun,
-    RespondStep, RetryPolicy, SaveWorkflowVersion, StartWorkflowRun, Step, StepAttempt, StepConfig,
-    StepKey, StepRun, StepRunStatus, SubWorkflowStep, SwitchCase, SwitchStep, Template,
-    TransformStep, TriggerKind, UpdateWorkflow, WORKFLOW_EXPORT_FORMAT, WebhookNotification,
-    Workflow, WorkflowDefinition, WorkflowExecution, WorkflowExport, WorkflowLabel,
-    WorkflowRunFilter, WorkflowType, WorkflowVersion,
+    ApprovalStep, Branch, CancelledWorkflowRuns, CodeStep, ConditionStep, CreateWorkflow,
+    CredentialRef, DbOperation, DbStep, DelayStep, Edge, EmailNotification, ExecutionStatus,
+    Expression, GetUserOperation, HeaderTemplate, HttpMethod, HttpStep, ListUsersOperation,
+    LoopStep, NotifyChannel, NotifyStep, OnError, PublishWorkflow, RecordAuditEventOperation,
+    RerunVersion, RerunWorkflowRun, RerunWorkflowRuns, RespondStep, RetryPolicy,
+    SaveWorkflowVersion, StartWorkflowRun, Step, StepAttempt, StepConfig, StepKey, StepRun,
+    StepRunStatus, SubWorkflowStep, SwitchCase, SwitchStep, Template, TransformStep, TriggerKind,
+    UpdateWorkflow, WORKFLOW_EXPORT_FORMAT, WebhookNotification, Workflow, WorkflowDefinition,
+    WorkflowExecution, WorkflowExport, WorkflowLabel, WorkflowRunBatch, WorkflowRunFilter,
+    WorkflowType, WorkflowVersion,
 };

@@ -13,9 +13,9 @@ use actix_web::{get, post, web};
 use obera_engine::{StepState, rerun_states};
 use obera_store::{NewWorkflowRun, TenantScope};
 use obera_types::{
-    ApiScope, Branch, CustomerId, ExecutionId, PageParams, RerunVersion, RerunWorkflowRun,
-    StartWorkflowRun, StepRunStatus, TriggerKind, Workflow, WorkflowExecution,
-    WorkflowExecutionPage, WorkflowId, WorkflowRunFilter,
+    ApiScope, Branch, CancelledWorkflowRuns, CustomerId, ExecutionId, PageParams, RerunVersion,
+    RerunWorkflowRun, RerunWorkflowRuns, StartWorkflowRun, StepRunStatus, TriggerKind, Workflow,
+    WorkflowExecution, WorkflowExecutionPage, WorkflowId, WorkflowRunBatch, WorkflowRunFilter,
 };
 use std::collections::HashMap;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -26,6 +26,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_workflow_run)
         .service(watch_workflow_run)
         .service(cancel_workflow_run)
+        .service(cancel_workflow_runs)
+        .service(rerun_workflow_runs)
         .service(rerun_workflow_run);
 }
 
@@ -192,21 +194,116 @@ async fn rerun_workflow_run(
     body: Body<RerunWorkflowRun>,
 ) -> ApiResult<(web::Json<WorkflowExecution>, actix_web::http::StatusCode)> {
     let scope = access.require(Need::Editor, ApiScope::WorkflowsWrite)?;
-    let request = body.0;
     let previous = state.db.get_workflow_run(&scope, path.1).await?;
+    let execution = rerun(&state, &scope, previous, body.0).await?;
+    state.workflow_runs.notify_one();
+    Ok((web::Json(execution), actix_web::http::StatusCode::CREATED))
+}
+
+/// Cancel every run of a workflow that has not finished (e.g. after a bad publish);
+/// the answer lists them.
+#[utoipa::path(tag = "workflows", operation_id = "cancel_workflow_runs", security(("bearer" = [])),
+    params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("workflow_id" = WorkflowId, Path, description = "The workflow")),
+    responses((status = 200, description = "Cancelled", body = CancelledWorkflowRuns)))]
+#[post("/customers/{customer_id}/workflows/{workflow_id}/runs/cancel")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+async fn cancel_workflow_runs(
+    state: web::Data<AppState>,
+    access: CustomerAccess,
+    path: web::Path<(CustomerId, WorkflowId)>,
+) -> ApiResult<web::Json<CancelledWorkflowRuns>> {
+    let scope = access.require(Need::Editor, ApiScope::WorkflowsWrite)?;
+    state.db.get_workflow(&scope, path.1).await?;
+    let reason = format!("cancelled by {}", access.principal.describe());
+    let execution_ids = state
+        .db
+        .cancel_workflow_runs(&scope, path.1, &reason)
+        .await?;
+    Ok(web::Json(CancelledWorkflowRuns { execution_ids }))
+}
+
+/// The most runs one bulk re-run takes.
+const MAX_BULK_RERUN: usize = 100;
+
+/// Re-run several failed runs of a workflow, each from its failed step, on their own
+/// version or the newest saved one. Every run is checked first: one that is not this
+/// workflow's or has not failed refuses the whole request, naming it.
+#[utoipa::path(tag = "workflows", operation_id = "rerun_workflow_runs", security(("bearer" = [])), request_body = RerunWorkflowRuns,
+    params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("workflow_id" = WorkflowId, Path, description = "The workflow")),
+    responses((status = 201, description = "Created", body = WorkflowRunBatch), (status = 409, response = crate::openapi::Conflict)))]
+#[post("/customers/{customer_id}/workflows/{workflow_id}/runs/rerun")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+async fn rerun_workflow_runs(
+    state: web::Data<AppState>,
+    access: CustomerAccess,
+    path: web::Path<(CustomerId, WorkflowId)>,
+    body: Body<RerunWorkflowRuns>,
+) -> ApiResult<(web::Json<WorkflowRunBatch>, actix_web::http::StatusCode)> {
+    let scope = access.require(Need::Editor, ApiScope::WorkflowsWrite)?;
+    // Another customer's workflow is 404 whatever the body names.
+    state.db.get_workflow(&scope, path.1).await?;
+    let request = body.0;
+    if request.execution_ids.is_empty() || request.execution_ids.len() > MAX_BULK_RERUN {
+        return Err(ApiError::field(
+            "execution_ids",
+            format!("name 1 to {MAX_BULK_RERUN} runs"),
+        ));
+    }
+    let mut previous = Vec::with_capacity(request.execution_ids.len());
+    for (i, id) in request.execution_ids.iter().enumerate() {
+        let run = match state.db.get_workflow_run(&scope, *id).await {
+            Ok(run) if run.workflow_id == path.1 => run,
+            Ok(_) | Err(obera_store::StoreError::NotFound) => {
+                return Err(ApiError::field(
+                    &format!("execution_ids[{i}]"),
+                    format!("{id} is not a run of this workflow"),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if !run.status.is_finished() || first_failed(&run).is_none() {
+            return Err(ApiError::field(
+                &format!("execution_ids[{i}]"),
+                format!("{id} has not failed: only failed runs are re-run in bulk"),
+            ));
+        }
+        previous.push(run);
+    }
+    let mut items = Vec::with_capacity(previous.len());
+    for run in previous {
+        let one = RerunWorkflowRun {
+            from_step: None,
+            version: request.version,
+        };
+        items.push(rerun(&state, &scope, run, one).await?);
+    }
+    state.workflow_runs.notify_one();
+    Ok((
+        web::Json(WorkflowRunBatch { items }),
+        actix_web::http::StatusCode::CREATED,
+    ))
+}
+
+/// Starts the re-run of `previous` that `request` asks for.
+async fn rerun(
+    state: &AppState,
+    scope: &TenantScope,
+    previous: WorkflowExecution,
+    request: RerunWorkflowRun,
+) -> ApiResult<WorkflowExecution> {
     if !previous.status.is_finished() {
         return Err(ApiError::Conflict(
             "the run has not finished; cancel it or wait for it first".to_owned(),
         ));
     }
-    let workflow = runnable(&state, &scope, previous.workflow_id).await?;
+    let workflow = runnable(state, scope, previous.workflow_id).await?;
     let version = match request.version.unwrap_or(RerunVersion::Same) {
         RerunVersion::Same => previous.version,
         RerunVersion::Latest => workflow.latest_version,
     };
     let definition = state
         .db
-        .get_workflow_version(&scope, workflow.id, version)
+        .get_workflow_version(scope, workflow.id, version)
         .await?
         .definition;
     let from = match request.from_step {
@@ -244,9 +341,7 @@ async fn rerun_workflow_run(
             acting_user,
         )
     };
-    let execution = state.db.start_workflow_run(&scope, &run).await?;
-    state.workflow_runs.notify_one();
-    Ok((web::Json(execution), actix_web::http::StatusCode::CREATED))
+    Ok(state.db.start_workflow_run(scope, &run).await?)
 }
 
 /// The first top-level step that failed, in the order steps started.

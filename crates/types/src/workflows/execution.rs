@@ -52,6 +52,33 @@ pub struct RerunWorkflowRun {
     pub version: Option<RerunVersion>,
 }
 
+/// Re-run several finished runs of one workflow, each from the step whose failure
+/// failed it (as `rerun_workflow_run` with no `from_step`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RerunWorkflowRuns {
+    /// 1 to 100 runs of the workflow.
+    pub execution_ids: Vec<ExecutionId>,
+    /// Default `same`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<RerunVersion>,
+}
+
+/// The runs a bulk re-run started, in the order asked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WorkflowRunBatch {
+    pub items: Vec<WorkflowExecution>,
+}
+
+/// The runs a bulk cancel stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CancelledWorkflowRuns {
+    pub execution_ids: Vec<ExecutionId>,
+}
+
 /// Which runs a run listing shows; every given condition must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]

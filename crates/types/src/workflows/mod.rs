@@ -34,8 +34,8 @@ pub use definition::{
     Branch, Edge, MAX_STEP_KEY_LEN, OnError, RetryPolicy, Step, StepKey, WorkflowDefinition,
 };
 pub use execution::{
-    RerunVersion, RerunWorkflowRun, StartWorkflowRun, StepAttempt, StepRun, TriggerKind,
-    WorkflowExecution, WorkflowRunFilter,
+    CancelledWorkflowRuns, RerunVersion, RerunWorkflowRun, RerunWorkflowRuns, StartWorkflowRun,
+    StepAttempt, StepRun, TriggerKind, WorkflowExecution, WorkflowRunBatch, WorkflowRunFilter,
 };
 pub use record::{
     CreateWorkflow, PublishWorkflow, SaveWorkflowVersion, UpdateWorkflow, WORKFLOW_EXPORT_FORMAT,
