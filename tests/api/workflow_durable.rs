@@ -729,3 +729,44 @@ async fn runs_are_cancelled_and_rerun_in_bulk(app: TestApp) {
     }
 }
 both_backends!(runs_are_cancelled_and_rerun_in_bulk);
+
+async fn a_run_past_its_timeout_fails_even_while_waiting(app: TestApp) {
+    let admin = app.signup("Durable").await;
+    let definition = json!({ "timeout_secs": 2, "steps": [
+        { "key": "pause", "name": "Pause", "config": { "type": "delay", "duration_secs": 3600 }, "next": [{ "to": "after" }] },
+        transform("after", "1", &[]),
+    ] });
+    let started = std::time::Instant::now();
+    let run = run_once(&app, &admin, definition, Value::Null).await;
+    assert_eq!(run.status, ExecutionStatus::Failed, "{run:?}");
+    let why = run.error_message.clone().unwrap_or_default();
+    assert_eq!(why, "the run ran longer than its timeout of 2 s");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(run.steps.iter().all(|s| s.step_key.as_str() != "after"));
+
+    // Only the workflow has a run timeout, not a loop body.
+    let body = json!({ "timeout_secs": 5, "steps": [transform("inner", "item", &[])] });
+    let definition = json!({ "steps": [
+        { "key": "each", "name": "Each", "config": { "type": "loop", "items": "[1]", "body": body } } ] });
+    let reply = app
+        .post(
+            &format!("/api/v1/customers/{}/workflows", admin.customer_id),
+            Some(&admin.token),
+            &json!({ "name": "Nested", "definition": definition }),
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.text
+    );
+    assert!(
+        reply
+            .text
+            .contains("definition.steps.each.config.body.timeout_secs"),
+        "{}",
+        reply.text
+    );
+}
+both_backends!(a_run_past_its_timeout_fails_even_while_waiting);

@@ -34,6 +34,7 @@ mod bounds {
     pub const MAX_BACKOFF_MS: u32 = 86_400_000;
     pub const MAX_MULTIPLIER: f64 = 10.0;
     pub const MAX_STEP_TIMEOUT_SECS: u32 = 86_400;
+    pub const MAX_RUN_TIMEOUT_SECS: u32 = 30 * 86_400;
     pub const MAX_HTTP_TIMEOUT_MS: u32 = 300_000;
     pub const MAX_RESPONSE_BYTES: u32 = 10 * 1024 * 1024;
     pub const MAX_LOOP_CONCURRENCY: u16 = 32;
@@ -93,6 +94,21 @@ impl Checker<'_> {
                 format!("{what} needs at least one step"),
             );
             return;
+        }
+        if let Some(secs) = definition.timeout_secs {
+            if in_loop {
+                self.error(
+                    format!("{prefix}timeout_secs"),
+                    "a loop body has no timeout of its own: set the steps' or the workflow's",
+                );
+            } else {
+                self.range(
+                    format!("{prefix}timeout_secs"),
+                    u64::from(secs),
+                    1,
+                    bounds::MAX_RUN_TIMEOUT_SECS.into(),
+                );
+            }
         }
         for step in &definition.steps {
             let at = format!("{prefix}steps.{}", step.key);

@@ -213,10 +213,33 @@ impl WorkflowRunner {
                 execution.trigger_data.clone(),
             ),
         };
+        let deadline = definition.timeout_secs.map(|secs| {
+            let started = execution.started_at.unwrap_or_else(obera_store::now);
+            (started + chrono::Duration::seconds(i64::from(secs)), secs)
+        });
         loop {
-            match self.advance(&run, &top).await? {
+            let late = |secs| {
+                Progress::Done(Err(format!(
+                    "the run ran longer than its timeout of {secs} s"
+                )))
+            };
+            let progress = match deadline {
+                None => self.advance(&run, &top).await?,
+                Some((at, secs)) => match (at - obera_store::now()).to_std() {
+                    // Checked before advancing too: a run woken at its deadline whose
+                    // steps could only wait again would otherwise never end.
+                    Err(_) => late(secs),
+                    Ok(left) => match tokio::time::timeout(left, self.advance(&run, &top)).await {
+                        Ok(progress) => progress?,
+                        Err(_) => late(secs),
+                    },
+                },
+            };
+            match progress {
                 Progress::Done(outcome) => return self.end(&execution, outcome, job).await,
                 Progress::WaitUntil(until) => {
+                    // A wait never outlasts the run's deadline: wake then to fail it.
+                    let until = deadline.map_or(until, |(at, _)| until.min(at));
                     let wait = (until - obera_store::now()).to_std().unwrap_or_default();
                     if wait <= SLEEP_IN_PLACE {
                         tokio::time::sleep(wait).await;

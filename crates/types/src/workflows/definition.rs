@@ -49,6 +49,10 @@ fn check_step_key(value: String) -> Result<String, String> {
 #[serde(deny_unknown_fields)]
 pub struct WorkflowDefinition {
     pub steps: Vec<Step>,
+    /// Fails a run still going this long after it started (delays and waits
+    /// included), 1 s to 30 days; no limit when absent. Top level only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_secs: Option<u32>,
 }
 
 impl WorkflowDefinition {
