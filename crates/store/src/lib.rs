@@ -28,6 +28,7 @@ mod scope;
 mod second_factor;
 mod users;
 mod workflow_runs;
+mod workflow_triggers;
 mod workflows;
 
 pub use access::{ApiKeyPrincipal, MemberAccess};
@@ -47,6 +48,7 @@ pub use scope::{Actor, RequestReads, TenantScope};
 pub use second_factor::{FactorOwner, SecondFactor};
 pub use users::NewProfile;
 pub use workflow_runs::{NewWorkflowRun, RunJob, WORKFLOW_RUN_QUEUE};
+pub use workflow_triggers::{Accepted, DELIVERY_REPLAY_WINDOW, NewWorkflowTrigger, WebhookTarget};
 
 /// Current time truncated to microseconds, the precision both backends keep,
 /// so a value read back compares equal to the value written.

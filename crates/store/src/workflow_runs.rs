@@ -303,6 +303,50 @@ fn run_job_key(id: ExecutionId) -> String {
     id.to_string()
 }
 
+/// Creates a queued execution of `run.version` and the job that will run it (with the
+/// steps a re-run keeps), inside another unit of work: a manual start, a re-run, or an
+/// accepted webhook delivery, whose record commits with the run.
+pub(crate) async fn start_run_in(
+    tx: &mut Tx,
+    customer: CustomerId,
+    run: &NewWorkflowRun,
+) -> StoreResult<WorkflowExecution> {
+    let id = ExecutionId::new();
+    let at = now();
+    let version = bind_version(run.version)?;
+    let mut job = NewJob::new(
+        WORKFLOW_RUN_QUEUE,
+        Some(customer),
+        &RunJob { execution_id: id },
+        at,
+    )?;
+    job.dedup_key = Some(run_job_key(id));
+    let row: ExecutionRow = fetch!(
+        tx,
+        query_as(INSERT).fetch_one,
+        customer.0,
+        id.0,
+        run.workflow_id.0,
+        version,
+        run.triggered_by.as_str(),
+        Json(&run.trigger_data),
+        run.acting_user.map(|u| u.0),
+        at,
+        run.dry_run,
+        run.rerun.as_ref().map(|(of, _)| of.0)
+    );
+    for kept in run.rerun.iter().flat_map(|(_, kept)| kept) {
+        let reused = StepRun {
+            reused: true,
+            attempts: Vec::new(),
+            ..kept.clone()
+        };
+        save_step_in(tx, customer, id, &reused).await?;
+    }
+    enqueue_in(tx, &job, at).await?;
+    row.try_into()
+}
+
 impl Db {
     /// Creates a queued execution of `run.version` and the job that will run it, in
     /// one transaction.
@@ -312,41 +356,8 @@ impl Db {
         scope: &TenantScope,
         run: &NewWorkflowRun,
     ) -> StoreResult<WorkflowExecution> {
-        let id = ExecutionId::new();
-        let at = now();
-        let version = bind_version(run.version)?;
-        let mut job = NewJob::new(
-            WORKFLOW_RUN_QUEUE,
-            Some(scope.customer_id()),
-            &RunJob { execution_id: id },
-            at,
-        )?;
-        job.dedup_key = Some(run_job_key(id));
         self.write(scope, async |tx| {
-            let row: ExecutionRow = fetch!(
-                tx,
-                query_as(INSERT).fetch_one,
-                scope.customer_id().0,
-                id.0,
-                run.workflow_id.0,
-                version,
-                run.triggered_by.as_str(),
-                Json(&run.trigger_data),
-                run.acting_user.map(|u| u.0),
-                at,
-                run.dry_run,
-                run.rerun.as_ref().map(|(of, _)| of.0)
-            );
-            for kept in run.rerun.iter().flat_map(|(_, kept)| kept) {
-                let reused = StepRun {
-                    reused: true,
-                    attempts: Vec::new(),
-                    ..kept.clone()
-                };
-                save_step_in(tx, scope.customer_id(), id, &reused).await?;
-            }
-            enqueue_in(tx, &job, at).await?;
-            row.try_into()
+            start_run_in(tx, scope.customer_id(), run).await
         })
         .await
     }

@@ -42,6 +42,10 @@ pub enum ErrorCode {
     MfaEnrolmentRequired,
     /// The database is unreachable.
     Unavailable,
+    /// A synchronous webhook's run failed; `detail` names the run.
+    RunFailed,
+    /// A synchronous webhook's run did not finish in time; it goes on.
+    RunTimedOut,
     /// Something went wrong on our side; quote the `request_id`.
     Internal,
 }
@@ -100,6 +104,8 @@ impl ErrorCode {
             ErrorCode::MfaCodeInvalid => "mfa_code_invalid",
             ErrorCode::MfaEnrolmentRequired => "mfa_enrolment_required",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::RunFailed => "run_failed",
+            ErrorCode::RunTimedOut => "run_timed_out",
             ErrorCode::Internal => "internal",
         }
     }

@@ -71,3 +71,7 @@ id_type!(
     /// Identifies one run (execution) of a workflow.
     ExecutionId
 );
+id_type!(
+    /// Identifies a trigger of a workflow (a webhook today).
+    TriggerId
+);

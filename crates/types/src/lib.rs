@@ -60,15 +60,22 @@ pub use enums::{
     UserStatus,
 };
 pub use error::{ErrorCode, FieldError, Problem};
-pub use ids::{ApiKeyId, AuditLogId, CustomerId, ExecutionId, UserId, WorkflowId};
+pub use ids::{ApiKeyId, AuditLogId, CustomerId, ExecutionId, TriggerId, UserId, WorkflowId};
 pub use mfa::{MfaCode, MfaEnrolment, MfaStatus, RecoveryCodes};
 pub use page::{
     ApiKeyPage, AuditLogPage, CustomerPage, PageParams, UserPage, WorkflowExecutionPage,
-    WorkflowPage, WorkflowVersionPage,
+    WorkflowPage, WorkflowTriggerPage, WorkflowVersionPage,
 };
 pub use users::{Invitation, InviteUser, UpdateUser, UserProfile};
 pub use validated::{DisplayName, Email, HexColor, Password, WebUrl};
 pub use vocabulary::{AuditAction, ComplianceTag, compliance};
+pub use workflows::trigger::{
+    CreateWorkflowTrigger, CreatedWorkflowTrigger, DEFAULT_SECRET_OVERLAP_SECS, GithubVerification,
+    HeaderName, HmacSha256Verification, MAX_SECRET_OVERLAP_SECS, RotateTriggerSecret,
+    RotatedTriggerSecret, SignatureEncoding, SignaturePrefix, StandardWebhooksVerification,
+    StripeVerification, TriggerConfig, UpdateWorkflowTrigger, WebhookConfig, WebhookMode,
+    WebhookReceipt, WebhookVerification, WorkflowTrigger,
+};
 pub use workflows::{
     ApprovalStep, Branch, CancelledWorkflowRuns, CodeStep, ConditionStep, CreateWorkflow,
     CredentialRef, DbOperation, DbStep, DelayStep, Edge, EmailNotification, ExecutionStatus,

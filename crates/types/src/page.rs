@@ -66,6 +66,11 @@ page_type!(
     "The versions of this page, newest first."
 );
 page_type!(
+    /// A page of a workflow's triggers.
+    WorkflowTriggerPage,
+    crate::WorkflowTrigger
+);
+page_type!(
     /// A page of a workflow's executions.
     WorkflowExecutionPage,
     crate::WorkflowExecution,

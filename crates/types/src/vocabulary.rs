@@ -212,6 +212,10 @@ actions! {
     WORKFLOW_PUBLISHED = "workflow.published";
     /// Someone stopped a run before it finished.
     WORKFLOW_RUN_CANCELLED = "workflow.run_cancelled";
+    WORKFLOW_TRIGGER_CREATED = "workflow.trigger_created";
+    WORKFLOW_TRIGGER_DELETED = "workflow.trigger_deleted";
+    /// A trigger's signing secret was replaced (the old one may verify for an overlap).
+    WORKFLOW_TRIGGER_SECRET_ROTATED = "workflow.trigger_secret_rotated";
 }
 
 /// The sets of tags the platform attaches to its own events, so compliance scoring

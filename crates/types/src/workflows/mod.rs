@@ -8,8 +8,8 @@
 //! Every expression (conditions, transforms, loop items, `{{ }}` template segments)
 //! sees the same read-only variables:
 //!
-//! - `trigger`: the trigger payload as JSON (a webhook's body, a manual run's input,
-//!   an event's data, null for cron).
+//! - `trigger`: the trigger payload as JSON (a webhook's `{ body, headers, query }`,
+//!   see [`trigger`]; a manual run's input, an event's data, null for cron).
 //! - `steps`: one entry per step that has finished so far, keyed by step key:
 //!   `steps.<key>.output` is the step's output JSON (see each [`StepConfig`] variant),
 //!   `steps.<key>.status` its [`StepRunStatus`] (`succeeded`, `failed` or `skipped`),
@@ -29,6 +29,7 @@ pub mod execution;
 pub mod record;
 pub mod run;
 pub mod step;
+pub mod trigger;
 
 pub use definition::{
     Branch, Edge, MAX_STEP_KEY_LEN, OnError, RetryPolicy, Step, StepKey, WorkflowDefinition,
@@ -48,4 +49,11 @@ pub use step::{
     ListUsersOperation, LoopStep, NotifyChannel, NotifyStep, RecordAuditEventOperation,
     RespondStep, StepConfig, SubWorkflowStep, SwitchCase, SwitchStep, Template, TransformStep,
     WebhookNotification,
+};
+pub use trigger::{
+    CreateWorkflowTrigger, CreatedWorkflowTrigger, DEFAULT_SECRET_OVERLAP_SECS, GithubVerification,
+    HeaderName, HmacSha256Verification, MAX_SECRET_OVERLAP_SECS, RotateTriggerSecret,
+    RotatedTriggerSecret, SignatureEncoding, SignaturePrefix, StandardWebhooksVerification,
+    StripeVerification, TriggerConfig, UpdateWorkflowTrigger, WebhookConfig, WebhookMode,
+    WebhookReceipt, WebhookVerification, WorkflowTrigger,
 };

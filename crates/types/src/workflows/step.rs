@@ -75,6 +75,9 @@ macro_rules! tagged_union {
     };
 }
 
+/// Shared with `trigger`, whose configurations are tagged the same way.
+pub(crate) use tagged_union;
+
 /// Adds the required tag property (`"type": "http"`) to a variant struct's schema.
 #[cfg(feature = "openapi")]
 pub(crate) fn with_tag(

@@ -1,0 +1,266 @@
+//! Triggers: what starts a workflow's published version without a person pressing
+//! run. A trigger's `config` is told apart by `kind`; webhooks are the only kind so
+//! far, and `cron` and `event` join [`TriggerConfig`] as further variants.
+//!
+//! # Webhooks
+//!
+//! A webhook trigger has a URL, `/hooks/{token}`, and a signing secret, both made by
+//! the server and shown once (when created; the secret again when rotated). A
+//! delivery is accepted only when its signature, computed with HMAC-SHA256 over the
+//! raw body bytes as its `verification` preset prescribes, matches the current secret
+//! (or the previous one, for the overlap a rotation grants).
+//!
+//! The run's trigger data (`trigger` in expressions) is
+//! `{ "body": …, "headers": { … }, "query": { … } }`: `body` is the body parsed as
+//! JSON when it is JSON, else its text; `headers` has every request header by its
+//! lower-case name (repeated ones joined by `, `) except the credentials
+//! (`authorization`, `cookie`, `proxy-authorization`) and the signature header
+//! itself; `query` has the URL's query parameters (the last of a repeated one).
+//! So `trigger.body.action` reads a GitHub event's action and
+//! `trigger.headers["x-github-event"]` its event name.
+
+use super::step::tagged_union;
+use crate::enums::text_enum;
+use crate::ids::{CustomerId, ExecutionId, TriggerId, WorkflowId};
+use crate::validated::{DisplayName, validated_string};
+use crate::workflows::ExecutionStatus;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// How long a rotated-out secret keeps verifying unless the rotation says otherwise.
+pub const DEFAULT_SECRET_OVERLAP_SECS: u32 = 24 * 60 * 60;
+/// The longest overlap a rotation may grant (a week).
+pub const MAX_SECRET_OVERLAP_SECS: u32 = 7 * 24 * 60 * 60;
+
+tagged_union!(
+    /// What starts the workflow, told apart by `kind`.
+    TriggerConfig, tag = "kind", {
+        /// A signed HTTP delivery to the trigger's URL.
+        Webhook => "webhook" (WebhookConfig),
+    }
+);
+
+/// A webhook trigger's settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// How deliveries are signed; fixed for the trigger's life.
+    pub verification: WebhookVerification,
+    /// Default `async`.
+    #[serde(default)]
+    pub mode: WebhookMode,
+}
+
+text_enum!(
+    /// How a webhook answers. `async`: 202 with the execution id once the delivery is
+    /// stored. `sync`: waits up to 30 seconds for the run and answers with its first
+    /// succeeded `respond` step (in definition order), or 200 with the run's id and
+    /// status when it has none; 502 when the run failed, 504 when it is still going.
+    WebhookMode { Async => "async", Sync => "sync" }
+);
+
+// `text_enum!` writes the enum, and cannot put `#[default]` on a variant.
+#[allow(clippy::derivable_impls)]
+impl Default for WebhookMode {
+    fn default() -> Self {
+        WebhookMode::Async
+    }
+}
+
+tagged_union!(
+    /// How a sender signs its deliveries, told apart by `preset`. Every preset is
+    /// HMAC-SHA256 over the raw body bytes (Stripe and Standard Webhooks prefix
+    /// them); presets with a timestamp refuse one more than 5 minutes from now.
+    WebhookVerification, tag = "preset", {
+        /// A signature in a header of your choice, hex or base64, optionally after a
+        /// fixed prefix such as `sha256=`. The delivery id, when sent, is
+        /// `Idempotency-Key`. The secret is the HMAC key as text.
+        HmacSha256 => "hmac_sha256" (HmacSha256Verification),
+        /// GitHub: `X-Hub-Signature-256: sha256=<hex>`, delivery id `X-GitHub-Delivery`.
+        Github => "github" (GithubVerification),
+        /// Stripe: `Stripe-Signature: t=<unix time>,v1=<hex>[,v1=…]` over `<t>.<body>`;
+        /// the delivery id is the event's `id` in the body.
+        Stripe => "stripe" (StripeVerification),
+        /// Standard Webhooks: `webhook-id`, `webhook-timestamp` and
+        /// `webhook-signature: v1,<base64> [v1,<base64> …]` over `<id>.<timestamp>.<body>`,
+        /// keyed with the bytes of the `whsec_<base64>` secret.
+        StandardWebhooks => "standard_webhooks" (StandardWebhooksVerification),
+    }
+);
+
+text_enum!(
+    /// How a signature's bytes are written.
+    SignatureEncoding { Hex => "hex", Base64 => "base64" }
+);
+
+validated_string!(
+    /// An HTTP header name: 1 to 64 of `A-Z`, `a-z`, `0-9`, `-` and `_`, kept lower-case.
+    HeaderName,
+    "http-header-name",
+    check_header_name
+);
+
+fn check_header_name(value: String) -> Result<String, String> {
+    let valid = !value.is_empty()
+        && value.len() <= 64
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if valid {
+        Ok(value.to_ascii_lowercase())
+    } else {
+        Err(format!(
+            "`{value}` is not a header name: use 1 to 64 of A-Z, a-z, 0-9, - and _"
+        ))
+    }
+}
+
+validated_string!(
+    /// Text a signature header starts with before the signature (`sha256=`): 1 to 32
+    /// visible ASCII characters.
+    SignaturePrefix,
+    "text",
+    check_signature_prefix
+);
+
+fn check_signature_prefix(value: String) -> Result<String, String> {
+    if !value.is_empty() && value.len() <= 32 && value.bytes().all(|b| b.is_ascii_graphic()) {
+        Ok(value)
+    } else {
+        Err(format!(
+            "`{value}` is not a signature prefix: use 1 to 32 visible ASCII characters"
+        ))
+    }
+}
+
+/// The generic preset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct HmacSha256Verification {
+    /// The header that carries the signature, e.g. `x-signature`.
+    pub header: HeaderName,
+    /// Default `hex`.
+    #[serde(default)]
+    pub encoding: SignatureEncoding,
+    /// Text before the signature, e.g. `sha256=`; the header must start with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<SignaturePrefix>,
+}
+
+// `text_enum!` writes the enum, and cannot put `#[default]` on a variant.
+#[allow(clippy::derivable_impls)]
+impl Default for SignatureEncoding {
+    fn default() -> Self {
+        SignatureEncoding::Hex
+    }
+}
+
+/// The GitHub preset; it has no settings.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct GithubVerification {}
+
+/// The Stripe preset; it has no settings.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct StripeVerification {}
+
+/// The Standard Webhooks preset; it has no settings.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct StandardWebhooksVerification {}
+
+/// A trigger of a workflow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WorkflowTrigger {
+    pub id: TriggerId,
+    pub customer_id: CustomerId,
+    pub workflow_id: WorkflowId,
+    pub name: String,
+    /// A disabled trigger starts nothing (its URL answers 404).
+    pub enabled: bool,
+    pub config: TriggerConfig,
+    /// Until when the secret a rotation replaced still verifies, if one does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_secret_valid_until: Option<DateTime<Utc>>,
+    /// When a delivery last started a run.
+    pub last_triggered_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Create a trigger of a workflow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateWorkflowTrigger {
+    pub name: DisplayName,
+    /// Default true.
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+    pub config: TriggerConfig,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+/// A new trigger with what is shown only now: its URL and signing secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreatedWorkflowTrigger {
+    pub trigger: WorkflowTrigger,
+    /// The path to deliver to, `/hooks/<token>`, on this server's address. Only its
+    /// hash is stored: keep it now.
+    pub url: String,
+    /// The signing secret; it is not shown again (rotate it to get a new one).
+    pub secret: String,
+}
+
+/// Change a trigger (only the fields given).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateWorkflowTrigger {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<DisplayName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// A webhook's answer mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<WebhookMode>,
+}
+
+/// Replace a trigger's signing secret.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RotateTriggerSecret {
+    /// How long the replaced secret keeps verifying, 0 to 604800 seconds (a week);
+    /// default 86400 (a day). 0 retires it at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overlap_secs: Option<u32>,
+}
+
+/// The trigger with its new secret, shown only now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RotatedTriggerSecret {
+    pub trigger: WorkflowTrigger,
+    pub secret: String,
+}
+
+/// A webhook delivery's receipt: the run it started (or, for a delivery id seen in
+/// the last 24 hours, the run the first delivery started).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebhookReceipt {
+    pub execution_id: ExecutionId,
+    pub status: ExecutionStatus,
+}
