@@ -3,6 +3,7 @@
 //! Malformed JSON is a 400; a well-formed body with a wrong type, an unknown enum
 //! value or an invalid field (bad colour, bad email) is a 422 naming the field;
 //! a body that is not `application/json` is a 415; one over the limit is a 413.
+//! `RawBody` is the same limit over bytes of any type.
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -38,44 +39,71 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
+/// The body's bytes as sent, whatever their type, up to the body limit (a webhook
+/// delivery, whose signature covers the exact bytes).
+#[derive(Debug)]
+pub struct RawBody(pub web::Bytes);
+
+/// The body limit, and the reader that enforces it on the declared length and on the
+/// bytes as they arrive.
+fn capped(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> LocalBoxFuture<'static, Result<web::Bytes, ApiError>> {
+    let limit = req
+        .app_data::<web::Data<AppState>>()
+        .map_or(64 * 1024, |s| s.settings.max_body_bytes);
+    let declared = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let mut payload = payload.take();
+    Box::pin(async move {
+        let too_large =
+            || ApiError::PayloadTooLarge(format!("the body must be at most {limit} bytes"));
+        if declared.is_some_and(|n| n > limit) {
+            return Err(too_large());
+        }
+        let mut bytes = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk =
+                chunk.map_err(|e| ApiError::BadRequest(format!("could not read the body: {e}")))?;
+            if bytes.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes.freeze())
+    })
+}
+
+impl FromRequest for RawBody {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let read = capped(req, payload);
+        Box::pin(async move { read.await.map(RawBody) })
+    }
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<web::Data<AppState>>()
-            .map_or(64 * 1024, |s| s.settings.max_body_bytes);
         let is_json = req
             .mime_type()
             .ok()
             .flatten()
             .is_some_and(|m| m.subtype() == mime_json() || m.suffix() == Some(mime_json()));
-        let declared = req
-            .headers()
-            .get(actix_web::http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
+        let read = capped(req, payload);
         Box::pin(async move {
             if !is_json {
                 return Err(ApiError::UnsupportedMediaType);
             }
-            let too_large =
-                || ApiError::PayloadTooLarge(format!("the body must be at most {limit} bytes"));
-            if declared.is_some_and(|n| n > limit) {
-                return Err(too_large());
-            }
-            let mut bytes = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk
-                    .map_err(|e| ApiError::BadRequest(format!("could not read the body: {e}")))?;
-                if bytes.len() + chunk.len() > limit {
-                    return Err(too_large());
-                }
-                bytes.extend_from_slice(&chunk);
-            }
-            parse_json(&bytes).map(Body)
+            parse_json(&read.await?).map(Body)
         })
     }
 }

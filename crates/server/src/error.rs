@@ -67,6 +67,12 @@ pub enum ApiError {
     /// 503: the database is unreachable.
     #[error("the service is unavailable")]
     Unavailable,
+    /// 502: the run a synchronous webhook waited for failed (the message names it).
+    #[error("{0}")]
+    RunFailed(String),
+    /// 504: the run a synchronous webhook waited for is still going.
+    #[error("{0}")]
+    RunTimedOut(String),
     /// 500: a bug or an unexpected failure; details are logged, never sent.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -101,6 +107,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
             ApiError::RateLimited { .. } => ErrorCode::RateLimited,
             ApiError::Busy { .. } | ApiError::Unavailable => ErrorCode::Unavailable,
+            ApiError::RunFailed(_) => ErrorCode::RunFailed,
+            ApiError::RunTimedOut(_) => ErrorCode::RunTimedOut,
             ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -155,6 +163,8 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Busy { .. } | ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::RunFailed(_) => StatusCode::BAD_GATEWAY,
+            ApiError::RunTimedOut(_) => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

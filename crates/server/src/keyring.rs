@@ -35,6 +35,8 @@ pub enum Purpose {
     TotpSecrets,
     /// Credentials the platform holds for third-party integrations.
     Credentials,
+    /// Signing secrets of webhook triggers, which verify incoming deliveries.
+    WebhookSecrets,
 }
 
 impl Purpose {
@@ -44,6 +46,7 @@ impl Purpose {
             Purpose::IdempotencyReplies => b"obera/v1/idempotency-replies",
             Purpose::TotpSecrets => b"obera/v1/totp-secrets",
             Purpose::Credentials => b"obera/v1/credentials",
+            Purpose::WebhookSecrets => b"obera/v1/webhook-secrets",
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod docs;
 pub mod error;
 pub mod forwarded;
+pub mod hooks;
 pub mod idempotency;
 pub mod keyring;
 pub mod log_writer;

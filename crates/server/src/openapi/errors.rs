@@ -211,7 +211,8 @@ fn statuses_of(operation: &Operation, in_api: bool) -> Vec<&'static Shared> {
     if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
         statuses.extend([&UNAUTHENTICATED, &FORBIDDEN]);
     }
-    if operation.request_body.is_some() {
+    // The JSON body extractor's statuses; a webhook's body is raw bytes of any type.
+    if operation.request_body.is_some() && in_api {
         statuses.extend([
             &BAD_REQUEST,
             &PAYLOAD_TOO_LARGE,

@@ -35,6 +35,7 @@ stable `code`. Lists are keyset-paginated: pass `next_cursor` back as `cursor`."
         (name = "customization", description = "Branding and feature toggles"),
         (name = "api_keys", description = "API keys for third parties"),
         (name = "audit", description = "Audit log"),
+        (name = "webhooks", description = "Deliveries to workflow webhook triggers (signed, no bearer token)"),
         (name = "health", description = "Liveness and readiness")
     )
 )]
@@ -55,6 +56,7 @@ impl Modify for BearerAuth {
 pub fn mount(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(utoipa_actix_web::scope("/api/v1").configure(crate::routes::configure_api));
     crate::routes::health::configure(cfg);
+    crate::hooks::configure(cfg);
 }
 
 /// The API's OpenAPI document.

@@ -16,6 +16,7 @@ pub mod health;
 pub mod mfa;
 pub mod users;
 pub mod workflow_runs;
+pub mod workflow_triggers;
 pub mod workflows;
 
 use crate::error::ApiError;
@@ -34,6 +35,7 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     audit::configure(cfg);
     workflows::configure(cfg);
     workflow_runs::configure(cfg);
+    workflow_triggers::configure(cfg);
 }
 
 /// Turns list query parameters into a validated page request.

@@ -1,0 +1,216 @@
+//! Triggers of a workflow: create (the URL and signing secret are in that answer
+//! only), list, read, change (rename, enable or disable, a webhook's mode), delete,
+//! and rotate the signing secret (the new one is in that answer only; the replaced one
+//! keeps verifying for the overlap asked for). Deliveries arrive at [`crate::hooks`].
+//!
+//! Reading needs membership (or `workflows:read`); changing needs an admin or member
+//! (not a viewer) or `workflows:write`. Secrets are sealed with the keyring
+//! (`Purpose::WebhookSecrets`); URL tokens are stored only as their hash.
+
+use crate::auth::access::{CustomerAccess, Need};
+use crate::auth::secrets;
+use crate::body::Body;
+use crate::error::{ApiError, ApiResult};
+use crate::hooks::{secret_binding, verify};
+use crate::idempotency::{IdempotencyKey, created};
+use crate::keyring::Purpose;
+use crate::routes::page;
+use crate::state::AppState;
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use obera_store::NewWorkflowTrigger;
+use obera_types::{
+    ApiScope, CreateWorkflowTrigger, CreatedWorkflowTrigger, CustomerId,
+    DEFAULT_SECRET_OVERLAP_SECS, MAX_SECRET_OVERLAP_SECS, PageParams, RotateTriggerSecret,
+    RotatedTriggerSecret, TriggerConfig, TriggerId, UpdateWorkflowTrigger, WorkflowId,
+    WorkflowTrigger, WorkflowTriggerPage,
+};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_workflow_triggers)
+        .service(create_workflow_trigger)
+        .service(get_workflow_trigger)
+        .service(update_workflow_trigger)
+        .service(delete_workflow_trigger)
+        .service(rotate_workflow_trigger_secret);
+}
+
+/// A new secret for the trigger's preset, sealed to the trigger: (text, sealed).
+fn new_secret(
+    state: &AppState,
+    customer: CustomerId,
+    trigger: TriggerId,
+    config: &TriggerConfig,
+) -> ApiResult<(String, Vec<u8>)> {
+    let TriggerConfig::Webhook(webhook) = config;
+    let secret = verify::new_secret(&webhook.verification);
+    let sealed = state
+        .keyring
+        .seal(
+            Purpose::WebhookSecrets,
+            &secret_binding(customer, trigger),
+            secret.as_bytes(),
+        )
+        .map_err(|e| anyhow::anyhow!("seal a webhook secret: {e}"))?;
+    Ok((secret, sealed))
+}
+
+/// List a workflow's triggers, oldest first.
+#[utoipa::path(tag = "workflows", operation_id = "list_workflow_triggers", security(("bearer" = [])),
+    params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("workflow_id" = WorkflowId, Path, description = "The workflow"), PageParams),
+    responses((status = 200, description = "Success", body = WorkflowTriggerPage)))]
+#[get("/customers/{customer_id}/workflows/{workflow_id}/triggers")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+async fn list_workflow_triggers(
+    state: web::Data<AppState>,
+    access: CustomerAccess,
+    path: web::Path<(CustomerId, WorkflowId)>,
+    params: web::Query<PageParams>,
+) -> ApiResult<web::Json<WorkflowTriggerPage>> {
+    let scope = access.require(Need::Member, ApiScope::WorkflowsRead)?;
+    // Another customer's workflow is 404, not an empty list.
+    state.db.get_workflow(&scope, path.1).await?;
+    let (items, next_cursor) = state
+        .db
+        .list_workflow_triggers(&scope, path.1, page(&params)?)
+        .await?;
+    Ok(web::Json(WorkflowTriggerPage { items, next_cursor }))
+}
+
+/// Create a trigger. The answer holds its URL (`/hooks/<token>`, on this server's
+/// address) and signing secret, which are not shown again. Deliveries run the
+/// workflow's published version, with its publisher's authority.
+#[utoipa::path(tag = "workflows", operation_id = "create_workflow_trigger", security(("bearer" = [])), request_body = CreateWorkflowTrigger,
+    params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("workflow_id" = WorkflowId, Path, description = "The workflow"),
+        ("Idempotency-Key" = Option<String>, Header, description = super::IDEMPOTENCY_KEY_DOC)),
+    responses((status = 201, description = "Created", body = CreatedWorkflowTrigger)))]
+#[post("/customers/{customer_id}/workflows/{workflow_id}/triggers")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+async fn create_workflow_trigger(
+    state: web::Data<AppState>,
+    access: CustomerAccess,
+    key: IdempotencyKey,
+    path: web::Path<(CustomerId, WorkflowId)>,
+    body: Body<CreateWorkflowTrigger>,
+) -> ApiResult<HttpResponse> {
+    let scope = access.require(Need::Editor, ApiScope::WorkflowsWrite)?;
+    let input = body.0;
+    let workflow = state.db.get_workflow(&scope, path.1).await?;
+    let id = TriggerId::new();
+    let (secret, sealed_secret) = new_secret(&state, scope.customer_id(), id, &input.config)?;
+    let token = secrets::new_hook_token(scope.customer_id());
+    let new = NewWorkflowTrigger {
+        id,
+        workflow_id: workflow.id,
+        name: input.name.as_str().to_owned(),
+        enabled: input.enabled,
+        config: input.config.clone(),
+        token_hash: secrets::hash(&token),
+        sealed_secret,
+    };
+    created(&state, key, access.principal.id(), &input, async {
+        Ok(CreatedWorkflowTrigger {
+            trigger: state.db.create_workflow_trigger(&scope, &new).await?,
+            url: format!("/hooks/{token}"),
+            secret: secret.clone(),
+        })
+    })
+    .await
+}
+
+/// Read a trigger (never its secret or URL token).
+#[utoipa::path(tag = "workflows", operation_id = "get_workflow_trigger", security(("bearer" = [])),
+    params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("workflow_id" = WorkflowId, Path, description = "The workflow"), ("trigger_id" = TriggerId, Path, description = "The trigger")),
+    responses((status = 200, description = "Success", body = WorkflowTrigger)))]
+#[get("/customers/{customer_id}/workflows/{workflow_id}/triggers/{trigger_id}")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+async fn get_workflow_trigger(
+    state: web::Data<AppState>,
+    access: CustomerAccess,
+    path: web::Path<(CustomerId, WorkflowId, TriggerId)>,
+) -> ApiResult<web::Json<WorkflowTrigger>> {
+    let scope = access.require(Need::Member, ApiScope::WorkflowsRead)?;
+    Ok(web::Json(
+        state
+            .db
+            .get_workflow_trigger(&scope, path.1, path.2)
+            .await?,
+    ))
+}
+
+/// Rename, enable or disable a trigger, or change a webhook's mode (only the fields
+/// given). A disabled trigger's URL answers 404.
+#[utoipa::path(tag = "workflows", operation_id = "update_workflow_trigger", security(("bearer" = [])), request_body = UpdateWorkflowTrigger,
+    params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("workflow_id" = WorkflowId, Path, description = "The workflow"), ("trigger_id" = TriggerId, Path, description = "The trigger")),
+    responses((status = 200, description = "Success", body = WorkflowTrigger)))]
+#[patch("/customers/{customer_id}/workflows/{workflow_id}/triggers/{trigger_id}")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+async fn update_workflow_trigger(
+    state: web::Data<AppState>,
+    access: CustomerAccess,
+    path: web::Path<(CustomerId, WorkflowId, TriggerId)>,
+    body: Body<UpdateWorkflowTrigger>,
+) -> ApiResult<web::Json<WorkflowTrigger>> {
+    let scope = access.require(Need::Editor, ApiScope::WorkflowsWrite)?;
+    Ok(web::Json(
+        state
+            .db
+            .update_workflow_trigger(&scope, path.1, path.2, &body.0)
+            .await?,
+    ))
+}
+
+/// Delete a trigger: its URL stops working at once; the runs it started stay.
+#[utoipa::path(tag = "workflows", operation_id = "delete_workflow_trigger", security(("bearer" = [])),
+    params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("workflow_id" = WorkflowId, Path, description = "The workflow"), ("trigger_id" = TriggerId, Path, description = "The trigger")),
+    responses((status = 204, description = "Deleted")))]
+#[delete("/customers/{customer_id}/workflows/{workflow_id}/triggers/{trigger_id}")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+async fn delete_workflow_trigger(
+    state: web::Data<AppState>,
+    access: CustomerAccess,
+    path: web::Path<(CustomerId, WorkflowId, TriggerId)>,
+) -> ApiResult<HttpResponse> {
+    let scope = access.require(Need::Editor, ApiScope::WorkflowsWrite)?;
+    state
+        .db
+        .delete_workflow_trigger(&scope, path.1, path.2)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Replace a trigger's signing secret. The new secret is in this answer only; the
+/// replaced one keeps verifying for `overlap_secs` (default a day), so senders can
+/// switch without losing deliveries.
+#[utoipa::path(tag = "workflows", operation_id = "rotate_workflow_trigger_secret", security(("bearer" = [])), request_body = RotateTriggerSecret,
+    params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("workflow_id" = WorkflowId, Path, description = "The workflow"), ("trigger_id" = TriggerId, Path, description = "The trigger")),
+    responses((status = 200, description = "Success", body = RotatedTriggerSecret)))]
+#[post("/customers/{customer_id}/workflows/{workflow_id}/triggers/{trigger_id}/rotate-secret")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+async fn rotate_workflow_trigger_secret(
+    state: web::Data<AppState>,
+    access: CustomerAccess,
+    path: web::Path<(CustomerId, WorkflowId, TriggerId)>,
+    body: Body<RotateTriggerSecret>,
+) -> ApiResult<web::Json<RotatedTriggerSecret>> {
+    let scope = access.require(Need::Editor, ApiScope::WorkflowsWrite)?;
+    let overlap = body.0.overlap_secs.unwrap_or(DEFAULT_SECRET_OVERLAP_SECS);
+    if overlap > MAX_SECRET_OVERLAP_SECS {
+        return Err(ApiError::field(
+            "overlap_secs",
+            format!("must be at most {MAX_SECRET_OVERLAP_SECS} seconds (a week)"),
+        ));
+    }
+    let trigger = state
+        .db
+        .get_workflow_trigger(&scope, path.1, path.2)
+        .await?;
+    let (secret, sealed) = new_secret(&state, scope.customer_id(), trigger.id, &trigger.config)?;
+    let previous_until =
+        (overlap > 0).then(|| obera_store::now() + chrono::Duration::seconds(i64::from(overlap)));
+    let trigger = state
+        .db
+        .rotate_workflow_trigger_secret(&scope, path.1, path.2, &sealed, previous_until)
+        .await?;
+    Ok(web::Json(RotatedTriggerSecret { trigger, secret }))
+}
