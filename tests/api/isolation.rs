@@ -162,6 +162,39 @@ const MATRIX: &[(&str, &str, Option<&str>)] = &[
         "/api/v1/customers/{customer_id}/workflow-runs/{execution_id}/rerun",
         Some(r#"{ "version": "latest" }"#),
     ),
+    (
+        "GET",
+        "/api/v1/customers/{customer_id}/workflows/{workflow_id}/triggers",
+        None,
+    ),
+    (
+        "POST",
+        "/api/v1/customers/{customer_id}/workflows/{workflow_id}/triggers",
+        Some(
+            r#"{ "name": "Mole", "config": { "kind": "webhook", "verification": { "preset": "github" } } }"#,
+        ),
+    ),
+    (
+        "GET",
+        "/api/v1/customers/{customer_id}/workflows/{workflow_id}/triggers/{trigger_id}",
+        None,
+    ),
+    (
+        "PATCH",
+        "/api/v1/customers/{customer_id}/workflows/{workflow_id}/triggers/{trigger_id}",
+        Some(r#"{ "name": "Taken over", "enabled": false }"#),
+    ),
+    // Before the delete, so the owner's positive control still finds the trigger.
+    (
+        "POST",
+        "/api/v1/customers/{customer_id}/workflows/{workflow_id}/triggers/{trigger_id}/rotate-secret",
+        Some(r#"{ "overlap_secs": 0 }"#),
+    ),
+    (
+        "DELETE",
+        "/api/v1/customers/{customer_id}/workflows/{workflow_id}/triggers/{trigger_id}",
+        None,
+    ),
 ];
 
 /// Secured operations of the spec that name no customer, each with where its
@@ -207,6 +240,7 @@ struct Targets {
     key: ApiKeyId,
     workflow: WorkflowId,
     execution: ExecutionId,
+    trigger: TriggerId,
 }
 
 /// The matrix with `{customer_id}` set to `customer` and the sub-resource ids filled in.
@@ -220,6 +254,7 @@ fn requests(customer: CustomerId, t: Targets) -> Vec<(Method, String, Option<Val
                 .replace("{key_id}", &t.key.to_string())
                 .replace("{workflow_id}", &t.workflow.to_string())
                 .replace("{execution_id}", &t.execution.to_string())
+                .replace("{trigger_id}", &t.trigger.to_string())
                 .replace("{version}", "1");
             let body = body.map(|b| serde_json::from_str(b).unwrap());
             (method.parse().unwrap(), path, body)
@@ -232,7 +267,7 @@ fn smuggled(a: CustomerId, b: Targets) -> Vec<(Method, String, Option<Value>)> {
     requests(a, b)
         .into_iter()
         .filter(|(_, path, _)| {
-            [b.user.0, b.key.0, b.workflow.0, b.execution.0]
+            [b.user.0, b.key.0, b.workflow.0, b.execution.0, b.trigger.0]
                 .map(|id| id.to_string())
                 .iter()
                 .any(|id| path.contains(id))
@@ -296,6 +331,7 @@ struct World {
     b_key: CreatedApiKey,
     b_workflow: Workflow,
     b_run: WorkflowExecution,
+    b_trigger: CreatedWorkflowTrigger,
     b_before: Snapshot,
 }
 
@@ -308,6 +344,7 @@ type Snapshot = (
     Vec<Workflow>,
     Vec<WorkflowVersion>,
     Vec<WorkflowExecution>,
+    Vec<WorkflowTrigger>,
 );
 
 impl World {
@@ -317,6 +354,7 @@ impl World {
             key: self.b_key.key.id,
             workflow: self.b_workflow.id,
             execution: self.b_run.id,
+            trigger: self.b_trigger.trigger.id,
         }
     }
 }
@@ -339,6 +377,20 @@ async fn world(app: &TestApp) -> World {
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     let b_workflow: Workflow = reply.json();
     let b_run = finished_run(app, &b, &b_workflow).await;
+    let hook = json!({ "name": "Bravo hook", "config": { "kind": "webhook", "verification": { "preset": "github" } } });
+    let reply = app
+        .send(
+            Method::POST,
+            &format!(
+                "/api/v1/customers/{}/workflows/{}/triggers",
+                b.customer_id, b_workflow.id
+            ),
+            Some(&b.token),
+            Some(&hook),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let b_trigger: CreatedWorkflowTrigger = reply.json();
     let b_before = snapshot(app, &b).await;
     World {
         a,
@@ -347,6 +399,7 @@ async fn world(app: &TestApp) -> World {
         b_key,
         b_workflow,
         b_run,
+        b_trigger,
         b_before,
     }
 }
@@ -379,7 +432,7 @@ async fn snapshot(app: &TestApp, b: &Member) -> Snapshot {
     let users: UserPage = app.get(&format!("{c}/users"), &b.token).await.json();
     let keys: ApiKeyPage = app.get(&format!("{c}/api-keys"), &b.token).await.json();
     let workflows: WorkflowPage = app.get(&format!("{c}/workflows"), &b.token).await.json();
-    let (mut versions, mut runs) = (Vec::new(), Vec::new());
+    let (mut versions, mut runs, mut triggers) = (Vec::new(), Vec::new(), Vec::new());
     for w in &workflows.items {
         let page: WorkflowVersionPage = app
             .get(&format!("{c}/workflows/{}/versions", w.id), &b.token)
@@ -391,6 +444,11 @@ async fn snapshot(app: &TestApp, b: &Member) -> Snapshot {
             .await
             .json();
         runs.extend(page.items);
+        let page: WorkflowTriggerPage = app
+            .get(&format!("{c}/workflows/{}/triggers", w.id), &b.token)
+            .await
+            .json();
+        triggers.extend(page.items);
     }
     (
         customer,
@@ -400,6 +458,7 @@ async fn snapshot(app: &TestApp, b: &Member) -> Snapshot {
         workflows.items,
         versions,
         runs,
+        triggers,
     )
 }
 

@@ -30,6 +30,7 @@ mod unauthenticated_hashing;
 mod workflow_durable;
 mod workflow_http;
 mod workflow_runs;
+mod workflow_triggers;
 mod workflows;
 
 #[path = "../browser/mod.rs"]
