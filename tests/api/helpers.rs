@@ -145,6 +145,17 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// Reads a response's status, headers and body text.
+    pub async fn read(res: reqwest::Response) -> Reply {
+        let status = res.status();
+        let headers = res.headers().clone();
+        Reply {
+            status,
+            headers,
+            text: res.text().await.unwrap_or_default(),
+        }
+    }
+
     /// The body as `T`, panicking with the body text if it is not.
     pub fn json<T: DeserializeOwned>(&self) -> T {
         serde_json::from_str(&self.text)
@@ -188,13 +199,7 @@ impl TestApp {
             .send()
             .await
             .unwrap_or_else(|e| panic!("request {path}: {e}"));
-        let status = res.status();
-        let headers = res.headers().clone();
-        Reply {
-            status,
-            headers,
-            text: res.text().await.unwrap_or_default(),
-        }
+        Reply::read(res).await
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Reply {
@@ -238,13 +243,7 @@ impl TestApp {
             .send()
             .await
             .unwrap_or_else(|e| panic!("request {path}: {e}"));
-        let status = res.status();
-        let headers = res.headers().clone();
-        Reply {
-            status,
-            headers,
-            text: res.text().await.unwrap_or_default(),
-        }
+        Reply::read(res).await
     }
 
     /// Signs up a new customer and returns its admin.

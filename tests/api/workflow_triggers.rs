@@ -105,14 +105,19 @@ async fn deliver(app: &TestApp, url: &str, headers: &[(String, String)], body: &
     for (name, value) in headers {
         req = req.header(name, value);
     }
-    let res = req.send().await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    Reply {
-        status,
-        headers,
-        text: res.text().await.unwrap_or_default(),
-    }
+    Reply::read(req.send().await.unwrap()).await
+}
+
+/// Delivers `body` to `hook`, signed now with its own secret as `preset` says.
+async fn send_signed(
+    app: &TestApp,
+    hook: &CreatedWorkflowTrigger,
+    preset: &str,
+    body: &[u8],
+    id: &str,
+) -> Reply {
+    let headers = signed(preset, &hook.secret, body, now(), id);
+    deliver(app, &hook.url, &headers, body).await
 }
 
 /// Creates a webhook trigger on the workflow at `base` (a workflow API path).
@@ -153,13 +158,7 @@ async fn each_preset_runs_a_signed_delivery_once_and_refuses_forgeries(app: Test
         let hook = trigger(&app, &admin, &base, verification, "async").await;
         let body = event(&format!("evt_{preset}"), 21);
 
-        let reply = deliver(
-            &app,
-            &hook.url,
-            &signed(&preset, &hook.secret, &body, now(), "d-1"),
-            &body,
-        )
-        .await;
+        let reply = send_signed(&app, &hook, &preset, &body, "d-1").await;
         assert_eq!(
             reply.status,
             StatusCode::ACCEPTED,
@@ -182,13 +181,7 @@ async fn each_preset_runs_a_signed_delivery_once_and_refuses_forgeries(app: Test
         );
 
         // The same delivery again: the first run, and nothing new.
-        let again = deliver(
-            &app,
-            &hook.url,
-            &signed(&preset, &hook.secret, &body, now(), "d-1"),
-            &body,
-        )
-        .await;
+        let again = send_signed(&app, &hook, &preset, &body, "d-1").await;
         assert_eq!(again.status, StatusCode::OK, "{preset}: {}", again.text);
         assert_eq!(again.json::<WebhookReceipt>().execution_id, run.id);
 
@@ -358,13 +351,7 @@ async fn unknown_disabled_unpublished_and_oversized_deliveries_start_nothing(app
     )
     .await;
     let body = event("e", 1);
-    let reply = deliver(
-        &app,
-        &hook.url,
-        &signed("github", &hook.secret, &body, now(), "x"),
-        &body,
-    )
-    .await;
+    let reply = send_signed(&app, &hook, "github", &body, "x").await;
     assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.text);
     assert!(reply.problem().detail.contains("no published version"));
     // Unsigned, the same delivery says nothing about the workflow.
@@ -387,13 +374,7 @@ async fn unknown_disabled_unpublished_and_oversized_deliveries_start_nothing(app
     }
     // Too large: the body limit, before anything is looked up.
     let big = vec![b' '; 64 * 1024 + 1];
-    let reply = deliver(
-        &app,
-        &hook.url,
-        &signed("github", &hook.secret, &big, now(), "z"),
-        &big,
-    )
-    .await;
+    let reply = send_signed(&app, &hook, "github", &big, "z").await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(reply.problem().code, ErrorCode::PayloadTooLarge);
     // Disabled: 404, as if it did not exist.
@@ -540,13 +521,7 @@ async fn triggers_are_listed_changed_and_deleted_and_bad_input_is_named(app: Tes
         StatusCode::NOT_FOUND
     );
     let body = event("evt_1", 1);
-    let reply = deliver(
-        &app,
-        &hook.url,
-        &signed("stripe", &hook.secret, &body, now(), ""),
-        &body,
-    )
-    .await;
+    let reply = send_signed(&app, &hook, "stripe", &body, "").await;
     assert_eq!(
         reply.status,
         StatusCode::NOT_FOUND,
@@ -572,13 +547,7 @@ async fn a_sync_webhook_answers_with_its_finished_run(app: TestApp) {
     )
     .await;
     let body = event("e", 4);
-    let reply = deliver(
-        &app,
-        &hook.url,
-        &signed("standard_webhooks", &hook.secret, &body, now(), "msg_1"),
-        &body,
-    )
-    .await;
+    let reply = send_signed(&app, &hook, "standard_webhooks", &body, "msg_1").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let receipt: WebhookReceipt = reply.json();
     assert_eq!(
@@ -598,13 +567,7 @@ async fn a_sync_webhook_answers_with_its_finished_run(app: TestApp) {
         "sync",
     )
     .await;
-    let reply = deliver(
-        &app,
-        &hook.url,
-        &signed("standard_webhooks", &hook.secret, &body, now(), "msg_2"),
-        &body,
-    )
-    .await;
+    let reply = send_signed(&app, &hook, "standard_webhooks", &body, "msg_2").await;
     assert_eq!(reply.status, StatusCode::BAD_GATEWAY, "{}", reply.text);
     let problem = reply.problem();
     assert_eq!(problem.code, ErrorCode::RunFailed);

@@ -43,7 +43,7 @@ pub fn secret_binding(customer: CustomerId, trigger: TriggerId) -> Vec<u8> {
 /// `trigger` data is `{ body, headers, query }`.
 #[utoipa::path(tag = "webhooks", operation_id = "receive_webhook",
     params(("token" = String, Path, description = "The token of the trigger's URL")),
-    request_body(content = serde_json::Value, description = "The event, JSON or text, signed as the trigger's preset says"),
+    request_body(content = String, content_type = "application/octet-stream", description = "The event's bytes as the sender signed them: JSON (sent with any content type) or UTF-8 text"),
     responses(
         (status = 200, description = "A synchronous webhook's run answered (with its `respond` step's status, headers and body, or this receipt), or the delivery id was seen: the first delivery's run", body = WebhookReceipt),
         (status = 202, description = "Accepted: the run is queued", body = WebhookReceipt),
