@@ -576,6 +576,43 @@ async fn a_sync_webhook_answers_with_its_finished_run(app: TestApp) {
 }
 both_backends!(a_sync_webhook_answers_with_its_finished_run);
 
+/// A respond step's status, headers and body are the answer: the first one that
+/// succeeded in definition order (a JSON body as JSON, a string as text).
+async fn a_sync_webhook_answers_with_its_first_succeeded_respond_step(app: TestApp) {
+    let admin = app.signup("Hooks").await;
+    let definition = json!({ "steps": [
+        transform("double", "trigger.body.n * 2", &["big"]),
+        { "key": "big", "name": "Big?", "config": { "type": "condition", "condition": "steps.double.output > 10" },
+          "next": [ { "to": "created", "branch": "true" }, { "to": "small", "branch": "false" } ] },
+        { "key": "small", "name": "Small", "config": { "type": "respond", "status": 200, "body": "too small" } },
+        { "key": "created", "name": "Created", "config": { "type": "respond", "status": 201,
+          "headers": [ { "name": "x-doubled", "value": "{{ steps.double.output }}" } ],
+          "body": "{{ steps.double.output }}" } },
+    ] });
+    let base = published(&app, &admin, definition).await;
+    let hook = trigger(&app, &admin, &base, json!({ "preset": "github" }), "sync").await;
+
+    let body = event("e", 21);
+    let reply = send_signed(&app, &hook, "github", &body, "big").await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    assert_eq!(reply.headers["x-doubled"], "42");
+    assert_eq!(reply.headers["content-type"], "application/json");
+    assert_eq!(reply.json::<Value>(), json!(42));
+
+    let body = event("e", 1);
+    let reply = send_signed(&app, &hook, "github", &body, "small").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert!(
+        reply.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    assert_eq!(reply.text, "too small");
+    assert_eq!(runs(&app, &admin, &base).await.len(), 2);
+}
+both_backends!(a_sync_webhook_answers_with_its_first_succeeded_respond_step);
+
 /// A token names its customer: another customer's id in it finds nothing, even with
 /// the random part of a real token and a correct signature.
 async fn a_hook_token_cannot_reach_another_customers_trigger(app: TestApp) {
