@@ -195,7 +195,43 @@ const MATRIX: &[(&str, &str, Option<&str>)] = &[
         "/api/v1/customers/{customer_id}/workflows/{workflow_id}/triggers/{trigger_id}",
         None,
     ),
+    ("GET", "/api/v1/customers/{customer_id}/credentials", None),
+    (
+        "POST",
+        "/api/v1/customers/{customer_id}/credentials",
+        Some(
+            r#"{ "name": "mole", "secret": { "kind": "bearer_token", "token": "mole-token-0001" } }"#,
+        ),
+    ),
+    (
+        "GET",
+        "/api/v1/customers/{customer_id}/credentials/{name}",
+        None,
+    ),
+    (
+        "PUT",
+        "/api/v1/customers/{customer_id}/credentials/{name}/secret",
+        Some(r#"{ "secret": { "kind": "bearer_token", "token": "mole-token-0002" } }"#),
+    ),
+    (
+        "DELETE",
+        "/api/v1/customers/{customer_id}/credentials/{name}",
+        None,
+    ),
+    (
+        "GET",
+        "/api/v1/customers/{customer_id}/outbound-allow-list",
+        None,
+    ),
+    (
+        "PUT",
+        "/api/v1/customers/{customer_id}/outbound-allow-list",
+        Some(r#"{ "hosts": ["mole.example"] }"#),
+    ),
 ];
+
+/// The name of B's credential, which the matrix's `{name}` addresses.
+const B_CREDENTIAL: &str = "bravo-psa-token";
 
 /// Secured operations of the spec that name no customer, each with where its
 /// isolation is tested instead.
@@ -255,6 +291,7 @@ fn requests(customer: CustomerId, t: Targets) -> Vec<(Method, String, Option<Val
                 .replace("{workflow_id}", &t.workflow.to_string())
                 .replace("{execution_id}", &t.execution.to_string())
                 .replace("{trigger_id}", &t.trigger.to_string())
+                .replace("{name}", B_CREDENTIAL)
                 .replace("{version}", "1");
             let body = body.map(|b| serde_json::from_str(b).unwrap());
             (method.parse().unwrap(), path, body)
@@ -271,6 +308,7 @@ fn smuggled(a: CustomerId, b: Targets) -> Vec<(Method, String, Option<Value>)> {
                 .map(|id| id.to_string())
                 .iter()
                 .any(|id| path.contains(id))
+                || path.contains(B_CREDENTIAL)
         })
         .collect()
 }
@@ -345,6 +383,8 @@ type Snapshot = (
     Vec<WorkflowVersion>,
     Vec<WorkflowExecution>,
     Vec<WorkflowTrigger>,
+    Vec<Credential>,
+    OutboundAllowList,
 );
 
 impl World {
@@ -391,6 +431,25 @@ async fn world(app: &TestApp) -> World {
         .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     let b_trigger: CreatedWorkflowTrigger = reply.json();
+    let credential = CreateCredential {
+        name: parse(B_CREDENTIAL),
+        description: "Bravo's PSA".to_owned(),
+        secret: CredentialSecret::BearerToken(BearerTokenSecret {
+            token: SecretValue::try_from("bravo-secret-0001".to_owned()).unwrap(),
+        }),
+    };
+    let c = format!("/api/v1/customers/{}", b.customer_id);
+    let reply = app
+        .post(&format!("{c}/credentials"), Some(&b.token), &credential)
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let hosts = OutboundAllowList {
+        hosts: vec![parse("psa.bravo.example")],
+    };
+    let reply = app
+        .put(&format!("{c}/outbound-allow-list"), &b.token, &hosts)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let b_before = snapshot(app, &b).await;
     World {
         a,
@@ -450,6 +509,11 @@ async fn snapshot(app: &TestApp, b: &Member) -> Snapshot {
             .json();
         triggers.extend(page.items);
     }
+    let credentials: CredentialPage = app.get(&format!("{c}/credentials"), &b.token).await.json();
+    let allowed: OutboundAllowList = app
+        .get(&format!("{c}/outbound-allow-list"), &b.token)
+        .await
+        .json();
     (
         customer,
         branding,
@@ -459,6 +523,8 @@ async fn snapshot(app: &TestApp, b: &Member) -> Snapshot {
         versions,
         runs,
         triggers,
+        credentials.items,
+        allowed,
     )
 }
 
@@ -544,6 +610,11 @@ async fn lists_never_include_another_customers_rows(app: TestApp) {
     assert!(keys.items.is_empty());
     let workflows: WorkflowPage = app.get(&format!("{c}/workflows"), &w.a.token).await.json();
     assert!(workflows.items.is_empty(), "{:?}", workflows.items);
+    let credentials: CredentialPage = app
+        .get(&format!("{c}/credentials"), &w.a.token)
+        .await
+        .json();
+    assert!(credentials.items.is_empty(), "{:?}", credentials.items);
     let audit: AuditLogPage = app.get(&format!("{c}/audit-logs"), &w.a.token).await.json();
     assert!(!audit.items.is_empty());
     assert!(

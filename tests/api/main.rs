@@ -5,10 +5,12 @@
 mod databases;
 mod helpers;
 mod http_sink;
+mod log_capture;
 
 mod audit;
 mod auth;
 mod bad_input;
+mod credentials;
 mod customers;
 mod database_outage;
 mod database_roles;

@@ -11,7 +11,12 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 /// Publishes `definition`, runs it with `input`, and waits for the run to finish.
-async fn run(app: &TestApp, admin: &Member, definition: Value, input: Value) -> WorkflowExecution {
+pub(crate) async fn run(
+    app: &TestApp,
+    admin: &Member,
+    definition: Value,
+    input: Value,
+) -> WorkflowExecution {
     let base = format!("/api/v1/customers/{}/workflows", admin.customer_id);
     let reply = app
         .post(
@@ -43,7 +48,7 @@ fn call(url: &str) -> Value {
     json!({ "steps": [ { "key": "call", "name": "Call", "config": { "type": "http", "method": "GET", "url": url } } ] })
 }
 
-fn error_of(run: &WorkflowExecution) -> String {
+pub(crate) fn error_of(run: &WorkflowExecution) -> String {
     run.steps
         .iter()
         .find_map(|s| s.error.clone())

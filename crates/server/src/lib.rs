@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod body;
 pub mod config;
+pub mod credentials;
 pub mod csp;
 pub mod demo;
 pub mod docs;

@@ -4,6 +4,7 @@
 use crate::auth::jwt::JwtKeys;
 use crate::auth::password::PasswordWork;
 use crate::config::{Mode, SeedDemo, Settings};
+use crate::credentials::CredentialResolver;
 use crate::error::ApiError;
 use crate::forwarded::TrustedProxies;
 use crate::keyring::Keyring;
@@ -81,10 +82,15 @@ impl Application {
             .with_context(|| format!("listen on {}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let evaluator = Arc::new(obera_engine::Evaluator::new(obera_engine::Limits::default()));
+        let keyring = Arc::new(keyring);
         let runner = WorkflowRunner {
             db: db.clone(),
             evaluator: evaluator.clone(),
-            http: HttpCaller::new(AllowList::parse(&settings.outbound_allow_hosts))?,
+            http: HttpCaller::new(
+                AllowList::parse(&settings.outbound_allow_hosts),
+                db.clone(),
+                CredentialResolver::new(db.clone(), keyring.clone()),
+            )?,
         };
         let runs = QueueWorker::new(
             db.clone(),
@@ -100,7 +106,7 @@ impl Application {
             workflow_runs: runs.waker(),
             db,
             keys: Arc::new(keys),
-            keyring: Arc::new(keyring),
+            keyring,
             passwords: Arc::new(PasswordWork::new(
                 settings.password_hash_concurrency,
                 Duration::from_millis(settings.password_hash_queue_ms),

@@ -138,6 +138,8 @@ text_enum!(
         AuditWrite => "audit:write",
         WorkflowsRead => "workflows:read",
         WorkflowsWrite => "workflows:write",
+        CredentialsRead => "credentials:read",
+        CredentialsWrite => "credentials:write",
     }
 );
 

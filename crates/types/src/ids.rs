@@ -60,6 +60,10 @@ id_type!(
     ApiKeyId
 );
 id_type!(
+    /// Identifies a stored credential (steps name it by its name instead).
+    CredentialId
+);
+id_type!(
     /// Identifies an audit log entry.
     AuditLogId
 );

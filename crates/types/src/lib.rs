@@ -29,6 +29,7 @@ macro_rules! string_enum_schema {
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod credentials;
 pub mod customers;
 pub mod customization;
 pub mod enums;
@@ -50,6 +51,11 @@ pub use auth::{
     AcceptInviteRequest, DemoLoginRequest, Health, Jwk, JwkSet, LoginRequest, LogoutRequest, Me,
     Membership, RefreshRequest, Session, SignupRequest,
 };
+pub use credentials::{
+    BasicSecret, BasicUsername, BearerTokenSecret, CreateCredential, Credential,
+    CredentialHeaderName, CredentialKind, CredentialSecret, HeaderSecret, OutboundAllowList,
+    OutboundHost, ReplaceCredentialSecret, SecretValue, SigningSecret,
+};
 pub use customers::{CreateCustomer, Customer, CustomerFilter, UpdateCustomer};
 pub use customization::{
     Customization, CustomizationInput, DashboardLayout, FeatureKind, IntegrationKind, WidgetKind,
@@ -60,11 +66,13 @@ pub use enums::{
     UserStatus,
 };
 pub use error::{ErrorCode, FieldError, Problem};
-pub use ids::{ApiKeyId, AuditLogId, CustomerId, ExecutionId, TriggerId, UserId, WorkflowId};
+pub use ids::{
+    ApiKeyId, AuditLogId, CredentialId, CustomerId, ExecutionId, TriggerId, UserId, WorkflowId,
+};
 pub use mfa::{MfaCode, MfaEnrolment, MfaStatus, RecoveryCodes};
 pub use page::{
-    ApiKeyPage, AuditLogPage, CustomerPage, PageParams, UserPage, WorkflowExecutionPage,
-    WorkflowPage, WorkflowTriggerPage, WorkflowVersionPage,
+    ApiKeyPage, AuditLogPage, CredentialPage, CustomerPage, PageParams, UserPage,
+    WorkflowExecutionPage, WorkflowPage, WorkflowTriggerPage, WorkflowVersionPage,
 };
 pub use users::{Invitation, InviteUser, UpdateUser, UserProfile};
 pub use validated::{DisplayName, Email, HexColor, Password, WebUrl};

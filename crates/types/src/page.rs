@@ -55,6 +55,11 @@ page_type!(
     "The items of this page, in the `order` asked for (oldest first by default)."
 );
 page_type!(
+    /// A page of credentials (metadata only).
+    CredentialPage,
+    crate::Credential
+);
+page_type!(
     /// A page of workflows.
     WorkflowPage,
     crate::Workflow

@@ -192,6 +192,14 @@ actions! {
     CUSTOMIZATION_REPLACED = "customization.replaced";
     API_KEY_CREATED = "api_key.created";
     API_KEY_REVOKED = "api_key.revoked";
+    /// A workflow credential was stored (its name and kind; never the secret).
+    CREDENTIAL_CREATED = "credential.created";
+    /// A workflow credential's secret was replaced (rotation).
+    CREDENTIAL_SECRET_REPLACED = "credential.secret_replaced";
+    /// A workflow credential was deleted.
+    CREDENTIAL_DELETED = "credential.deleted";
+    /// The hosts a customer's workflows may reach on private addresses changed.
+    OUTBOUND_ALLOW_LIST_REPLACED = "outbound.allow_list_replaced";
     USER_INVITED = "user.invited";
     USER_INVITE_ACCEPTED = "user.invite_accepted";
     USER_INVITE_RENEWED = "user.invite_renewed";

@@ -36,6 +36,7 @@ stable `code`. Lists are keyset-paginated: pass `next_cursor` back as `cursor`."
         (name = "api_keys", description = "API keys for third parties"),
         (name = "audit", description = "Audit log"),
         (name = "webhooks", description = "Deliveries to workflow webhook triggers (signed, no bearer token)"),
+        (name = "credentials", description = "Secrets workflow steps use by name, and the hosts they may reach"),
         (name = "health", description = "Liveness and readiness")
     )
 )]

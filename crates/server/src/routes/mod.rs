@@ -10,10 +10,12 @@
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod credentials;
 pub mod customers;
 pub mod customization;
 pub mod health;
 pub mod mfa;
+pub mod outbound_allow_list;
 pub mod users;
 pub mod workflow_runs;
 pub mod workflow_triggers;
@@ -36,6 +38,8 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     workflows::configure(cfg);
     workflow_runs::configure(cfg);
     workflow_triggers::configure(cfg);
+    credentials::configure(cfg);
+    outbound_allow_list::configure(cfg);
 }
 
 /// Turns list query parameters into a validated page request.

@@ -17,9 +17,10 @@ use actix_web::{get, patch, post, web};
 use obera_engine::Catalog;
 use obera_store::{StoreError, TenantScope};
 use obera_types::{
-    ApiScope, CreateWorkflow, CustomerId, PageParams, PublishWorkflow, SaveWorkflowVersion, Step,
-    StepConfig, UpdateWorkflow, WORKFLOW_EXPORT_FORMAT, Workflow, WorkflowDefinition,
-    WorkflowExport, WorkflowId, WorkflowPage, WorkflowVersion, WorkflowVersionPage,
+    ApiScope, CreateWorkflow, CustomerId, NotifyChannel, PageParams, PublishWorkflow,
+    SaveWorkflowVersion, Step, StepConfig, UpdateWorkflow, WORKFLOW_EXPORT_FORMAT, Workflow,
+    WorkflowDefinition, WorkflowExport, WorkflowId, WorkflowPage, WorkflowVersion,
+    WorkflowVersionPage,
 };
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -40,24 +41,35 @@ pub fn configure(cfg: &mut ServiceConfig) {
 const WORKFLOW_ID_DOC: &str = "The workflow";
 
 /// Checks `definition` against the engine's rules and the customer's own records
-/// (approvers who are its people, sub-workflows that are its workflows).
+/// (approvers who are its people, sub-workflows that are its workflows, credentials
+/// it has stored).
 async fn validated(
     state: &AppState,
     scope: &TenantScope,
     definition: &WorkflowDefinition,
     field: &str,
 ) -> ApiResult<()> {
-    let (mut users, mut workflows) = (Vec::new(), Vec::new());
+    let (mut users, mut workflows, mut names_credentials) = (Vec::new(), Vec::new(), false);
     let mut steps: Vec<&Step> = definition.steps.iter().collect();
     while let Some(step) = steps.pop() {
         match &step.config {
             StepConfig::Approval(approval) => users.extend(approval.approvers.iter().copied()),
             StepConfig::SubWorkflow(sub) => workflows.push(sub.workflow_id),
             StepConfig::Loop(body) => steps.extend(body.body.steps.iter()),
+            StepConfig::Http(http) => names_credentials |= http.credential.is_some(),
+            StepConfig::Notify(notify) => {
+                names_credentials |= matches!(notify.channel, NotifyChannel::Webhook(_));
+            }
             _ => {}
         }
     }
     let mut catalog = Catalog::default();
+    if names_credentials {
+        // One query for all the names, whatever the number of steps naming them.
+        catalog
+            .credentials
+            .extend(state.db.credential_names(scope).await?);
+    }
     // A reference that is not the customer's is left out, for validation to name;
     // any other failure (the database) is the request's.
     let known = |found: Result<_, StoreError>| match found {

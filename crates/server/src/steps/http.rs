@@ -7,11 +7,21 @@
 //! response says it is JSON, else the text. A status of 400 or more fails the step;
 //! the failure carries the status (and `Retry-After`) so the engine can tell a 503
 //! worth retrying from a 404 that is not. The attempt's input is the rendered request.
+//!
+//! A step that names a credential gets it from the run's customer when it runs, after
+//! the outbound guard let the call through ([`crate::credentials::CredentialResolver`]);
+//! the secret goes in the request and nowhere else: the recorded input shows
+//! `[redacted:<name>]` for its header, and the output and error are redacted
+//! ([`super::redact`]) before the runner records them.
 
-use super::outbound::{AllowList, GuardedResolver, forbidden, refusal};
+use super::http_access::{authorization, trusted};
+use super::outbound::{AllowList, GuardedResolver};
+use super::redact::Redactor;
 use super::{Attempt, StepFailure};
+use crate::credentials::CredentialResolver;
 use futures_util::StreamExt;
 use obera_engine::{Bindings, CompiledTemplate, Evaluator, FailureKind};
+use obera_store::{Db, TenantScope};
 use obera_types::{HttpMethod, HttpStep, Template};
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -23,31 +33,47 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// When the step names no response cap: 1 MiB.
 const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 
-/// Sends `http` steps; one per process (it holds the connection pool).
+/// Sends `http` steps; one per process (it holds the connection pools).
 pub struct HttpCaller {
+    /// For hosts on no allow-list: only public addresses.
     client: reqwest::Client,
+    /// For allow-listed hosts: any address but link-local ones.
+    trusted: reqwest::Client,
     allow: AllowList,
+    db: Db,
+    credentials: CredentialResolver,
 }
 
 impl HttpCaller {
-    pub fn new(allow: AllowList) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
-            .dns_resolver(Arc::new(GuardedResolver {
-                allow: allow.clone(),
-            }))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("obera-workflows/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        Ok(Self { client, allow })
+    pub fn new(allow: AllowList, db: Db, credentials: CredentialResolver) -> anyhow::Result<Self> {
+        let client = |trust_every_name| {
+            reqwest::Client::builder()
+                .dns_resolver(Arc::new(GuardedResolver {
+                    allow: allow.clone(),
+                    trust_every_name,
+                }))
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("obera-workflows/", env!("CARGO_PKG_VERSION")))
+                .build()
+        };
+        Ok(Self {
+            client: client(false)?,
+            trusted: client(true)?,
+            allow,
+            db,
+            credentials,
+        })
     }
 
-    /// Renders and sends the step's request.
+    /// Renders and sends the step's request in the run's `scope`, with the secrets
+    /// it used redacted from what it returns.
     pub async fn call(
         &self,
         step: &HttpStep,
         idempotency_key: Uuid,
         evaluator: &Evaluator,
         bindings: &mut Bindings,
+        scope: &TenantScope,
     ) -> Attempt {
         let request = match Rendered::new(step, evaluator, bindings) {
             Ok(request) => request,
@@ -58,16 +84,45 @@ impl HttpCaller {
                 };
             }
         };
-        let input = request.describe();
-        let result = self.send(step, request, idempotency_key).await;
+        let mut input = request.describe();
+        let (mut redactor, mut sent_in) = (Redactor::default(), None);
+        let result = self
+            .send(
+                step,
+                request,
+                idempotency_key,
+                scope,
+                &mut redactor,
+                &mut sent_in,
+            )
+            .await;
+        if let (Some(header), Some(name)) = (sent_in, &step.credential) {
+            input["headers"][header.as_str()] = Value::String(format!("[redacted:{name}]"));
+        }
+        redactor.value(&mut input);
+        let result = match result {
+            Ok(mut output) => {
+                redactor.value(&mut output);
+                Ok(output)
+            }
+            Err(mut failure) => {
+                failure.message = redactor.text(&failure.message);
+                Err(failure)
+            }
+        };
         Attempt { input, result }
     }
 
+    /// Sends the rendered request; `redactor` learns the secrets it used and
+    /// `sent_in` the header the credential went in.
     async fn send(
         &self,
         step: &HttpStep,
         rendered: Rendered,
         idempotency_key: Uuid,
+        scope: &TenantScope,
+        redactor: &mut Redactor,
+        sent_in: &mut Option<reqwest::header::HeaderName>,
     ) -> Result<Value, StepFailure> {
         let url = reqwest::Url::parse(&rendered.url)
             .map_err(|e| StepFailure::invalid(format!("url `{}`: {e}", rendered.url)))?;
@@ -77,16 +132,22 @@ impl HttpCaller {
             )));
         }
         let host = url.host_str().unwrap_or_default().to_owned();
-        if !self.allow.allows(&host) {
-            let literal = host.trim_start_matches('[').trim_end_matches(']');
-            if let Ok(ip) = literal.parse()
-                && let Some(why) = forbidden(ip)
-            {
-                return Err(StepFailure::denied(refusal(&host, ip, why)));
+        let port = url.port_or_known_default().unwrap_or_default();
+        let client = if trusted(&self.db, scope, &self.allow, &host, port).await? {
+            &self.trusted
+        } else {
+            &self.client
+        };
+        // Resolved only for a call the guard lets through, and only now.
+        let credential = match &step.credential {
+            None => None,
+            Some(name) => {
+                let secret = self.credentials.resolve(scope, name).await?;
+                redactor.add(name, &secret);
+                Some(authorization(name, &secret).map_err(StepFailure::denied)?)
             }
-        }
-        let mut request = self
-            .client
+        };
+        let mut request = client
             .request(method(step.method), url)
             .timeout(
                 step.timeout_ms
@@ -101,7 +162,15 @@ impl HttpCaller {
             Some(Value::String(text)) => request.body(text),
             Some(json) => request.json(&json),
         };
-        let response = request.send().await.map_err(transport)?;
+        let mut request = request
+            .build()
+            .map_err(|e| StepFailure::invalid(format!("the request cannot be built: {e}")))?;
+        if let Some((name, value)) = credential {
+            // The credential's header replaces one of the same name from the step.
+            *sent_in = Some(name.clone());
+            request.headers_mut().insert(name, value);
+        }
+        let response = client.execute(request).await.map_err(transport)?;
         let status = response.status();
         let retry_after = retry_after(response.headers());
         let headers: Map<String, Value> = response

@@ -4,7 +4,9 @@
 //! kind decides whether the engine retries it.
 
 pub mod http;
+pub mod http_access;
 pub mod outbound;
+pub mod redact;
 
 use obera_engine::FailureKind;
 use serde_json::Value;

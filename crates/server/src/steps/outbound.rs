@@ -11,7 +11,10 @@
 //! are checked before the request. Redirects are not followed.
 //!
 //! Hosts the MSP operator allow-lists (`OBERA_OUTBOUND_ALLOW_HOSTS`, e.g. an
-//! on-premises PSA or a test receiver on `127.0.0.1`) are exempt.
+//! on-premises PSA or a test receiver on `127.0.0.1`) are exempt, and so are the hosts
+//! on the running customer's own allow-list (checked by the caller, which then uses a
+//! client whose resolver trusts every name). Link-local addresses, where cloud
+//! metadata lives, stay refused for every host, allow-listed or not.
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::collections::HashSet;
@@ -99,10 +102,16 @@ fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
     }
 }
 
+/// Why an address may not be called even by an allow-listed host, or `None`.
+pub fn never_allowed(ip: IpAddr) -> Option<&'static str> {
+    obera_types::credentials::is_link_local(ip)
+        .then_some("a link-local address (cloud metadata lives there), which no allow-list opens")
+}
+
 /// The refusal of `host` at `ip`, for the step's error.
 pub fn refusal(host: &str, ip: IpAddr, why: &str) -> String {
     format!(
-        "refused to call {host} ({ip}): it is {why}; an operator may allow the host with OBERA_OUTBOUND_ALLOW_HOSTS"
+        "refused to call {host} ({ip}): it is {why}; a customer admin may allow the host on the customer's outbound allow-list"
     )
 }
 
@@ -112,26 +121,29 @@ pub fn refusal(host: &str, ip: IpAddr, why: &str) -> String {
 #[error("{0}")]
 pub struct Refused(pub String);
 
-/// The HTTP client's resolver: system DNS, then only the public answers (all of them
-/// for an allow-listed host). A name with no public address fails to resolve.
+/// The HTTP client's resolver: system DNS, then only the public answers (for an
+/// allow-listed host, all but link-local ones). A name with no such address fails to
+/// resolve.
 pub struct GuardedResolver {
     pub allow: AllowList,
+    /// Every name counts as allow-listed: the client of calls whose host the caller
+    /// found on the customer's allow-list.
+    pub trust_every_name: bool,
 }
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_owned();
-        let allowed = self.allow.allows(&host);
+        let allowed = self.trust_every_name || self.allow.allows(&host);
+        let check: fn(IpAddr) -> Option<&'static str> =
+            if allowed { never_allowed } else { forbidden };
         Box::pin(async move {
             let found: Vec<SocketAddr> =
                 tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            if allowed {
-                return Ok(Box::new(found.into_iter()) as Addrs);
-            }
             let mut refused = None;
             let public: Vec<SocketAddr> = found
                 .into_iter()
-                .filter(|addr| match forbidden(addr.ip()) {
+                .filter(|addr| match check(addr.ip()) {
                     Some(why) => {
                         refused.get_or_insert_with(|| refusal(&host, addr.ip(), why));
                         false
@@ -184,6 +196,27 @@ mod tests {
                 panic!("not an address: {ip}")
             };
             assert_eq!(forbidden(ip), None, "{ip} was refused");
+        }
+    }
+
+    #[test]
+    fn link_local_addresses_are_never_allowed() {
+        for ip in [
+            "169.254.169.254",
+            "fe80::1",
+            "fd00:ec2::254",
+            "::ffff:169.254.1.1",
+        ] {
+            let Ok(ip) = ip.parse::<IpAddr>() else {
+                panic!("not an address: {ip}")
+            };
+            assert!(never_allowed(ip).is_some(), "{ip} could be allowed");
+        }
+        for ip in ["127.0.0.1", "10.0.0.1", "fd12::1", "::1"] {
+            let Ok(ip) = ip.parse::<IpAddr>() else {
+                panic!("not an address: {ip}")
+            };
+            assert_eq!(never_allowed(ip), None, "{ip} can never be allowed");
         }
     }
 

@@ -490,7 +490,7 @@ impl WorkflowRunner {
             StepConfig::Http(http) => {
                 let key = idempotency_key(run.execution.id, path);
                 self.http
-                    .call(http, key, &self.evaluator, &mut bindings)
+                    .call(http, key, &self.evaluator, &mut bindings, &run.scope)
                     .await
             }
             config => Attempt::computed(match compute(config, &self.evaluator, &mut bindings) {

@@ -75,7 +75,7 @@ macro_rules! tagged_union {
     };
 }
 
-/// Shared with `trigger`, whose configurations are tagged the same way.
+/// Shared with `trigger` and `credentials`, whose configurations are tagged the same way.
 pub(crate) use tagged_union;
 
 /// Adds the required tag property (`"type": "http"`) to a variant struct's schema.
