@@ -15,7 +15,9 @@
 //! is a nested definition: the executor plans each iteration with [`plan`] over the
 //! body and the loop itself with [`crate::iteration::plan_iterations`].
 
-use obera_types::{Branch, OnError, Step, StepConfig, StepKey, WorkflowDefinition};
+use obera_types::{
+    Branch, OnError, Step, StepConfig, StepKey, StepRun, StepRunStatus, WorkflowDefinition,
+};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
@@ -34,6 +36,30 @@ pub enum StepState {
     Failed,
     /// On a branch not taken (or skipped by a dry run).
     Skipped,
+}
+
+impl StepState {
+    /// A recorded step's state. A step a dry run skipped (it has a note) counts as
+    /// passed, so the steps after it are still exercised.
+    pub fn of(record: &StepRun) -> StepState {
+        match record.status {
+            StepRunStatus::Succeeded => StepState::Succeeded {
+                branch: record
+                    .branch
+                    .clone()
+                    .and_then(|b| Branch::try_from(b).ok())
+                    .unwrap_or(Branch::Always),
+            },
+            StepRunStatus::Failed => StepState::Failed,
+            StepRunStatus::Skipped if record.note.is_some() => StepState::Succeeded {
+                branch: Branch::Always,
+            },
+            StepRunStatus::Skipped => StepState::Skipped,
+            StepRunStatus::Pending | StepRunStatus::Running | StepRunStatus::Waiting => {
+                StepState::Active
+            }
+        }
+    }
 }
 
 /// How a finished run ended.

@@ -13,7 +13,7 @@ use actix_web::{get, post, web};
 use obera_engine::{StepState, rerun_states};
 use obera_store::{NewWorkflowRun, TenantScope};
 use obera_types::{
-    ApiScope, Branch, CancelledWorkflowRuns, CustomerId, ExecutionId, PageParams, RerunVersion,
+    ApiScope, CancelledWorkflowRuns, CustomerId, ExecutionId, PageParams, RerunVersion,
     RerunWorkflowRun, RerunWorkflowRuns, StartWorkflowRun, StepRunStatus, TriggerKind, Workflow,
     WorkflowExecution, WorkflowExecutionPage, WorkflowId, WorkflowRunBatch, WorkflowRunFilter,
 };
@@ -319,7 +319,7 @@ async fn rerun(
         .steps
         .iter()
         .filter(|s| s.path == s.step_key.as_str())
-        .filter_map(|s| Some((s.step_key.clone(), kept_state(s)?)))
+        .map(|s| (s.step_key.clone(), StepState::of(s)))
         .collect();
     let kept = rerun_states(&definition, &states, &from)
         .map_err(|e| ApiError::field("from_step", e.to_string()))?;
@@ -350,22 +350,6 @@ fn first_failed(run: &WorkflowExecution) -> Option<obera_types::StepKey> {
         .iter()
         .find(|s| s.status == StepRunStatus::Failed && s.path == s.step_key.as_str())
         .map(|s| s.step_key.clone())
-}
-
-/// A settled top-level record as the planner sees it, for deciding what a re-run keeps.
-fn kept_state(step: &obera_types::StepRun) -> Option<StepState> {
-    match step.status {
-        StepRunStatus::Succeeded => Some(StepState::Succeeded {
-            branch: step
-                .branch
-                .clone()
-                .and_then(|b| Branch::try_from(b).ok())
-                .unwrap_or(Branch::Always),
-        }),
-        StepRunStatus::Skipped => Some(StepState::Skipped),
-        StepRunStatus::Failed => Some(StepState::Failed),
-        _ => None,
-    }
 }
 
 /// Whether a loop-body record (`each[2].send`) belongs to a loop step the re-run keeps.

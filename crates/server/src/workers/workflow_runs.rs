@@ -789,7 +789,7 @@ fn view(run: &Run<'_>, level: &Level<'_>) -> (HashMap<StepKey, StepState>, DataM
         let Some(record) = records.get(&level.path(&step.key).to_string()) else {
             continue;
         };
-        states.insert(step.key.clone(), state_of(record));
+        states.insert(step.key.clone(), StepState::of(record));
         if record.completed_at.is_some() {
             data.steps.insert(
                 step.key.clone(),
@@ -802,28 +802,6 @@ fn view(run: &Run<'_>, level: &Level<'_>) -> (HashMap<StepKey, StepState>, DataM
         }
     }
     (states, data)
-}
-
-/// A record's state for the planner. A step a dry run skipped (it has a note) counts as
-/// passed, so the steps after it are still exercised.
-fn state_of(record: &StepRun) -> StepState {
-    match record.status {
-        StepRunStatus::Succeeded => StepState::Succeeded {
-            branch: record
-                .branch
-                .clone()
-                .and_then(|b| Branch::try_from(b).ok())
-                .unwrap_or(Branch::Always),
-        },
-        StepRunStatus::Failed => StepState::Failed,
-        StepRunStatus::Skipped if record.note.is_some() => StepState::Succeeded {
-            branch: Branch::Always,
-        },
-        StepRunStatus::Skipped => StepState::Skipped,
-        StepRunStatus::Pending | StepRunStatus::Running | StepRunStatus::Waiting => {
-            StepState::Active
-        }
-    }
 }
 
 /// How a level ended, if it has, from its records.
