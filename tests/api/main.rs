@@ -29,6 +29,7 @@ mod surface;
 mod throttling;
 mod traces;
 mod unauthenticated_hashing;
+mod workflow_code;
 mod workflow_durable;
 mod workflow_http;
 mod workflow_runs;

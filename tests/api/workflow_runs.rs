@@ -276,7 +276,7 @@ both_backends!(a_failing_step_fails_the_run_unless_it_may_continue);
 async fn a_step_without_an_executor_fails_the_run_and_says_so(app: TestApp) {
     let admin = app.signup("Runs").await;
     let definition = json!({ "steps": [
-        { "key": "wait", "name": "Wait", "config": { "type": "code", "source": "1" } } ] });
+        { "key": "wait", "name": "Wait", "config": { "type": "db", "operation": { "kind": "list_users" } } } ] });
     let base = published(&app, &admin, definition).await;
     let run = finished(
         &app,
@@ -286,7 +286,7 @@ async fn a_step_without_an_executor_fails_the_run_and_says_so(app: TestApp) {
     .await;
     assert_eq!(run.status, ExecutionStatus::Failed);
     let error = step(&run, "wait").error.clone().unwrap_or_default();
-    assert!(error.contains("`code` steps cannot run yet"), "{error}");
+    assert!(error.contains("`db` steps cannot run yet"), "{error}");
 }
 both_backends!(a_step_without_an_executor_fails_the_run_and_says_so);
 

@@ -4,7 +4,7 @@
 use obera_engine::{Catalog, Evaluator, validate};
 use obera_types::{CredentialRef, FieldError, UserId, WorkflowDefinition, WorkflowId};
 use serde_json::{Value, json};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 const USER: &str = "0190b6b0-0000-7000-8000-000000000001";
 const WORKFLOW: &str = "0190b6b0-0000-7000-8000-000000000002";
@@ -17,6 +17,10 @@ fn catalog() -> Catalog {
         ]),
         workflows: HashSet::from([WorkflowId(parse(WORKFLOW))]),
         users: HashSet::from([UserId(parse(USER))]),
+        script_errors: HashMap::from([(
+            "return {".to_owned(),
+            "SyntaxError: unexpected end of input".to_owned(),
+        )]),
     }
 }
 
@@ -135,6 +139,21 @@ fn a_sound_definition_with_every_step_kind_passes() {
         step("script", json!({ "type": "code", "source": "return 1;" })),
     ]);
     assert_eq!(errors(steps), vec![]);
+}
+
+#[test]
+fn a_script_the_server_could_not_compile_is_refused_at_its_source() {
+    let errs = errors(json!([step(
+        "each",
+        json!({ "type": "loop", "items": "[1]", "body": { "steps": [
+            step("js", json!({ "type": "code", "source": "return {" }))] } })
+    )]));
+    assert_error(
+        &errs,
+        "steps.each.config.body.steps.js.config.source",
+        "SyntaxError: unexpected end of input",
+    );
+    assert_eq!(errs.len(), 1, "{errs:?}");
 }
 
 #[test]

@@ -57,6 +57,8 @@ impl Checker<'_> {
                         format!("{config}.source"),
                         format!("must be at most {} bytes", bounds::MAX_CODE_BYTES),
                     );
+                } else if let Some(error) = self.catalog.script_errors.get(&code.source) {
+                    self.error(format!("{config}.source"), error.clone());
                 }
                 if let Some(ms) = code.timeout_ms {
                     self.range(

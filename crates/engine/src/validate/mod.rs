@@ -12,7 +12,7 @@ use obera_types::{
     Branch, CredentialRef, FieldError, Step, StepConfig, StepKey, UserId, WorkflowDefinition,
     WorkflowId,
 };
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// What validation needs to know from outside the definition: the names and ids it
 /// may refer to in the customer it is saved in.
@@ -24,6 +24,10 @@ pub struct Catalog {
     pub workflows: HashSet<WorkflowId>,
     /// People who may be named as approvers.
     pub users: HashSet<UserId>,
+    /// Why a `code` step's script does not compile, by its source. The JavaScript
+    /// engine is the server's (this crate runs no scripts), so the caller compiles
+    /// the definition's scripts and says here which failed.
+    pub script_errors: HashMap<String, String>,
 }
 
 /// Numeric bounds, shared with the docs on the fields in `obera_types`.

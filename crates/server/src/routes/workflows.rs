@@ -23,6 +23,7 @@ use obera_types::{
     WorkflowVersionPage,
 };
 use serde::Deserialize;
+use std::collections::HashMap;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -50,12 +51,14 @@ async fn validated(
     field: &str,
 ) -> ApiResult<()> {
     let (mut users, mut workflows, mut names_credentials) = (Vec::new(), Vec::new(), false);
+    let mut scripts: Vec<String> = Vec::new();
     let mut steps: Vec<&Step> = definition.steps.iter().collect();
     while let Some(step) = steps.pop() {
         match &step.config {
             StepConfig::Approval(approval) => users.extend(approval.approvers.iter().copied()),
             StepConfig::SubWorkflow(sub) => workflows.push(sub.workflow_id),
             StepConfig::Loop(body) => steps.extend(body.body.steps.iter()),
+            StepConfig::Code(code) => scripts.push(code.source.clone()),
             StepConfig::Http(http) => names_credentials |= http.credential.is_some(),
             StepConfig::Notify(notify) => {
                 names_credentials |= matches!(notify.channel, NotifyChannel::Webhook(_));
@@ -63,7 +66,10 @@ async fn validated(
             _ => {}
         }
     }
-    let mut catalog = Catalog::default();
+    let mut catalog = Catalog {
+        script_errors: script_errors(scripts).await?,
+        ..Catalog::default()
+    };
     if names_credentials {
         // One query for all the names, whatever the number of steps naming them.
         catalog
@@ -98,6 +104,25 @@ async fn validated(
                 .collect(),
         )
     })
+}
+
+/// The syntax errors of `code` steps' scripts, by source, compiled (not run) on the
+/// blocking pool: the JavaScript engine is the server's, not the pure engine's.
+async fn script_errors(scripts: Vec<String>) -> ApiResult<HashMap<String, String>> {
+    if scripts.is_empty() {
+        return Ok(HashMap::new());
+    }
+    web::block(move || {
+        scripts
+            .into_iter()
+            .filter_map(|source| {
+                let error = crate::steps::code::syntax_error(&source)?;
+                Some((source, error))
+            })
+            .collect()
+    })
+    .await
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("the scripts could not be checked: {e}")))
 }
 
 /// List the customer's workflows, oldest first.

@@ -23,9 +23,8 @@
 //! completion commit together. A cancelled run is noticed at the next step record.
 //!
 //! Steps that only compute (`transform`, `condition`, `switch`, `respond`) run through
-//! `obera_engine::compute`; `http` steps go through [`crate::steps::http`]. The kinds
-//! without an executor yet (db, notify, approval, sub-workflow, code) fail their step,
-//! saying so.
+//! `obera_engine::compute`; the others through their executor in [`crate::steps`]. The
+//! kinds without an executor yet fail their step, saying so.
 
 use crate::steps::http::HttpCaller;
 use crate::steps::{Attempt, StepFailure};
@@ -493,6 +492,7 @@ impl WorkflowRunner {
                     .call(http, key, &self.evaluator, &mut bindings, &run.scope)
                     .await
             }
+            StepConfig::Code(code) => crate::steps::code::run(code, data).await,
             config => Attempt::computed(match compute(config, &self.evaluator, &mut bindings) {
                 Some(result) => result.map_err(|e| StepFailure::invalid(e.to_string())),
                 None => Err(StepFailure::invalid(format!(
