@@ -21,14 +21,16 @@
 //!    [`idempotency_key`]; a delay sleeps until [`wake_at`] without holding a worker; a
 //!    loop runs [`loop_items`] under [`plan_iterations`], each iteration a nested
 //!    [`plan()`] over the body.
-//! 5. A failed attempt: [`decide`] with the [`FailureKind`] and a random draw gives
-//!    the wait before the next attempt, or gives up.
+//! 5. A failed attempt: [`retry_for`] with the [`FailureKind`] and a random draw gives
+//!    the wait before the next attempt, or gives up: [`decide`] on the step's own
+//!    policy, or [`webhook_retry`] on the Standard Webhooks schedule for webhooks.
 //! 6. Re-run from a failed step: [`rerun_states`] says which recorded results the new
 //!    attempt keeps; plan from there.
 
 pub mod compute;
 pub mod data;
 pub mod delay;
+pub mod delivery;
 pub mod dry_run;
 pub mod expression;
 mod graph;
@@ -44,6 +46,7 @@ pub mod validate;
 pub use compute::{ComputeError, compute};
 pub use data::{DataModel, RunInfo, StepData};
 pub use delay::{DelayError, MAX_DELAY_SECS, wake_at};
+pub use delivery::{WEBHOOK_SCHEDULE, retry_for, webhook_retry};
 pub use dry_run::{DryRunAction, DryRunStep, dry_run_action, dry_run_plan};
 pub use expression::{
     Bindings, Compiled, Evaluator, ExprError, LimitKind, Limits, MAX_VALUE_DEPTH,

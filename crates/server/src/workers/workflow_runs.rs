@@ -8,7 +8,7 @@
 //! - `obera_engine::plan` says, from the recorded step states, which steps start and
 //!   which are skipped; ready steps run concurrently, and each attempt is recorded
 //!   (with what it sent and how it ended) as it ends.
-//! - A failed attempt asks `obera_engine::decide` whether to retry and after how long;
+//! - A failed attempt asks `obera_engine::retry_for` whether to retry and after how long;
 //!   a step past its `timeout_secs` fails its attempt as a timeout.
 //! - A loop runs its body once per item, at most `concurrency` iterations at once; each
 //!   iteration's steps are recorded under their own path (`each[3].send`).
@@ -36,8 +36,8 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use obera_engine::{
     Bindings, DataModel, DryRunAction, Evaluator, FailureKind, IterationState, LoopOutcome,
     Outcome as PlanOutcome, RetryDecision, RunInfo, StepData, StepPath, StepState, branch_taken,
-    compute, decide, dry_run_action, idempotency_key, iteration_output, loop_items, plan,
-    plan_iterations, wake_at,
+    compute, dry_run_action, idempotency_key, iteration_output, loop_items, plan, plan_iterations,
+    retry_for, wake_at,
 };
 use obera_store::{Actor, Db, Job, RunJob, StoreError, TenantScope};
 use obera_types::{
@@ -450,7 +450,7 @@ impl WorkflowRunner {
                 record_attempt.status = StepRunStatus::Failed;
                 record_attempt.error = Some(failure.message.clone());
                 record.error = Some(failure.message.clone());
-                match decide(&step.retry, number, &failure.kind, rand::random::<f64>()) {
+                match retry_for(step, number, &failure.kind, rand::random::<f64>()) {
                     RetryDecision::GiveUp => {
                         record.status = StepRunStatus::Failed;
                         record.completed_at = Some(completed_at);
