@@ -175,6 +175,17 @@ impl Reply {
         );
         self.json()
     }
+
+    /// The fields a 422 validation problem names (fails on any other answer).
+    pub fn invalid_fields(&self) -> Vec<String> {
+        assert_eq!(
+            self.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not a validation error: {}",
+            self.text
+        );
+        self.problem().errors.into_iter().map(|e| e.field).collect()
+    }
 }
 
 impl TestApp {

@@ -184,6 +184,11 @@ const MATRIX: &[(&str, &str, Option<&str>)] = &[
         "/api/v1/customers/{customer_id}/workflows/{workflow_id}/triggers/{trigger_id}",
         Some(r#"{ "name": "Taken over", "enabled": false }"#),
     ),
+    (
+        "POST",
+        "/api/v1/customers/{customer_id}/workflow-triggers/cron-preview",
+        Some(r#"{ "schedule": "0 9 * * MON-FRI", "time_zone": "Europe/Berlin" }"#),
+    ),
     // Before the delete, so the owner's positive control still finds the trigger.
     (
         "POST",

@@ -11,6 +11,7 @@ mod audit;
 mod auth;
 mod bad_input;
 mod credentials;
+mod cron_preview;
 mod customers;
 mod database_outage;
 mod database_roles;

@@ -26,6 +26,9 @@
 //!    policy, or [`webhook_retry`] on the Standard Webhooks schedule for webhooks.
 //! 6. Re-run from a failed step: [`rerun_states`] says which recorded results the new
 //!    attempt keeps; plan from there.
+//! 7. Cron triggers: [`Schedule::parse`] on save (errors name the field), plan the
+//!    first fire with [`Schedule::next_after`], and when it is due ask [`due_fires`]
+//!    which fires to start under the missed-fire policy.
 
 pub mod compute;
 pub mod data;
@@ -40,6 +43,7 @@ pub mod parse;
 pub mod plan;
 pub mod rerun;
 pub mod retry;
+pub mod schedule;
 pub mod template;
 pub mod validate;
 
@@ -60,5 +64,6 @@ pub use parse::parse_definition;
 pub use plan::{BranchError, Outcome, Plan, StepState, branch_taken, condition_holds, plan};
 pub use rerun::{RerunError, rerun_states};
 pub use retry::{FailureKind, RetryDecision, backoff_bound, decide};
+pub use schedule::{DueFires, ON_TIME, Schedule, ScheduleError, due_fires};
 pub use template::{CompiledTemplate, TemplateError};
 pub use validate::{Catalog, validate};

@@ -77,6 +77,10 @@ pub use page::{
 pub use users::{Invitation, InviteUser, UpdateUser, UserProfile};
 pub use validated::{DisplayName, Email, HexColor, Password, WebUrl};
 pub use vocabulary::{AuditAction, ComplianceTag, compliance};
+pub use workflows::schedule::{
+    CronExpression, CronFire, CronPreview, CronPreviewRequest, DEFAULT_PREVIEW_FIRES,
+    MAX_CATCH_UP_FIRES, MAX_PREVIEW_FIRES, MissedFires, TimeZoneName,
+};
 pub use workflows::trigger::{
     CreateWorkflowTrigger, CreatedWorkflowTrigger, DEFAULT_SECRET_OVERLAP_SECS, GithubVerification,
     HeaderName, HmacSha256Verification, MAX_SECRET_OVERLAP_SECS, RotateTriggerSecret,

@@ -19,8 +19,9 @@ use crate::state::AppState;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
 use obera_store::NewWorkflowTrigger;
 use obera_types::{
-    ApiScope, CreateWorkflowTrigger, CreatedWorkflowTrigger, CustomerId,
-    DEFAULT_SECRET_OVERLAP_SECS, MAX_SECRET_OVERLAP_SECS, PageParams, RotateTriggerSecret,
+    ApiScope, CreateWorkflowTrigger, CreatedWorkflowTrigger, CronFire, CronPreview,
+    CronPreviewRequest, CustomerId, DEFAULT_PREVIEW_FIRES, DEFAULT_SECRET_OVERLAP_SECS,
+    MAX_PREVIEW_FIRES, MAX_SECRET_OVERLAP_SECS, PageParams, RotateTriggerSecret,
     RotatedTriggerSecret, TriggerConfig, TriggerId, UpdateWorkflowTrigger, WorkflowId,
     WorkflowTrigger, WorkflowTriggerPage,
 };
@@ -32,7 +33,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_workflow_trigger)
         .service(update_workflow_trigger)
         .service(delete_workflow_trigger)
-        .service(rotate_workflow_trigger_secret);
+        .service(rotate_workflow_trigger_secret)
+        .service(preview_cron_schedule);
 }
 
 /// A new secret for the trigger's preset, sealed to the trigger: (text, sealed).
@@ -213,4 +215,43 @@ async fn rotate_workflow_trigger_secret(
         .rotate_workflow_trigger_secret(&scope, path.1, path.2, &sealed, previous_until)
         .await?;
     Ok(web::Json(RotatedTriggerSecret { trigger, secret }))
+}
+
+/// Preview the next fires of a cron schedule in a time zone, without saving anything
+/// (for the builder's cron editor): by default the next 5 after now, at most 50. A bad
+/// expression or zone is a 422 naming `schedule` or `time_zone`. Fires follow the
+/// daylight-saving rules of the Open Cron Pattern Specification: a fire in a skipped
+/// hour happens once right after the gap, one in a repeated hour once, at its first
+/// occurrence.
+#[utoipa::path(tag = "workflows", operation_id = "preview_cron_schedule", security(("bearer" = [])), request_body = CronPreviewRequest,
+    params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC)),
+    responses((status = 200, description = "Success", body = CronPreview)))]
+#[post("/customers/{customer_id}/workflow-triggers/cron-preview")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+async fn preview_cron_schedule(
+    access: CustomerAccess,
+    body: Body<CronPreviewRequest>,
+) -> ApiResult<web::Json<CronPreview>> {
+    access.require(Need::Member, ApiScope::WorkflowsRead)?;
+    let input = body.0;
+    let count = input.count.unwrap_or(DEFAULT_PREVIEW_FIRES);
+    if !(1..=MAX_PREVIEW_FIRES).contains(&count) {
+        return Err(ApiError::field(
+            "count",
+            format!("must be 1 to {MAX_PREVIEW_FIRES}"),
+        ));
+    }
+    let schedule = obera_engine::Schedule::parse(input.schedule.as_str(), input.time_zone.as_str())
+        .map_err(|e| ApiError::field(e.field(), e.to_string()))?;
+    let after = input.after.unwrap_or_else(obera_store::now);
+    let zone = schedule.zone();
+    let fires = schedule
+        .fires_after(after, count as usize)
+        .into_iter()
+        .map(|at| CronFire {
+            at,
+            local: at.with_timezone(&zone).to_rfc3339(),
+        })
+        .collect();
+    Ok(web::Json(CronPreview { fires }))
 }

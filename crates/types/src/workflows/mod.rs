@@ -28,6 +28,7 @@ pub mod definition;
 pub mod execution;
 pub mod record;
 pub mod run;
+pub mod schedule;
 pub mod step;
 pub mod trigger;
 
@@ -43,6 +44,10 @@ pub use record::{
     Workflow, WorkflowExport, WorkflowLabel, WorkflowType, WorkflowVersion,
 };
 pub use run::{ExecutionStatus, StepRunStatus};
+pub use schedule::{
+    CronExpression, CronFire, CronPreview, CronPreviewRequest, DEFAULT_PREVIEW_FIRES,
+    MAX_CATCH_UP_FIRES, MAX_PREVIEW_FIRES, MissedFires, TimeZoneName,
+};
 pub use step::{
     ApprovalStep, CodeStep, ConditionStep, CredentialRef, DbOperation, DbStep, DelayStep,
     EmailNotification, Expression, GetUserOperation, HeaderTemplate, HttpMethod, HttpStep,
