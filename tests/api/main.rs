@@ -30,10 +30,12 @@ mod surface;
 mod throttling;
 mod traces;
 mod unauthenticated_hashing;
+mod workflow_approvals;
 mod workflow_code;
 mod workflow_durable;
 mod workflow_http;
 mod workflow_runs;
+mod workflow_sub;
 mod workflow_triggers;
 mod workflows;
 
