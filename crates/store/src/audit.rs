@@ -7,6 +7,7 @@ use obera_types::{
     AuditAction, AuditLogEntry, AuditLogId, AuditOrder, ComplianceTag, CustomerId, UserId,
 };
 use sqlx::types::Json;
+use std::borrow::Cow;
 use uuid::Uuid;
 
 /// One event to record.
@@ -16,10 +17,14 @@ pub struct AuditEvent {
     pub user_id: Option<UserId>,
     pub action_type: AuditAction,
     pub details: serde_json::Map<String, serde_json::Value>,
-    /// The controls it is evidence for: one of the sets in [`obera_types::compliance`].
-    pub compliance_tags: &'static [ComplianceTag],
+    /// The controls it is evidence for: one of the sets in [`obera_types::compliance`]
+    /// for the platform's own events, or the tags a workflow step names.
+    pub compliance_tags: Cow<'static, [ComplianceTag]>,
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
+    /// Records the event at most once per key and customer (a workflow step's
+    /// idempotency key, so a step run again after a crash does not log twice).
+    pub idempotency_key: Option<Uuid>,
 }
 
 impl AuditEvent {
@@ -30,9 +35,10 @@ impl AuditEvent {
             user_id: None,
             action_type,
             details: serde_json::Map::new(),
-            compliance_tags: tags,
+            compliance_tags: Cow::Borrowed(tags),
             ip_address: None,
             user_agent: None,
+            idempotency_key: None,
         }
     }
 
@@ -43,22 +49,44 @@ impl AuditEvent {
     }
 }
 
-const INSERT: &str = "INSERT INTO audit_logs (id, customer_id, user_id, action_type, system_name, action_details, compliance_tags, timestamp, ip_address, user_agent) VALUES ($1, $2, $3, $4, 'obera', $5, $6, $7, $8, $9)";
+/// Two statements, not one with `ON CONFLICT` for all: PostgreSQL checks an `ON CONFLICT`
+/// insert against the table's read policy too, which a platform event (no customer)
+/// does not pass. Keyed events always belong to a customer.
+macro_rules! insert_audit {
+    ($on_conflict:literal) => {
+        concat!(
+            "INSERT INTO audit_logs (id, customer_id, user_id, action_type, system_name, action_details, compliance_tags, timestamp, ip_address, user_agent, idempotency_key) \
+             VALUES ($1, $2, $3, $4, 'obera', $5, $6, $7, $8, $9, $10)",
+            $on_conflict
+        )
+    };
+}
+const INSERT: &str = insert_audit!("");
+const INSERT_KEYED: &str = insert_audit!(
+    " ON CONFLICT (customer_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
+);
+const BY_KEY: &str = "SELECT * FROM audit_logs WHERE customer_id = $1 AND idempotency_key = $2";
 
-/// Writes `event` inside `tx`, so the event commits or rolls back with the change it describes.
+/// Writes `event` inside `tx`, so the event commits or rolls back with the change it
+/// describes. An event whose idempotency key was recorded before is not written again.
 pub(crate) async fn record_in(tx: &mut Tx, event: &AuditEvent) -> StoreResult<()> {
+    let sql = match event.idempotency_key {
+        None => INSERT,
+        Some(_) => INSERT_KEYED,
+    };
     execute!(
         tx,
-        INSERT,
+        sql,
         AuditLogId::new().0,
         event.customer_id.map(|c| c.0),
         event.user_id.map(|u| u.0),
         event.action_type.as_str(),
         Json(&event.details),
-        Json(event.compliance_tags),
+        Json(&*event.compliance_tags),
         now(),
         event.ip_address.as_deref(),
-        event.user_agent.as_deref()
+        event.user_agent.as_deref(),
+        event.idempotency_key
     );
     Ok(())
 }
@@ -145,6 +173,28 @@ impl Db {
         let event = scoped(scope, event);
         self.write(scope, async |tx| record_in(tx, &event).await)
             .await
+    }
+
+    /// Records a scoped event once per `event.idempotency_key` (a workflow step's):
+    /// the entry, as first recorded.
+    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id()), err(level = "debug"))]
+    pub async fn record_keyed_audit(
+        &self,
+        scope: &TenantScope,
+        event: AuditEvent,
+    ) -> StoreResult<AuditLogEntry> {
+        let Some(key) = event.idempotency_key else {
+            return Err(StoreError::Rule(
+                "a keyed audit event needs its key".to_owned(),
+            ));
+        };
+        let event = scoped(scope, event);
+        self.write(scope, async |tx| {
+            record_in(tx, &event).await?;
+            let row: AuditRow = fetch!(tx, query_as(BY_KEY).fetch_one, scope.customer_id().0, key);
+            row.try_into()
+        })
+        .await
     }
 
     /// One page of the customer's audit log in `order` (ids are UUIDv7, so id order

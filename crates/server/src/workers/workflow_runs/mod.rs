@@ -505,6 +505,16 @@ impl WorkflowRunner {
                     .await
             }
             StepConfig::Code(code) => crate::steps::code::run(code, data).await,
+            StepConfig::Db(db) => {
+                let context = crate::steps::db::DbContext {
+                    scope: &run.scope,
+                    workflow_id: run.execution.workflow_id,
+                    execution_id: run.execution.id,
+                    step_path: path.to_string(),
+                    idempotency_key: idempotency_key(run.execution.id, path),
+                };
+                crate::steps::db::run(db, &self.db, &context, &self.evaluator, &mut bindings).await
+            }
             config => Attempt::computed(match compute(config, &self.evaluator, &mut bindings) {
                 Some(result) => result.map_err(|e| StepFailure::invalid(e.to_string())),
                 None => Err(StepFailure::invalid(format!(

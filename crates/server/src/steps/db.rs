@@ -1,0 +1,165 @@
+//! The `db` step: reads and writes the platform's own records through the store, in
+//! the run's tenant scope (so with the authority of the person the run acts for, and
+//! under row-level security on PostgreSQL), never through SQL. Its operations read
+//! people and append audit events; none mints credentials or changes a role.
+//!
+//! An audit event is recorded with the step's idempotency key, so a step run again
+//! after its worker died records it once. Its details carry `source: "workflow"` and
+//! the run and step, so compliance scoring can tell events a workflow logged from the
+//! platform's own.
+
+use super::{Attempt, StepFailure};
+use obera_engine::{Bindings, CompiledTemplate, Evaluator};
+use obera_store::{AuditEvent, Db, PageRequest, StoreError, TenantScope};
+use obera_types::{DbOperation, DbStep, ExecutionId, Template, UserId, UserProfile, WorkflowId};
+use serde_json::{Value, json};
+use std::borrow::Cow;
+use uuid::Uuid;
+
+/// The most people `list_users` returns; a customer with more fails the step rather
+/// than hand a workflow a silently cut list.
+pub const MAX_LISTED_USERS: usize = 1_000;
+
+/// Where a `db` step runs: the run's scope, its ids for the audit trail, and the
+/// step's idempotency key.
+pub struct DbContext<'a> {
+    pub scope: &'a TenantScope,
+    pub workflow_id: WorkflowId,
+    pub execution_id: ExecutionId,
+    pub step_path: String,
+    pub idempotency_key: Uuid,
+}
+
+/// Runs one attempt of the step's operation.
+pub async fn run(
+    step: &DbStep,
+    db: &Db,
+    context: &DbContext<'_>,
+    evaluator: &Evaluator,
+    bindings: &mut Bindings,
+) -> Attempt {
+    match &step.operation {
+        DbOperation::ListUsers(_) => Attempt {
+            input: json!({ "operation": "list_users" }),
+            result: list_users(db, context.scope).await,
+        },
+        DbOperation::GetUser(get) => {
+            let id = render(&get.user_id, evaluator, bindings, "user_id");
+            let input = json!({ "operation": "get_user", "user_id": id.as_ref().ok() });
+            let result = match id {
+                Ok(id) => get_user(db, context.scope, &id).await,
+                Err(failure) => Err(failure),
+            };
+            Attempt { input, result }
+        }
+        DbOperation::RecordAuditEvent(record) => {
+            let detail = render_object(&record.detail, evaluator, bindings);
+            let input = json!({
+                "operation": "record_audit_event",
+                "action": record.action,
+                "tags": record.tags,
+                "detail": detail.as_ref().ok(),
+            });
+            let result = match detail {
+                Ok(detail) => {
+                    let mut event = AuditEvent::new(record.action.clone(), &[]);
+                    event.compliance_tags = Cow::Owned(record.tags.clone());
+                    event.details = detail;
+                    event.idempotency_key = Some(context.idempotency_key);
+                    let event = event
+                        .detail("source", "workflow")
+                        .detail("workflow_id", context.workflow_id.to_string())
+                        .detail("execution_id", context.execution_id.to_string())
+                        .detail("step", context.step_path.as_str());
+                    db.record_keyed_audit(context.scope, event)
+                        .await
+                        .map_err(store_failure)
+                        .and_then(|entry| to_json(&entry))
+                }
+                Err(failure) => Err(failure),
+            };
+            Attempt { input, result }
+        }
+    }
+}
+
+async fn list_users(db: &Db, scope: &TenantScope) -> Result<Value, StepFailure> {
+    let mut people: Vec<UserProfile> = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = PageRequest::parse(Some(200), cursor.as_deref())
+            .map_err(|e| StepFailure::invalid(e.to_string()))?;
+        let (items, next) = db.list_profiles(scope, page).await.map_err(store_failure)?;
+        people.extend(items);
+        if people.len() > MAX_LISTED_USERS {
+            return Err(StepFailure::invalid(format!(
+                "the customer has more than {MAX_LISTED_USERS} people; read them one by one with get_user"
+            )));
+        }
+        match next {
+            Some(next) => cursor = Some(next),
+            None => return to_json(&people),
+        }
+    }
+}
+
+async fn get_user(db: &Db, scope: &TenantScope, id: &str) -> Result<Value, StepFailure> {
+    let Ok(user) = id.trim().parse::<UserId>() else {
+        return Err(StepFailure::invalid(format!("`{id}` is not a user id")));
+    };
+    match db.get_profile(scope, user).await {
+        Ok(profile) => to_json(&profile),
+        Err(StoreError::NotFound) => Err(StepFailure::invalid(format!(
+            "no user with id {user} in this customer"
+        ))),
+        Err(other) => Err(store_failure(other)),
+    }
+}
+
+fn render(
+    template: &Template,
+    evaluator: &Evaluator,
+    bindings: &mut Bindings,
+    field: &str,
+) -> Result<String, StepFailure> {
+    CompiledTemplate::compile(evaluator, template)
+        .map_err(|e| e.to_string())
+        .and_then(|t| {
+            t.render_text(evaluator, bindings)
+                .map_err(|e| e.to_string())
+        })
+        .map_err(|e| StepFailure::invalid(format!("`{field}` could not be rendered: {e}")))
+}
+
+fn render_object(
+    template: &Template,
+    evaluator: &Evaluator,
+    bindings: &mut Bindings,
+) -> Result<serde_json::Map<String, Value>, StepFailure> {
+    let value = CompiledTemplate::compile(evaluator, template)
+        .map_err(|e| e.to_string())
+        .and_then(|t| t.render(evaluator, bindings).map_err(|e| e.to_string()))
+        .map_err(|e| StepFailure::invalid(format!("`detail` could not be rendered: {e}")))?;
+    match value {
+        Value::Object(map) => Ok(map),
+        other => Err(StepFailure::invalid(format!(
+            "`detail` must render to a JSON object, not {other}"
+        ))),
+    }
+}
+
+/// A store failure as the step's: the database being down is worth a retry; a rule
+/// (a refused write) is not.
+fn store_failure(e: StoreError) -> StepFailure {
+    match e {
+        StoreError::Unavailable(_) => StepFailure {
+            kind: obera_engine::FailureKind::Transient,
+            message: e.to_string(),
+        },
+        other => StepFailure::invalid(other.to_string()),
+    }
+}
+
+fn to_json(value: &impl serde::Serialize) -> Result<Value, StepFailure> {
+    serde_json::to_value(value).map_err(|e| StepFailure::invalid(e.to_string()))
+}
