@@ -186,6 +186,16 @@ const MATRIX: &[(&str, &str, Option<&str>)] = &[
     ),
     (
         "GET",
+        "/api/v1/customers/{customer_id}/notify-endpoints",
+        None,
+    ),
+    (
+        "POST",
+        "/api/v1/customers/{customer_id}/notify-endpoints/{endpoint_id}/enable",
+        None,
+    ),
+    (
+        "GET",
         "/api/v1/customers/{customer_id}/workflow-approvals",
         None,
     ),
@@ -298,6 +308,7 @@ struct Targets {
     execution: ExecutionId,
     trigger: TriggerId,
     approval: ApprovalId,
+    endpoint: NotifyEndpointId,
 }
 
 /// The matrix with `{customer_id}` set to `customer` and the sub-resource ids filled in.
@@ -313,6 +324,7 @@ fn requests(customer: CustomerId, t: Targets) -> Vec<(Method, String, Option<Val
                 .replace("{execution_id}", &t.execution.to_string())
                 .replace("{trigger_id}", &t.trigger.to_string())
                 .replace("{approval_id}", &t.approval.to_string())
+                .replace("{endpoint_id}", &t.endpoint.to_string())
                 .replace("{name}", B_CREDENTIAL)
                 .replace("{version}", "1");
             let body = body.map(|b| serde_json::from_str(b).unwrap());
@@ -333,6 +345,7 @@ fn smuggled(a: CustomerId, b: Targets) -> Vec<(Method, String, Option<Value>)> {
                 b.execution.0,
                 b.trigger.0,
                 b.approval.0,
+                b.endpoint.0,
             ]
             .map(|id| id.to_string())
             .iter()
@@ -400,6 +413,7 @@ struct World {
     b_run: WorkflowExecution,
     b_trigger: CreatedWorkflowTrigger,
     b_approval: WorkflowApproval,
+    b_endpoint: NotifyEndpoint,
     b_before: Snapshot,
 }
 
@@ -416,6 +430,7 @@ type Snapshot = (
     Vec<Credential>,
     OutboundAllowList,
     Vec<WorkflowApproval>,
+    Vec<NotifyEndpoint>,
 );
 
 impl World {
@@ -427,6 +442,7 @@ impl World {
             execution: self.b_run.id,
             trigger: self.b_trigger.trigger.id,
             approval: self.b_approval.id,
+            endpoint: self.b_endpoint.id,
         }
     }
 }
@@ -483,6 +499,22 @@ async fn world(app: &TestApp) -> World {
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let b_approval = waiting_approval(app, &b, &b_user).await;
+    // An endpoint B's notify webhooks failed to reach, as the webhook executor records it.
+    let b_scope = obera_store::TenantScope::for_verified_actor(
+        b.customer_id,
+        obera_store::Actor::User(b.user_id),
+    );
+    let b_endpoint = app
+        .db
+        .record_notify_attempt(
+            &b_scope,
+            "https://hooks.bravo.example/in",
+            Err("HTTP 503"),
+            obera_store::now(),
+            |_, _| false,
+        )
+        .await
+        .unwrap();
     let b_before = snapshot(app, &b).await;
     World {
         a,
@@ -493,6 +525,7 @@ async fn world(app: &TestApp) -> World {
         b_run,
         b_trigger,
         b_approval,
+        b_endpoint,
         b_before,
     }
 }
@@ -586,6 +619,10 @@ async fn snapshot(app: &TestApp, b: &Member) -> Snapshot {
         .get(&format!("{c}/workflow-approvals"), &b.token)
         .await
         .json();
+    let endpoints: NotifyEndpointPage = app
+        .get(&format!("{c}/notify-endpoints"), &b.token)
+        .await
+        .json();
     (
         customer,
         branding,
@@ -598,6 +635,7 @@ async fn snapshot(app: &TestApp, b: &Member) -> Snapshot {
         credentials.items,
         allowed,
         approvals.items,
+        endpoints.items,
     )
 }
 

@@ -6,6 +6,7 @@ mod databases;
 mod helpers;
 mod http_sink;
 mod log_capture;
+mod smtp_sink;
 
 mod audit;
 mod auth;
@@ -35,6 +36,7 @@ mod workflow_code;
 mod workflow_db;
 mod workflow_durable;
 mod workflow_http;
+mod workflow_notify;
 mod workflow_runs;
 mod workflow_sub;
 mod workflow_triggers;

@@ -273,23 +273,6 @@ async fn a_failing_step_fails_the_run_unless_it_may_continue(app: TestApp) {
 }
 both_backends!(a_failing_step_fails_the_run_unless_it_may_continue);
 
-async fn a_step_without_an_executor_fails_the_run_and_says_so(app: TestApp) {
-    let admin = app.signup("Runs").await;
-    let definition = json!({ "steps": [
-        { "key": "wait", "name": "Wait", "config": { "type": "db", "operation": { "kind": "list_users" } } } ] });
-    let base = published(&app, &admin, definition).await;
-    let run = finished(
-        &app,
-        &admin,
-        &start(&app, &base, &admin.token, &StartWorkflowRun::default()).await,
-    )
-    .await;
-    assert_eq!(run.status, ExecutionStatus::Failed);
-    let error = step(&run, "wait").error.clone().unwrap_or_default();
-    assert!(error.contains("`db` steps cannot run yet"), "{error}");
-}
-both_backends!(a_step_without_an_executor_fails_the_run_and_says_so);
-
 /// A run acts with its publisher's authority, re-checked when it runs: once the
 /// publisher is deactivated, runs started by an API key fail, saying why.
 async fn a_deactivated_publishers_runs_fail_with_the_reason(app: TestApp) {

@@ -25,6 +25,20 @@ pub const WEBHOOK_SCHEDULE: [Duration; 8] = [
     Duration::from_secs(10 * 3600),
 ];
 
+/// How long an endpoint may fail every delivery attempt before it is disabled (the
+/// rule Svix applies): five days, so a receiver down over a long weekend is kept, and
+/// one that is gone stops costing a retry schedule per notification.
+pub const DISABLE_FAILING_AFTER: chrono::TimeDelta = chrono::TimeDelta::days(5);
+
+/// Whether an endpoint failing without a success since `failing_since` is disabled by
+/// a failure at `now`.
+pub fn disables_endpoint(
+    failing_since: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    now - failing_since >= DISABLE_FAILING_AFTER
+}
+
 /// Decides after webhook delivery attempt number `attempt` (1 for the first) failed.
 pub fn webhook_retry(attempt: u32, failure: &FailureKind) -> RetryDecision {
     if matches!(failure, FailureKind::Invalid | FailureKind::Denied) {
@@ -52,6 +66,18 @@ pub fn retry_for(step: &Step, attempt: u32, failure: &FailureKind, draw: f64) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_endpoint_is_disabled_after_five_days_of_failures() {
+        use chrono::{TimeDelta, TimeZone, Utc};
+        let since = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+        assert!(!disables_endpoint(since, since));
+        assert!(!disables_endpoint(
+            since,
+            since + TimeDelta::days(5) - TimeDelta::seconds(1)
+        ));
+        assert!(disables_endpoint(since, since + TimeDelta::days(5)));
+    }
     use serde_json::json;
 
     fn step(config: serde_json::Value) -> Step {

@@ -54,7 +54,9 @@ pub use approval::{Refusal, approval_status, eligible_approvers, may_decide};
 pub use compute::{ComputeError, compute};
 pub use data::{DataModel, RunInfo, StepData};
 pub use delay::{DelayError, MAX_DELAY_SECS, wake_at};
-pub use delivery::{WEBHOOK_SCHEDULE, retry_for, webhook_retry};
+pub use delivery::{
+    DISABLE_FAILING_AFTER, WEBHOOK_SCHEDULE, disables_endpoint, retry_for, webhook_retry,
+};
 pub use dry_run::{DryRunAction, DryRunStep, dry_run_action, dry_run_plan};
 pub use expression::{
     Bindings, Compiled, Evaluator, ExprError, LimitKind, Limits, MAX_VALUE_DEPTH,

@@ -114,6 +114,13 @@ pub struct Settings {
     /// How long a worker's claim on a run lasts unless renewed (every third of it).
     /// A run whose instance died resumes elsewhere once its lease runs out.
     pub workflow_lease_secs: u64,
+    /// The SMTP server workflow `notify` emails go through, e.g.
+    /// `smtp://user:pass@mail.example.com:587?tls=required` (STARTTLS),
+    /// `smtps://mail.example.com` (TLS) or `smtp://127.0.0.1:25` (plain, a local relay).
+    /// Unset: email notifications fail their step, saying so.
+    pub smtp_url: Option<String>,
+    /// The sender of workflow emails.
+    pub smtp_from: String,
 }
 
 impl Default for Settings {
@@ -151,6 +158,8 @@ impl Default for Settings {
             outbound_allow_hosts: String::new(),
             workflow_concurrency: 8,
             workflow_lease_secs: 30,
+            smtp_url: None,
+            smtp_from: "Obera <workflows@obera.invalid>".to_owned(),
         }
     }
 }
@@ -174,6 +183,10 @@ impl fmt::Debug for Settings {
             .field(
                 "otlp_endpoint",
                 &self.otlp_endpoint.as_deref().map(obera_store::redact_url),
+            )
+            .field(
+                "smtp_url",
+                &self.smtp_url.as_deref().map(obera_store::redact_url),
             )
             .finish_non_exhaustive()
     }

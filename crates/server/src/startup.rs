@@ -10,6 +10,7 @@ use crate::forwarded::TrustedProxies;
 use crate::keyring::Keyring;
 use crate::spa::StaticDir;
 use crate::state::AppState;
+use crate::steps::email::Mailer;
 use crate::steps::http::HttpCaller;
 use crate::steps::outbound::AllowList;
 use crate::workers::purge;
@@ -91,6 +92,7 @@ impl Application {
                 db.clone(),
                 CredentialResolver::new(db.clone(), keyring.clone()),
             )?,
+            mailer: Mailer::from_settings(settings.smtp_url.as_deref(), &settings.smtp_from)?,
         };
         let runs = QueueWorker::new(
             db.clone(),

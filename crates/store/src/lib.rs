@@ -21,6 +21,7 @@ mod error;
 mod idempotency;
 mod jobs;
 mod maintenance;
+mod notify_endpoints;
 mod operators;
 mod page;
 mod pg_setup;

@@ -80,6 +80,10 @@ id_type!(
     ApprovalId
 );
 id_type!(
+    /// Identifies an endpoint `notify` webhooks deliver to.
+    NotifyEndpointId
+);
+id_type!(
     /// Identifies a trigger of a workflow (a webhook today).
     TriggerId
 );

@@ -67,13 +67,13 @@ pub use enums::{
 };
 pub use error::{ErrorCode, FieldError, Problem};
 pub use ids::{
-    ApiKeyId, ApprovalId, AuditLogId, CredentialId, CustomerId, ExecutionId, TriggerId, UserId,
-    WorkflowId,
+    ApiKeyId, ApprovalId, AuditLogId, CredentialId, CustomerId, ExecutionId, NotifyEndpointId,
+    TriggerId, UserId, WorkflowId,
 };
 pub use mfa::{MfaCode, MfaEnrolment, MfaStatus, RecoveryCodes};
 pub use page::{
-    ApiKeyPage, AuditLogPage, CredentialPage, CustomerPage, PageParams, UserPage,
-    WorkflowApprovalPage, WorkflowExecutionPage, WorkflowPage, WorkflowTriggerPage,
+    ApiKeyPage, AuditLogPage, CredentialPage, CustomerPage, NotifyEndpointPage, PageParams,
+    UserPage, WorkflowApprovalPage, WorkflowExecutionPage, WorkflowPage, WorkflowTriggerPage,
     WorkflowVersionPage,
 };
 pub use users::{Invitation, InviteUser, UpdateUser, UserProfile};
@@ -104,3 +104,4 @@ pub use workflows::{
     WorkflowExport, WorkflowLabel, WorkflowRunBatch, WorkflowRunFilter, WorkflowType,
     WorkflowVersion,
 };
+pub use workflows::{NotifyEndpoint, NotifyEndpointStatus};

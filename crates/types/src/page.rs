@@ -87,3 +87,8 @@ page_type!(
     crate::WorkflowApproval,
     "The approvals of this page, newest first."
 );
+page_type!(
+    /// A page of the endpoints `notify` webhooks deliver to.
+    NotifyEndpointPage,
+    crate::NotifyEndpoint
+);

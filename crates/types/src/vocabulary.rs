@@ -222,6 +222,8 @@ actions! {
     WORKFLOW_RUN_CANCELLED = "workflow.run_cancelled";
     /// An approver approved or rejected a run waiting on an approval step.
     WORKFLOW_APPROVAL_DECIDED = "workflow.approval_decided";
+    /// Someone re-enabled an endpoint disabled after repeated failed deliveries.
+    NOTIFY_ENDPOINT_ENABLED = "workflow.notify_endpoint_enabled";
     WORKFLOW_TRIGGER_CREATED = "workflow.trigger_created";
     WORKFLOW_TRIGGER_DELETED = "workflow.trigger_deleted";
     /// A trigger's signing secret was replaced (the old one may verify for an overlap).

@@ -77,11 +77,38 @@ pub fn new_secret(preset: &WebhookVerification) -> String {
 /// The HMAC key a secret stands for; `None` for a secret not in the preset's format.
 pub fn hmac_key(preset: &WebhookVerification, secret: &str) -> Option<Vec<u8>> {
     match preset {
-        WebhookVerification::StandardWebhooks(_) => {
-            STANDARD.decode(secret.strip_prefix(SECRET_PREFIX)?).ok()
-        }
+        WebhookVerification::StandardWebhooks(_) => standard_webhooks_key(secret),
         _ => Some(secret.as_bytes().to_vec()),
     }
+}
+
+/// The HMAC key of a Standard Webhooks secret (`whsec_<base64>`); `None` for text in
+/// another format.
+pub fn standard_webhooks_key(secret: &str) -> Option<Vec<u8>> {
+    STANDARD.decode(secret.strip_prefix(SECRET_PREFIX)?).ok()
+}
+
+/// The headers that sign an outbound Standard Webhooks message `id` sent at
+/// `timestamp` (Unix seconds) with `body`: exactly what [`verify`] checks for the
+/// preset, so Obera's own deliveries verify against its own webhook triggers.
+pub fn standard_webhooks_headers(
+    key: &[u8],
+    id: &str,
+    timestamp: i64,
+    body: &[u8],
+) -> [(&'static str, String); 3] {
+    let timestamp = timestamp.to_string();
+    // HMAC takes a key of any length, so this cannot fail.
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+    for part in [id.as_bytes(), b".", timestamp.as_bytes(), b".", body] {
+        mac.update(part);
+    }
+    let signature = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
+    [
+        (STANDARD_ID, id.to_owned()),
+        (STANDARD_TIMESTAMP, timestamp),
+        (STANDARD_SIGNATURE, signature),
+    ]
 }
 
 /// Checks a delivery's signature with `keys` at `now` (Unix seconds).

@@ -277,3 +277,43 @@ fn the_delivery_id_comes_from_the_presets_header_or_the_idempotency_key() {
     );
     assert_eq!(delivery_id(&stripe(), &headers(vec![]), b"[]"), None);
 }
+
+/// What Obera signs as a sender verifies as a Standard Webhooks receiver, and only
+/// for that body, id and key.
+#[test]
+fn outbound_standard_webhooks_signatures_verify_as_inbound_ones() {
+    let key = standard_webhooks_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+    assert_eq!(standard_webhooks_key("not-a-whsec-secret"), None);
+    let body = br#"{"event":"ticket.created"}"#;
+    let signed = |key: &[u8], id: &str, body: &[u8]| {
+        Map(standard_webhooks_headers(key, id, NOW, body)
+            .into_iter()
+            .map(|(name, value)| (name, value.into_bytes()))
+            .collect())
+    };
+    let good = signed(&key, "msg_1", body);
+    assert_eq!(
+        verify(&standard(), std::slice::from_ref(&key), &good, body, NOW),
+        Ok(())
+    );
+    assert_eq!(
+        delivery_id(&standard(), &good, body).as_deref(),
+        Some("msg_1")
+    );
+    let tampered = br#"{"event":"ticket.deleted"}"#;
+    assert_eq!(
+        verify(
+            &standard(),
+            std::slice::from_ref(&key),
+            &good,
+            tampered,
+            NOW
+        ),
+        Err(Rejection::Mismatch)
+    );
+    let other_key = signed(b"another key", "msg_1", body);
+    assert_eq!(
+        verify(&standard(), &[key], &other_key, body, NOW),
+        Err(Rejection::Mismatch)
+    );
+}

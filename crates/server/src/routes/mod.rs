@@ -15,6 +15,7 @@ pub mod customers;
 pub mod customization;
 pub mod health;
 pub mod mfa;
+pub mod notify_endpoints;
 pub mod outbound_allow_list;
 pub mod users;
 pub mod workflow_approvals;
@@ -39,6 +40,7 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     workflows::configure(cfg);
     workflow_runs::configure(cfg);
     workflow_approvals::configure(cfg);
+    notify_endpoints::configure(cfg);
     workflow_triggers::configure(cfg);
     credentials::configure(cfg);
     outbound_allow_list::configure(cfg);

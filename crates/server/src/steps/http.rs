@@ -22,14 +22,14 @@ use crate::credentials::CredentialResolver;
 use futures_util::StreamExt;
 use obera_engine::{Bindings, CompiledTemplate, Evaluator, FailureKind};
 use obera_store::{Db, TenantScope};
-use obera_types::{HttpMethod, HttpStep, Template};
+use obera_types::{CredentialRef, HttpMethod, HttpStep, Template};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
 /// When the step names no timeout.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub(super) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// When the step names no response cap: 1 MiB.
 const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 
@@ -41,7 +41,7 @@ pub struct HttpCaller {
     trusted: reqwest::Client,
     allow: AllowList,
     db: Db,
-    credentials: CredentialResolver,
+    pub(super) credentials: CredentialResolver,
 }
 
 impl HttpCaller {
@@ -75,28 +75,30 @@ impl HttpCaller {
         bindings: &mut Bindings,
         scope: &TenantScope,
     ) -> Attempt {
-        let request = match Rendered::new(step, evaluator, bindings) {
-            Ok(request) => request,
-            Err(failure) => {
-                return Attempt {
-                    input: Value::Null,
-                    result: Err(failure),
-                };
-            }
-        };
+        match Outbound::for_step(step, evaluator, bindings) {
+            Ok(request) => self.deliver(request, idempotency_key, scope).await,
+            Err(failure) => Attempt {
+                input: Value::Null,
+                result: Err(failure),
+            },
+        }
+    }
+
+    /// Sends a rendered request in the run's `scope` (an `http` step's, or a signed
+    /// `notify` webhook), with the secrets it used redacted from what it returns.
+    pub async fn deliver(
+        &self,
+        request: Outbound,
+        idempotency_key: Uuid,
+        scope: &TenantScope,
+    ) -> Attempt {
         let mut input = request.describe();
+        let credential = request.credential.clone();
         let (mut redactor, mut sent_in) = (Redactor::default(), None);
         let result = self
-            .send(
-                step,
-                request,
-                idempotency_key,
-                scope,
-                &mut redactor,
-                &mut sent_in,
-            )
+            .send(request, idempotency_key, scope, &mut redactor, &mut sent_in)
             .await;
-        if let (Some(header), Some(name)) = (sent_in, &step.credential) {
+        if let (Some(header), Some(name)) = (sent_in, &credential) {
             input["headers"][header.as_str()] = Value::String(format!("[redacted:{name}]"));
         }
         redactor.value(&mut input);
@@ -117,8 +119,7 @@ impl HttpCaller {
     /// `sent_in` the header the credential went in.
     async fn send(
         &self,
-        step: &HttpStep,
-        rendered: Rendered,
+        rendered: Outbound,
         idempotency_key: Uuid,
         scope: &TenantScope,
         redactor: &mut Redactor,
@@ -139,7 +140,7 @@ impl HttpCaller {
             &self.client
         };
         // Resolved only for a call the guard lets through, and only now.
-        let credential = match &step.credential {
+        let credential = match &rendered.credential {
             None => None,
             Some(name) => {
                 let secret = self.credentials.resolve(scope, name).await?;
@@ -148,20 +149,22 @@ impl HttpCaller {
             }
         };
         let mut request = client
-            .request(method(step.method), url)
-            .timeout(
-                step.timeout_ms
-                    .map_or(DEFAULT_TIMEOUT, |ms| Duration::from_millis(u64::from(ms))),
-            )
+            .request(method(rendered.method), url)
+            .timeout(rendered.timeout)
             .header("idempotency-key", idempotency_key.to_string());
         for (name, value) in &rendered.headers {
             request = request.header(name.as_str(), value.as_str());
         }
-        request = match rendered.body {
-            None => request,
-            Some(Value::String(text)) => request.body(text),
-            Some(json) => request.json(&json),
-        };
+        if let Some(bytes) = rendered.body_bytes() {
+            let typed = rendered
+                .headers
+                .iter()
+                .any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
+            if !typed && !matches!(rendered.body, Some(Value::String(_))) {
+                request = request.header(reqwest::header::CONTENT_TYPE, "application/json");
+            }
+            request = request.body(bytes);
+        }
         let mut request = request
             .build()
             .map_err(|e| StepFailure::invalid(format!("the request cannot be built: {e}")))?;
@@ -188,10 +191,7 @@ impl HttpCaller {
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|t| t.contains("json"));
-        let cap = step
-            .max_response_bytes
-            .map_or(DEFAULT_MAX_RESPONSE_BYTES, |n| n as usize);
-        let bytes = read_capped(response, cap).await?;
+        let bytes = read_capped(response, rendered.max_response_bytes).await?;
         if status.as_u16() >= 400 {
             let text = String::from_utf8_lossy(&bytes);
             let snippet: String = text.chars().take(200).collect();
@@ -214,16 +214,31 @@ impl HttpCaller {
     }
 }
 
-/// The step's request with its templates rendered.
-struct Rendered {
-    url: String,
-    headers: Vec<(String, String)>,
-    body: Option<Value>,
-    method: HttpMethod,
+/// A request rendered and ready to go through the guard: an `http` step's with its
+/// templates rendered, or a signed `notify` webhook.
+pub struct Outbound {
+    pub method: HttpMethod,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    /// Text is sent as it is; any other JSON value serialised, as `application/json`
+    /// unless a header says otherwise.
+    pub body: Option<Value>,
+    /// The credential whose header the request carries.
+    pub credential: Option<CredentialRef>,
+    pub timeout: Duration,
+    pub max_response_bytes: usize,
 }
 
-impl Rendered {
-    fn new(
+impl Outbound {
+    /// The bytes the body is sent as (and a signature is computed over).
+    pub fn body_bytes(&self) -> Option<Vec<u8>> {
+        match self.body.as_ref()? {
+            Value::String(text) => Some(text.clone().into_bytes()),
+            json => serde_json::to_vec(json).ok(),
+        }
+    }
+
+    fn for_step(
         step: &HttpStep,
         evaluator: &Evaluator,
         bindings: &mut Bindings,
@@ -248,6 +263,13 @@ impl Rendered {
             headers,
             body,
             method: step.method,
+            credential: step.credential.clone(),
+            timeout: step
+                .timeout_ms
+                .map_or(DEFAULT_TIMEOUT, |ms| Duration::from_millis(u64::from(ms))),
+            max_response_bytes: step
+                .max_response_bytes
+                .map_or(DEFAULT_MAX_RESPONSE_BYTES, |n| n as usize),
         })
     }
 
@@ -279,7 +301,8 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
         .map(Duration::from_secs)
 }
 
-fn render(
+/// A text template rendered for `what` (a field name, for the error).
+pub fn render(
     evaluator: &Evaluator,
     bindings: &mut Bindings,
     template: &Template,

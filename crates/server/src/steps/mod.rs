@@ -1,13 +1,15 @@
 //! Executors of the workflow steps that reach outside the engine or need more than
 //! the expression language: `http`, `code` (JavaScript), `db` (the platform's own
-//! records); `notify` as it is built. Each takes a step and the run's bindings
+//! records), `notify` (signed webhooks and email). Each takes a step and the run's bindings
 //! and returns an [`Attempt`]: what it sent, and its output or a [`StepFailure`] whose
 //! kind decides whether the engine retries it.
 
 pub mod code;
 pub mod db;
+pub mod email;
 pub mod http;
 pub mod http_access;
+pub mod notify;
 pub mod outbound;
 pub mod redact;
 

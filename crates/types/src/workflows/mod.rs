@@ -27,6 +27,7 @@
 pub mod approval;
 pub mod definition;
 pub mod execution;
+pub mod notify;
 pub mod record;
 pub mod run;
 pub mod schedule;
@@ -45,6 +46,7 @@ pub use execution::{
     StartWorkflowRun, StepAttempt, StepRun, TriggerKind, WorkflowExecution, WorkflowRunBatch,
     WorkflowRunFilter,
 };
+pub use notify::{NotifyEndpoint, NotifyEndpointStatus};
 pub use record::{
     CreateWorkflow, PublishWorkflow, SaveWorkflowVersion, UpdateWorkflow, WORKFLOW_EXPORT_FORMAT,
     Workflow, WorkflowExport, WorkflowLabel, WorkflowType, WorkflowVersion,

@@ -25,11 +25,12 @@
 //! Steps that only compute (`transform`, `condition`, `switch`, `respond`) run through
 //! `obera_engine::compute`; `approval` and `sub_workflow`, which wait on people or on
 //! another run, in their own modules here; the others through their executor in
-//! [`crate::steps`]. The kinds without an executor yet fail their step, saying so.
+//! [`crate::steps`].
 
 mod approval;
 mod sub_workflow;
 
+use crate::steps::email::Mailer;
 use crate::steps::http::HttpCaller;
 use crate::steps::{Attempt, StepFailure};
 use crate::workers::queue::{JobHandler, Outcome};
@@ -45,8 +46,8 @@ use obera_engine::{
 };
 use obera_store::{Actor, Db, Job, RunJob, StoreError, TenantScope};
 use obera_types::{
-    Branch, DelayStep, ExecutionStatus, Expression, LoopStep, Step, StepAttempt, StepConfig,
-    StepKey, StepRun, StepRunStatus, UserStatus, WorkflowDefinition, WorkflowExecution,
+    Branch, DelayStep, ExecutionStatus, Expression, LoopStep, NotifyChannel, Step, StepAttempt,
+    StepConfig, StepKey, StepRun, StepRunStatus, UserStatus, WorkflowDefinition, WorkflowExecution,
 };
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -64,6 +65,8 @@ pub struct WorkflowRunner {
     pub db: Db,
     pub evaluator: Arc<Evaluator>,
     pub http: HttpCaller,
+    /// `None` when no SMTP server is configured.
+    pub mailer: Option<Mailer>,
 }
 
 /// Why a run could not go on, and whether trying later may help.
@@ -505,6 +508,31 @@ impl WorkflowRunner {
                     .await
             }
             StepConfig::Code(code) => crate::steps::code::run(code, data).await,
+            StepConfig::Notify(notify) => match &notify.channel {
+                NotifyChannel::Webhook(webhook) => {
+                    let key = idempotency_key(run.execution.id, path);
+                    crate::steps::notify::webhook(
+                        webhook,
+                        &self.http,
+                        &self.db,
+                        key,
+                        &self.evaluator,
+                        &mut bindings,
+                        data,
+                        &run.scope,
+                    )
+                    .await
+                }
+                NotifyChannel::Email(email) => match &self.mailer {
+                    Some(mailer) => {
+                        let key = idempotency_key(run.execution.id, path);
+                        mailer
+                            .send(email, key, &self.evaluator, &mut bindings)
+                            .await
+                    }
+                    None => crate::steps::email::not_configured(),
+                },
+            },
             StepConfig::Db(db) => {
                 let context = crate::steps::db::DbContext {
                     scope: &run.scope,
@@ -517,8 +545,10 @@ impl WorkflowRunner {
             }
             config => Attempt::computed(match compute(config, &self.evaluator, &mut bindings) {
                 Some(result) => result.map_err(|e| StepFailure::invalid(e.to_string())),
+                // Loops, delays, approvals and sub-workflows are driven by `step`, not
+                // attempted: reaching here is the runner's bug, reported as such.
                 None => Err(StepFailure::invalid(format!(
-                    "`{}` steps cannot run yet: this server has no executor for them",
+                    "`{}` steps are not run as attempts (a bug in the runner)",
                     config.tag()
                 ))),
             }),

@@ -1,0 +1,163 @@
+//! The `notify` step's webhook channel: a POST signed per the Standard Webhooks spec
+//! (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>` with the
+//! customer's `signing_secret` credential, which must be a `whsec_` secret), sent
+//! through the same outbound guard as `http` steps and retried on the Standard
+//! Webhooks schedule by the runner ([`obera_engine::retry_for`]).
+//!
+//! The `webhook-id` is the step's idempotency key, the same on every attempt, so a
+//! receiver that dedupes on it (as the spec asks) acts once. Each attempt is recorded
+//! on the endpoint ([`obera_store::Db::record_notify_attempt`]): an endpoint that has
+//! failed every attempt for five days is disabled, and deliveries to it then fail at
+//! once, naming it, until it is re-enabled.
+//!
+//! Without a `body`, the payload is `{ "type": "workflow.notification", "timestamp",
+//! "data": { "workflow_id", "execution_id" } }`, the envelope the spec recommends.
+
+use super::http::{DEFAULT_TIMEOUT, HttpCaller, Outbound, render};
+use super::{Attempt, StepFailure};
+use crate::hooks::verify::{standard_webhooks_headers, standard_webhooks_key};
+use obera_engine::{
+    Bindings, CompiledTemplate, DataModel, Evaluator, FailureKind, disables_endpoint,
+};
+use obera_store::{Db, TenantScope};
+use obera_types::{HttpMethod, WebhookNotification};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// What a receiver may answer with: enough for an acknowledgement, never a download.
+const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+
+/// Sends one attempt of a webhook notification.
+#[allow(clippy::too_many_arguments)]
+pub async fn webhook(
+    config: &WebhookNotification,
+    http: &HttpCaller,
+    db: &Db,
+    idempotency_key: Uuid,
+    evaluator: &Evaluator,
+    bindings: &mut Bindings,
+    data: &DataModel,
+    scope: &TenantScope,
+) -> Attempt {
+    let prepared = prepare(
+        config,
+        http,
+        db,
+        idempotency_key,
+        evaluator,
+        bindings,
+        data,
+        scope,
+    )
+    .await;
+    let request = match prepared {
+        Ok(request) => request,
+        Err(failure) => return Attempt::computed(Err(failure)),
+    };
+    let url = request.url.clone();
+    let mut attempt = http.deliver(request, idempotency_key, scope).await;
+    // Only the receiver's own failures count against it, not a refusal by the guard.
+    let counted = match &attempt.result {
+        Ok(_) => Some(Ok(())),
+        Err(f) if matches!(f.kind, FailureKind::Denied | FailureKind::Invalid) => None,
+        Err(f) => Some(Err(f.message.as_str())),
+    };
+    let Some(outcome) = counted else {
+        return attempt;
+    };
+    let at = obera_store::now();
+    match db
+        .record_notify_attempt(scope, &url, outcome, at, disables_endpoint)
+        .await
+    {
+        Ok(endpoint) if endpoint.disabled_at == Some(at) => {
+            if let Err(failure) = &mut attempt.result {
+                // Disabled by this failure: no more attempts.
+                failure.kind = FailureKind::Denied;
+                failure.message = format!(
+                    "{}; the endpoint has failed every attempt since {} and is now disabled",
+                    failure.message,
+                    endpoint.failing_since.unwrap_or(at)
+                );
+            }
+        }
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, "could not record a notify attempt"),
+    }
+    attempt
+}
+
+/// The signed request, or why it cannot be sent.
+#[allow(clippy::too_many_arguments)]
+async fn prepare(
+    config: &WebhookNotification,
+    http: &HttpCaller,
+    db: &Db,
+    idempotency_key: Uuid,
+    evaluator: &Evaluator,
+    bindings: &mut Bindings,
+    data: &DataModel,
+    scope: &TenantScope,
+) -> Result<Outbound, StepFailure> {
+    let url = render(evaluator, bindings, &config.url, "url")?;
+    let now = obera_store::now();
+    let body = match &config.body {
+        Some(body) => CompiledTemplate::compile(evaluator, body)
+            .map_err(|e| StepFailure::invalid(format!("body: {e}")))?
+            .render(evaluator, bindings)
+            .map_err(|e| StepFailure::invalid(format!("body: {e}")))?,
+        None => json!({
+            "type": "workflow.notification",
+            "timestamp": now,
+            "data": { "workflow_id": data.run.workflow_id, "execution_id": data.run.id },
+        }),
+    };
+    let endpoint = db
+        .notify_endpoint_by_url(scope, &url)
+        .await
+        .map_err(|e| StepFailure {
+            kind: FailureKind::Transient,
+            message: format!("the endpoint's health could not be read: {e}"),
+        })?;
+    if let Some(disabled_at) = endpoint.as_ref().and_then(|e| e.disabled_at) {
+        return Err(StepFailure::denied(format!(
+            "the endpoint {url} was disabled at {disabled_at} after failing every attempt for five days; re-enable it to deliver again"
+        )));
+    }
+    let secret = http
+        .credentials
+        .signing_secret(scope, &config.secret)
+        .await?;
+    let key = std::str::from_utf8(&secret)
+        .ok()
+        .and_then(standard_webhooks_key)
+        .ok_or_else(|| {
+            StepFailure::denied(format!(
+                "credential `{}` is not a Standard Webhooks secret (whsec_ followed by base64)",
+                config.secret
+            ))
+        })?;
+    let mut request = Outbound {
+        method: HttpMethod::Post,
+        url,
+        headers: vec![("content-type".to_owned(), "application/json".to_owned())],
+        body: Some(match body {
+            // The spec's payloads are JSON: text that is JSON (a template written as
+            // JSON) goes as it is, other text as a JSON string.
+            Value::String(text) if serde_json::from_str::<Value>(&text).is_ok() => {
+                Value::String(text)
+            }
+            Value::String(text) => Value::String(Value::String(text).to_string()),
+            json => json,
+        }),
+        credential: None,
+        timeout: DEFAULT_TIMEOUT,
+        max_response_bytes: MAX_RESPONSE_BYTES,
+    };
+    let bytes = request.body_bytes().unwrap_or_default();
+    let id = format!("msg_{}", idempotency_key.simple());
+    for (name, value) in standard_webhooks_headers(&key, &id, now.timestamp(), &bytes) {
+        request.headers.push((name.to_owned(), value));
+    }
+    Ok(request)
+}
