@@ -114,6 +114,10 @@ pub struct Settings {
     /// How long a worker's claim on a run lasts unless renewed (every third of it).
     /// A run whose instance died resumes elsewhere once its lease runs out.
     pub workflow_lease_secs: u64,
+    /// Seconds between this instance's looks for due cron triggers. 0: it fires none
+    /// (other instances on the same database do). Each fire starts once however many
+    /// instances look.
+    pub cron_interval_secs: u64,
 }
 
 impl Default for Settings {
@@ -151,6 +155,7 @@ impl Default for Settings {
             outbound_allow_hosts: String::new(),
             workflow_concurrency: 8,
             workflow_lease_secs: 30,
+            cron_interval_secs: 1,
         }
     }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 text_enum!(
     /// What started an execution.
-    TriggerKind { Manual => "manual", Rerun => "rerun", Webhook => "webhook" }
+    TriggerKind { Manual => "manual", Rerun => "rerun", Webhook => "webhook", Cron => "cron" }
 );
 
 text_enum!(
