@@ -31,6 +31,7 @@ mod throttling;
 mod traces;
 mod unauthenticated_hashing;
 mod workflow_code;
+mod workflow_cron;
 mod workflow_durable;
 mod workflow_http;
 mod workflow_runs;

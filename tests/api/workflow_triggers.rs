@@ -451,9 +451,9 @@ async fn triggers_are_listed_changed_and_deleted_and_bad_input_is_named(app: Tes
             "paypal",
         ),
         (
-            json!({ "name": "X", "config": { "kind": "cron", "schedule": "* * * * *" } }),
+            json!({ "name": "X", "config": { "kind": "event", "event": "user.created" } }),
             "config",
-            "cron",
+            "event",
         ),
         (
             json!({ "name": "X", "config": { "kind": "webhook", "verification": { "preset": "github" } }, "secret": "mine" }),

@@ -14,7 +14,7 @@
 
 use crate::db::{Tx, TxTenant};
 use crate::workflow_runs::start_run_in;
-use crate::workflow_triggers::{TriggerRow, select_triggers};
+use crate::workflow_triggers::{TriggerRow, trigger_columns, trigger_tables};
 use crate::workflows::version_number;
 use crate::{Db, NewWorkflowRun, StoreResult};
 use chrono::{DateTime, Utc};
@@ -53,7 +53,9 @@ const PLAN: &str = "INSERT INTO cron_schedules (customer_id, trigger_id, next_fi
 const DUE: &str = "SELECT customer_id, trigger_id, next_fire_at FROM cron_schedules \
      WHERE next_fire_at IS NOT NULL AND next_fire_at <= $1 ORDER BY next_fire_at, trigger_id LIMIT $2";
 const TARGET: &str = concat!(
-    select_triggers!(),
+    trigger_columns!(),
+    ", w.active, w.published_version, w.published_by",
+    trigger_tables!(),
     "JOIN workflows w ON w.customer_id = t.customer_id AND w.id = t.workflow_id \
      WHERE t.customer_id = $1 AND t.id = $2"
 );

@@ -97,21 +97,29 @@ pub enum Accepted {
 const INSERT: &str = "INSERT INTO workflow_triggers (customer_id, id, workflow_id, name, kind, enabled, config, token_hash, sealed_secret, created_by, created_at, updated_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING customer_id, id, workflow_id, name, enabled, config, \
      previous_secret_expires_at, last_triggered_at, created_at, updated_at";
-/// A trigger with its cron plan, if it has one. (A macro, so the reads embed one text.)
-macro_rules! select_triggers {
+/// The columns of a trigger with its cron plan, if it has one, and the tables they
+/// come from. (Macros, so the reads embed one text.)
+macro_rules! trigger_columns {
     () => {
         "SELECT t.customer_id, t.id, t.workflow_id, t.name, t.enabled, t.config, t.previous_secret_expires_at, \
-         t.last_triggered_at, t.created_at, t.updated_at, s.next_fire_at FROM workflow_triggers t \
+         t.last_triggered_at, t.created_at, t.updated_at, s.next_fire_at"
+    };
+}
+macro_rules! trigger_tables {
+    () => {
+        " FROM workflow_triggers t \
          LEFT JOIN cron_schedules s ON s.customer_id = t.customer_id AND s.trigger_id = t.id "
     };
 }
-pub(crate) use select_triggers;
+pub(crate) use {trigger_columns, trigger_tables};
 const GET: &str = concat!(
-    select_triggers!(),
+    trigger_columns!(),
+    trigger_tables!(),
     "WHERE t.customer_id = $1 AND t.workflow_id = $2 AND t.id = $3"
 );
 const LIST: &str = concat!(
-    select_triggers!(),
+    trigger_columns!(),
+    trigger_tables!(),
     "WHERE t.customer_id = $1 AND t.workflow_id = $2 AND t.id > $3 ORDER BY t.id LIMIT $4"
 );
 const UPDATE: &str = "UPDATE workflow_triggers SET name = $4, enabled = $5, config = $6, updated_at = $7 \
