@@ -448,6 +448,16 @@ impl TestApp {
     /// Polls `member`'s workflow run until it has finished (20 s at most): the run
     /// with its steps.
     pub async fn finished_run(&self, member: &Member, run: ExecutionId) -> WorkflowExecution {
+        self.run_when(member, run, |r| r.status.is_finished()).await
+    }
+
+    /// Polls `member`'s workflow run until `done` holds for it (20 s at most).
+    pub async fn run_when(
+        &self,
+        member: &Member,
+        run: ExecutionId,
+        done: impl Fn(&WorkflowExecution) -> bool,
+    ) -> WorkflowExecution {
         let path = format!(
             "/api/v1/customers/{}/workflow-runs/{run}",
             member.customer_id
@@ -455,14 +465,14 @@ impl TestApp {
         let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
         loop {
             let now: WorkflowExecution = self.get(&path, &member.token).await.json();
-            if now.status.is_finished() {
+            if done(&now) {
                 return now;
             }
             assert!(
                 std::time::Instant::now() < until,
-                "the run did not finish: {now:?}"
+                "gave up waiting on the run: {now:?}"
             );
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
     }
 

@@ -192,6 +192,21 @@ const MATRIX: &[(&str, &str, Option<&str>)] = &[
         Some(r#"{ "name": "Taken over", "enabled": false }"#),
     ),
     (
+        "GET",
+        "/api/v1/customers/{customer_id}/workflow-approvals",
+        None,
+    ),
+    (
+        "GET",
+        "/api/v1/customers/{customer_id}/workflow-approvals/{approval_id}",
+        None,
+    ),
+    (
+        "POST",
+        "/api/v1/customers/{customer_id}/workflow-approvals/{approval_id}/decision",
+        Some(r#"{ "decision": "reject", "comment": "mole" }"#),
+    ),
+    (
         "POST",
         "/api/v1/customers/{customer_id}/workflow-triggers/cron-preview",
         Some(r#"{ "schedule": "0 9 * * MON-FRI", "time_zone": "Europe/Berlin" }"#),
@@ -289,6 +304,7 @@ struct Targets {
     workflow: WorkflowId,
     execution: ExecutionId,
     trigger: TriggerId,
+    approval: ApprovalId,
 }
 
 /// The matrix with `{customer_id}` set to `customer` and the sub-resource ids filled in.
@@ -303,6 +319,7 @@ fn requests(customer: CustomerId, t: Targets) -> Vec<(Method, String, Option<Val
                 .replace("{workflow_id}", &t.workflow.to_string())
                 .replace("{execution_id}", &t.execution.to_string())
                 .replace("{trigger_id}", &t.trigger.to_string())
+                .replace("{approval_id}", &t.approval.to_string())
                 .replace("{name}", B_CREDENTIAL)
                 .replace("{version}", "1");
             let body = body.map(|b| serde_json::from_str(b).unwrap());
@@ -316,10 +333,17 @@ fn smuggled(a: CustomerId, b: Targets) -> Vec<(Method, String, Option<Value>)> {
     requests(a, b)
         .into_iter()
         .filter(|(_, path, _)| {
-            [b.user.0, b.key.0, b.workflow.0, b.execution.0, b.trigger.0]
-                .map(|id| id.to_string())
-                .iter()
-                .any(|id| path.contains(id))
+            [
+                b.user.0,
+                b.key.0,
+                b.workflow.0,
+                b.execution.0,
+                b.trigger.0,
+                b.approval.0,
+            ]
+            .map(|id| id.to_string())
+            .iter()
+            .any(|id| path.contains(id))
                 || path.contains(B_CREDENTIAL)
         })
         .collect()
@@ -382,6 +406,7 @@ struct World {
     b_workflow: Workflow,
     b_run: WorkflowExecution,
     b_trigger: CreatedWorkflowTrigger,
+    b_approval: WorkflowApproval,
     b_before: Snapshot,
 }
 
@@ -397,6 +422,7 @@ type Snapshot = (
     Vec<WorkflowTrigger>,
     Vec<Credential>,
     OutboundAllowList,
+    Vec<WorkflowApproval>,
 );
 
 impl World {
@@ -407,6 +433,7 @@ impl World {
             workflow: self.b_workflow.id,
             execution: self.b_run.id,
             trigger: self.b_trigger.trigger.id,
+            approval: self.b_approval.id,
         }
     }
 }
@@ -462,6 +489,7 @@ async fn world(app: &TestApp) -> World {
         .put(&format!("{c}/outbound-allow-list"), &b.token, &hosts)
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let b_approval = waiting_approval(app, &b, &b_user).await;
     let b_before = snapshot(app, &b).await;
     World {
         a,
@@ -471,8 +499,43 @@ async fn world(app: &TestApp) -> World {
         b_workflow,
         b_run,
         b_trigger,
+        b_approval,
         b_before,
     }
+}
+
+/// Starts a workflow of B that waits on `approver`'s approval: the open approval.
+async fn waiting_approval(app: &TestApp, b: &Member, approver: &Member) -> WorkflowApproval {
+    let c = format!("/api/v1/customers/{}", b.customer_id);
+    let create = json!({ "name": "Bravo access grant", "definition": { "steps": [
+        { "key": "approve", "name": "Approve", "config": { "type": "approval", "approvers": [approver.user_id],
+          "required": 1, "timeout_secs": 86400, "message": "Grant access?" } } ] } });
+    let reply = app
+        .post(&format!("{c}/workflows"), Some(&b.token), &create)
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let workflow: Workflow = reply.json();
+    let start = StartWorkflowRun {
+        version: Some(1),
+        ..Default::default()
+    };
+    let path = format!("{c}/workflows/{}/runs", workflow.id);
+    let reply = app.post(&path, Some(&b.token), &start).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let run: WorkflowExecution = reply.json();
+    app.run_when(b, run.id, |r| r.status == ExecutionStatus::Waiting)
+        .await;
+    let page: WorkflowApprovalPage = app
+        .get(
+            &format!("{c}/workflow-approvals?execution_id={}", run.id),
+            &b.token,
+        )
+        .await
+        .json();
+    page.items
+        .into_iter()
+        .next()
+        .expect("the run opened its approval")
 }
 
 /// Runs B's workflow (version 1) and waits for the run to finish, so B's snapshot of
@@ -526,6 +589,10 @@ async fn snapshot(app: &TestApp, b: &Member) -> Snapshot {
         .get(&format!("{c}/outbound-allow-list"), &b.token)
         .await
         .json();
+    let approvals: WorkflowApprovalPage = app
+        .get(&format!("{c}/workflow-approvals"), &b.token)
+        .await
+        .json();
     (
         customer,
         branding,
@@ -537,6 +604,7 @@ async fn snapshot(app: &TestApp, b: &Member) -> Snapshot {
         triggers,
         credentials.items,
         allowed,
+        approvals.items,
     )
 }
 
@@ -627,6 +695,11 @@ async fn lists_never_include_another_customers_rows(app: TestApp) {
         .await
         .json();
     assert!(credentials.items.is_empty(), "{:?}", credentials.items);
+    let approvals: WorkflowApprovalPage = app
+        .get(&format!("{c}/workflow-approvals"), &w.a.token)
+        .await
+        .json();
+    assert!(approvals.items.is_empty(), "{:?}", approvals.items);
     let audit: AuditLogPage = app.get(&format!("{c}/audit-logs"), &w.a.token).await.json();
     assert!(!audit.items.is_empty());
     assert!(

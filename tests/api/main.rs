@@ -30,11 +30,13 @@ mod surface;
 mod throttling;
 mod traces;
 mod unauthenticated_hashing;
+mod workflow_approvals;
 mod workflow_code;
 mod workflow_cron;
 mod workflow_durable;
 mod workflow_http;
 mod workflow_runs;
+mod workflow_sub;
 mod workflow_triggers;
 mod workflows;
 

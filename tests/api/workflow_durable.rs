@@ -39,28 +39,6 @@ async fn run_once(
     app.finished_run(admin, queued.id).await
 }
 
-/// Polls the run until `done` holds for it.
-async fn run_when(
-    app: &TestApp,
-    admin: &Member,
-    id: ExecutionId,
-    done: impl Fn(&WorkflowExecution) -> bool,
-) -> WorkflowExecution {
-    let path = format!("/api/v1/customers/{}/workflow-runs/{id}", admin.customer_id);
-    let until = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let now: WorkflowExecution = app.get(&path, &admin.token).await.json();
-        if done(&now) {
-            return now;
-        }
-        assert!(
-            std::time::Instant::now() < until,
-            "gave up waiting: {now:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
-
 async fn a_flaky_receiver_is_retried_until_it_answers_with_one_key(app: TestApp) {
     let admin = app.signup("Durable").await;
     let sink = HttpSink::behaving(Behaviour {
@@ -186,10 +164,9 @@ async fn a_delayed_run_waits_then_goes_on(app: TestApp) {
     ] });
     let base = published(&app, &admin, definition).await;
     let queued = start(&app, &base, &admin.token, &StartWorkflowRun::default()).await;
-    let waiting = run_when(&app, &admin, queued.id, |r| {
-        r.status == ExecutionStatus::Waiting
-    })
-    .await;
+    let waiting = app
+        .run_when(&admin, queued.id, |r| r.status == ExecutionStatus::Waiting)
+        .await;
     let pause = step(&waiting, "pause");
     assert_eq!(pause.status, StepRunStatus::Waiting);
     let resume_at = pause.resume_at.expect("a waiting delay says when it ends");
@@ -216,10 +193,8 @@ async fn a_cancelled_run_stops_and_stays_cancelled(app: TestApp) {
     ] });
     let base = published(&app, &admin, definition).await;
     let queued = start(&app, &base, &admin.token, &StartWorkflowRun::default()).await;
-    run_when(&app, &admin, queued.id, |r| {
-        r.status == ExecutionStatus::Waiting
-    })
-    .await;
+    app.run_when(&admin, queued.id, |r| r.status == ExecutionStatus::Waiting)
+        .await;
     let cancel = format!(
         "/api/v1/customers/{}/workflow-runs/{}/cancel",
         admin.customer_id, queued.id

@@ -95,9 +95,10 @@ pub fn plan_iterations(looped: &LoopStep, states: &[IterationState]) -> Iteratio
     }
 }
 
-/// An iteration's output: the output of the body's last step (in the order of
-/// `body.steps`), null when that step was skipped or has no output.
-pub fn iteration_output(body: &WorkflowDefinition, outputs: &HashMap<StepKey, Value>) -> Value {
+/// The output of a run of `definition` (a loop iteration, a sub-workflow run): the
+/// output of its last step (in the order of `steps`), null when that step was skipped
+/// or has no output.
+pub fn last_step_output(body: &WorkflowDefinition, outputs: &HashMap<StepKey, Value>) -> Value {
     body.steps
         .last()
         .and_then(|last| outputs.get(&last.key))

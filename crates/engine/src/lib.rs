@@ -26,10 +26,13 @@
 //!    policy, or [`webhook_retry`] on the Standard Webhooks schedule for webhooks.
 //! 6. Re-run from a failed step: [`rerun_states`] says which recorded results the new
 //!    attempt keeps; plan from there.
-//! 7. Cron triggers: [`Schedule::parse`] on save (errors name the field), plan the
+//! 7. Approvals: [`eligible_approvers`] when the step opens one, [`may_decide`] and
+//!    [`approval_status`] when someone decides.
+//! 8. Cron triggers: [`Schedule::parse`] on save (errors name the field), plan the
 //!    first fire with [`Schedule::next_after`], and when it is due ask [`due_fires`]
 //!    which fires to start under the missed-fire policy.
 
+pub mod approval;
 pub mod compute;
 pub mod data;
 pub mod delay;
@@ -47,6 +50,7 @@ pub mod schedule;
 pub mod template;
 pub mod validate;
 
+pub use approval::{Refusal, approval_status, eligible_approvers, may_decide};
 pub use compute::{ComputeError, compute};
 pub use data::{DataModel, RunInfo, StepData};
 pub use delay::{DelayError, MAX_DELAY_SECS, wake_at};
@@ -57,7 +61,7 @@ pub use expression::{
 };
 pub use idempotency::{StepPath, idempotency_key};
 pub use iteration::{
-    IterationPlan, IterationState, LoopError, LoopOutcome, iteration_output, loop_items,
+    IterationPlan, IterationState, LoopError, LoopOutcome, last_step_output, loop_items,
     plan_iterations,
 };
 pub use parse::parse_definition;

@@ -205,7 +205,7 @@ macro_rules! claimed_columns {
 /// SQLite: one statement; the single writer makes pick-and-lease atomic.
 const CLAIM_SQLITE: &str = concat!(
     "UPDATE jobs SET state = 'leased', lease_id = $5, lease_owner = $6, lease_expires_at = $7, \
-     attempts = attempts + 1, updated_at = $2 WHERE id IN (",
+     attempts = attempts + 1, wake_requested = FALSE, updated_at = $2 WHERE id IN (",
     claimable_ids!(),
     ") RETURNING ",
     claimed_columns!()
@@ -219,7 +219,7 @@ const CLAIM_POSTGRES: &str = concat!(
     ") AND ((state = 'queued' AND run_at <= $2) OR (state = 'leased' AND lease_expires_at <= $2)) \
      FOR UPDATE SKIP LOCKED) \
      UPDATE jobs SET state = 'leased', lease_id = $5, lease_owner = $6, lease_expires_at = $7, \
-     attempts = jobs.attempts + 1, updated_at = $2 FROM picked WHERE jobs.id = picked.id RETURNING ",
+     attempts = jobs.attempts + 1, wake_requested = FALSE, updated_at = $2 FROM picked WHERE jobs.id = picked.id RETURNING ",
     "jobs.id, jobs.queue, jobs.customer_id, jobs.payload, jobs.attempts, jobs.max_attempts, \
      jobs.lease_id, jobs.lease_expires_at"
 );
@@ -231,10 +231,17 @@ const RETRY: &str = "UPDATE jobs SET state = 'queued', run_at = $3, last_error =
      lease_owner = NULL, lease_expires_at = NULL, updated_at = $5 \
      WHERE id = $1 AND lease_id = $2 AND state = 'leased'";
 /// A suspension is not a failure: the claim count starts again, so a run that waits on
-/// many delays or retries is never given up for it.
-const SUSPEND: &str = "UPDATE jobs SET state = 'queued', run_at = $3, attempts = 0, lease_id = NULL, \
-     lease_owner = NULL, lease_expires_at = NULL, updated_at = $4 \
+/// many delays or retries is never given up for it. A wake that came while the job was
+/// held makes it due at once instead.
+const SUSPEND: &str = "UPDATE jobs SET state = 'queued', \
+     run_at = CASE WHEN wake_requested THEN $4 ELSE $3 END, wake_requested = FALSE, attempts = 0, \
+     lease_id = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = $4 \
      WHERE id = $1 AND lease_id = $2 AND state = 'leased'";
+/// A queued job becomes due now; a held one is marked, for its suspension to honour.
+const WAKE_QUEUED: &str = "UPDATE jobs SET run_at = $3, updated_at = $3 \
+     WHERE queue = $1 AND dedup_key = $2 AND state = 'queued' AND run_at > $3";
+const WAKE_LEASED: &str = "UPDATE jobs SET wake_requested = TRUE, updated_at = $3 \
+     WHERE queue = $1 AND dedup_key = $2 AND state = 'leased'";
 const DROP_QUEUED: &str =
     "DELETE FROM jobs WHERE queue = $1 AND dedup_key = $2 AND state = 'queued'";
 /// A dead job gives up its dedup key: the same work may be enqueued afresh.
@@ -350,6 +357,20 @@ pub(crate) async fn suspend_in(
     at: DateTime<Utc>,
 ) -> StoreResult<bool> {
     Ok(execute!(tx, SUSPEND, lease.job.0, lease.id, run_at, at) == 1)
+}
+
+/// Makes the job with `dedup_key` due at `at`, inside another module's unit of work
+/// (a run whose approval was decided, or whose child run ended). When a worker holds
+/// it, its next suspension makes it due at once instead, so the wake is never lost.
+pub(crate) async fn wake_in(
+    tx: &mut Tx,
+    queue: Queue,
+    dedup_key: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    execute!(tx, WAKE_QUEUED, queue.as_str(), dedup_key, at);
+    execute!(tx, WAKE_LEASED, queue.as_str(), dedup_key, at);
+    Ok(())
 }
 
 /// Removes the job with `dedup_key` if no worker holds it, inside another module's unit

@@ -29,6 +29,7 @@ mod rows;
 mod scope;
 mod second_factor;
 mod users;
+mod workflow_approvals;
 mod workflow_runs;
 mod workflow_triggers;
 mod workflows;
@@ -51,7 +52,8 @@ pub use page::{PageError, PageRequest};
 pub use scope::{Actor, RequestReads, TenantScope};
 pub use second_factor::{FactorOwner, SecondFactor};
 pub use users::NewProfile;
-pub use workflow_runs::{NewWorkflowRun, RunJob, WORKFLOW_RUN_QUEUE};
+pub use workflow_approvals::{ApprovalChoice, NewWorkflowApproval};
+pub use workflow_runs::{MAX_SUB_WORKFLOW_DEPTH, NewWorkflowRun, RunJob, WORKFLOW_RUN_QUEUE};
 pub use workflow_triggers::{
     Accepted, DELIVERY_REPLAY_WINDOW, NewWorkflowTrigger, TriggerChange, WebhookSecrets,
     WebhookTarget,

@@ -7,15 +7,19 @@
 
 use crate::audit::{AuditEvent, record_in, scoped};
 use crate::db::{Tx, TxTenant};
-use crate::jobs::{Lease, NewJob, Queue, complete_in, drop_queued_in, enqueue_in, suspend_in};
+use crate::jobs::{
+    Lease, NewJob, Queue, complete_in, drop_queued_in, enqueue_in, suspend_in, wake_in,
+};
 use crate::page::convert;
 use crate::rows::parse;
+use crate::workflow_approvals::close_approvals_in;
 use crate::workflows::{bind_version, version_number};
 use crate::{Db, PageRequest, StoreError, StoreResult, TenantScope, now};
 use chrono::{DateTime, Utc};
 use obera_types::{
-    AuditAction, CustomerId, ExecutionId, ExecutionStatus, StepAttempt, StepRun, TriggerKind,
-    UserId, WorkflowDefinition, WorkflowExecution, WorkflowId, WorkflowRunFilter, compliance,
+    AuditAction, CustomerId, ExecutionId, ExecutionStatus, ParentRun, StepAttempt, StepRun,
+    TriggerKind, UserId, WorkflowDefinition, WorkflowExecution, WorkflowId, WorkflowRunFilter,
+    compliance,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
@@ -23,6 +27,10 @@ use uuid::Uuid;
 
 /// The queue whose jobs drive executions.
 pub const WORKFLOW_RUN_QUEUE: Queue = Queue::named("workflow.run");
+
+/// How deep sub-workflow runs nest: a run started by a run started by … at most this
+/// many levels below a run nothing started. Stops a workflow that starts itself.
+pub const MAX_SUB_WORKFLOW_DEPTH: u32 = 8;
 
 /// What a `workflow.run` job carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +50,8 @@ pub struct NewWorkflowRun {
     /// For a re-run: the run it repeats and the step records it keeps (recorded in
     /// the new run as `reused`).
     pub rerun: Option<(ExecutionId, Vec<StepRun>)>,
+    /// For a sub-workflow run: the run and step that start it.
+    pub parent: Option<ParentRun>,
 }
 
 impl NewWorkflowRun {
@@ -61,12 +71,18 @@ impl NewWorkflowRun {
             acting_user,
             dry_run: false,
             rerun: None,
+            parent: None,
         }
     }
 }
 
-const INSERT: &str = "INSERT INTO workflow_executions (customer_id, id, workflow_id, version, triggered_by, trigger_data, status, acting_user, created_at, dry_run, rerun_of) \
-     VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10) RETURNING *";
+const INSERT: &str = "INSERT INTO workflow_executions (customer_id, id, workflow_id, version, triggered_by, trigger_data, status, acting_user, created_at, dry_run, rerun_of, parent_execution_id, parent_step_path, parent_waits, depth) \
+     VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *";
+const DEPTH: &str = "SELECT depth FROM workflow_executions WHERE customer_id = $1 AND id = $2";
+const CHILD: &str = "SELECT id FROM workflow_executions WHERE customer_id = $1 AND parent_execution_id = $2 AND parent_step_path = $3";
+const LIVE_CHILDREN: &str = "SELECT id FROM workflow_executions WHERE customer_id = $1 AND parent_execution_id = $2 \
+     AND parent_waits AND status IN ('queued', 'running', 'waiting')";
+const PARENT: &str = "SELECT parent_execution_id FROM workflow_executions WHERE customer_id = $1 AND id = $2 AND parent_waits";
 const GET: &str = "SELECT * FROM workflow_executions WHERE customer_id = $1 AND id = $2";
 const STEPS: &str = "SELECT * FROM workflow_step_runs WHERE customer_id = $1 AND execution_id = $2 \
      ORDER BY started_at, path";
@@ -114,6 +130,9 @@ struct ExecutionRow {
     created_at: DateTime<Utc>,
     dry_run: bool,
     rerun_of: Option<Uuid>,
+    parent_execution_id: Option<Uuid>,
+    parent_step_path: Option<String>,
+    parent_waits: bool,
 }
 
 impl TryFrom<ExecutionRow> for WorkflowExecution {
@@ -134,6 +153,14 @@ impl TryFrom<ExecutionRow> for WorkflowExecution {
             created_at: r.created_at,
             dry_run: r.dry_run,
             rerun_of: r.rerun_of.map(ExecutionId),
+            parent: r
+                .parent_execution_id
+                .zip(r.parent_step_path)
+                .map(|(id, step_path)| ParentRun {
+                    execution_id: ExecutionId(id),
+                    step_path,
+                    waits: r.parent_waits,
+                }),
             steps: Vec::new(),
         })
     }
@@ -291,6 +318,7 @@ async fn cancel_in(
         now()
     );
     drop_queued_in(tx, WORKFLOW_RUN_QUEUE, &run_job_key(id)).await?;
+    ended_in(tx, customer, id).await?;
     let workflow: Uuid = fetch!(tx, query_scalar(WORKFLOW_OF).fetch_one, customer.0, id.0);
     let event = AuditEvent::new(AuditAction::WORKFLOW_RUN_CANCELLED, compliance::CHANGE)
         .detail("workflow_id", workflow.to_string())
@@ -298,9 +326,49 @@ async fn cancel_in(
     record_in(tx, &scoped(scope, event)).await
 }
 
-/// The job of a run carries the run's id as its dedup key, so cancelling can find it.
-fn run_job_key(id: ExecutionId) -> String {
+/// The job of a run carries the run's id as its dedup key, so cancelling and waking
+/// can find it.
+pub(crate) fn run_job_key(id: ExecutionId) -> String {
     id.to_string()
+}
+
+/// What every end of a run does besides recording it, in the same unit of work: its
+/// pending approvals are cancelled, the live sub-workflow runs it waits on are
+/// cancelled (and theirs, all the way down), and a parent run waiting on it is woken to
+/// take its outcome.
+async fn ended_in(tx: &mut Tx, customer: CustomerId, id: ExecutionId) -> StoreResult<()> {
+    let at = now();
+    let mut ended = vec![id];
+    while let Some(run) = ended.pop() {
+        close_approvals_in(tx, customer, run, at).await?;
+        let children: Vec<Uuid> =
+            fetch!(tx, query_scalar(LIVE_CHILDREN).fetch_all, customer.0, run.0);
+        for child in children.into_iter().map(ExecutionId) {
+            execute!(
+                tx,
+                FINISH,
+                customer.0,
+                child.0,
+                ExecutionStatus::Cancelled.as_str(),
+                "its parent run ended first",
+                at
+            );
+            drop_queued_in(tx, WORKFLOW_RUN_QUEUE, &run_job_key(child)).await?;
+            ended.push(child);
+        }
+        let parent: Option<Option<Uuid>> =
+            fetch!(tx, query_scalar(PARENT).fetch_optional, customer.0, run.0);
+        if let Some(parent) = parent.flatten() {
+            wake_in(
+                tx,
+                WORKFLOW_RUN_QUEUE,
+                &run_job_key(ExecutionId(parent)),
+                at,
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Creates a queued execution of `run.version` and the job that will run it (with the
@@ -314,6 +382,23 @@ pub(crate) async fn start_run_in(
     let id = ExecutionId::new();
     let at = now();
     let version = bind_version(run.version)?;
+    let depth: i32 = match &run.parent {
+        None => 0,
+        Some(parent) => {
+            let above: i32 = fetch!(
+                tx,
+                query_scalar(DEPTH).fetch_one,
+                customer.0,
+                parent.execution_id.0
+            );
+            if i64::from(above) >= i64::from(MAX_SUB_WORKFLOW_DEPTH) {
+                return Err(StoreError::Rule(format!(
+                    "sub-workflow runs nest at most {MAX_SUB_WORKFLOW_DEPTH} deep; does a workflow start itself?"
+                )));
+            }
+            above + 1
+        }
+    };
     let mut job = NewJob::new(
         WORKFLOW_RUN_QUEUE,
         Some(customer),
@@ -333,7 +418,11 @@ pub(crate) async fn start_run_in(
         run.acting_user.map(|u| u.0),
         at,
         run.dry_run,
-        run.rerun.as_ref().map(|(of, _)| of.0)
+        run.rerun.as_ref().map(|(of, _)| of.0),
+        run.parent.as_ref().map(|p| p.execution_id.0),
+        run.parent.as_ref().map(|p| p.step_path.as_str()),
+        run.parent.as_ref().is_some_and(|p| p.waits),
+        depth
     );
     for kept in run.rerun.iter().flat_map(|(_, kept)| kept) {
         let reused = StepRun {
@@ -554,6 +643,37 @@ impl Db {
         .await
     }
 
+    /// Starts the sub-workflow run of a parent's step (`run.parent`), or returns the one
+    /// it started before: a resumed step never starts a second child.
+    /// [`StoreError::Rule`] past [`MAX_SUB_WORKFLOW_DEPTH`].
+    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id(), workflow_id = %run.workflow_id), err(level = "debug"))]
+    pub async fn start_sub_workflow_run(
+        &self,
+        scope: &TenantScope,
+        run: &NewWorkflowRun,
+    ) -> StoreResult<ExecutionId> {
+        let customer = scope.customer_id();
+        let Some(parent) = &run.parent else {
+            return Err(StoreError::Rule(
+                "a sub-workflow run needs its parent".to_owned(),
+            ));
+        };
+        self.write(scope, async |tx| {
+            let existing: Option<Uuid> = fetch!(
+                tx,
+                query_scalar(CHILD).fetch_optional,
+                customer.0,
+                parent.execution_id.0,
+                parent.step_path.as_str()
+            );
+            match existing {
+                Some(id) => Ok(ExecutionId(id)),
+                None => Ok(start_run_in(tx, customer, run).await?.id),
+            }
+        })
+        .await
+    }
+
     /// Ends the execution with `status` and removes the job that drove it, together.
     /// False when the job's lease was lost (another worker holds the run now). Takes
     /// the customer, not a scope: a run whose actor may no longer act still ends.
@@ -571,6 +691,7 @@ impl Db {
                 return Ok(false);
             }
             execute!(tx, FINISH, customer.0, id.0, status.as_str(), error, now());
+            ended_in(tx, customer, id).await?;
             Ok(true)
         })
         .await
@@ -595,7 +716,7 @@ impl Db {
                 error,
                 now()
             );
-            Ok(())
+            ended_in(tx, customer, id).await
         })
         .await
     }

@@ -89,7 +89,7 @@ pub struct WebhookTarget {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Accepted {
     /// It started this run.
-    Started(WorkflowExecution),
+    Started(Box<WorkflowExecution>),
     /// Its delivery id came within the replay window: the run the first one started.
     Replayed(ExecutionId, ExecutionStatus),
 }
@@ -519,7 +519,7 @@ impl Db {
                 })?));
             }
             execute!(tx, TOUCH, customer.0, trigger.0, at);
-            Ok(Settle::Commit(Accepted::Started(execution)))
+            Ok(Settle::Commit(Accepted::Started(Box::new(execution))))
         })
         .await
     }

@@ -76,6 +76,10 @@ id_type!(
     ExecutionId
 );
 id_type!(
+    /// Identifies an approval a workflow run waits on.
+    ApprovalId
+);
+id_type!(
     /// Identifies a trigger of a workflow (a webhook today).
     TriggerId
 );

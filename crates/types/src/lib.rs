@@ -67,12 +67,14 @@ pub use enums::{
 };
 pub use error::{ErrorCode, FieldError, Problem};
 pub use ids::{
-    ApiKeyId, AuditLogId, CredentialId, CustomerId, ExecutionId, TriggerId, UserId, WorkflowId,
+    ApiKeyId, ApprovalId, AuditLogId, CredentialId, CustomerId, ExecutionId, TriggerId, UserId,
+    WorkflowId,
 };
 pub use mfa::{MfaCode, MfaEnrolment, MfaStatus, RecoveryCodes};
 pub use page::{
     ApiKeyPage, AuditLogPage, CredentialPage, CustomerPage, PageParams, UserPage,
-    WorkflowExecutionPage, WorkflowPage, WorkflowTriggerPage, WorkflowVersionPage,
+    WorkflowApprovalPage, WorkflowExecutionPage, WorkflowPage, WorkflowTriggerPage,
+    WorkflowVersionPage,
 };
 pub use users::{Invitation, InviteUser, UpdateUser, UserProfile};
 pub use validated::{DisplayName, Email, HexColor, Password, WebUrl};
@@ -89,14 +91,16 @@ pub use workflows::trigger::{
     WebhookConfig, WebhookMode, WebhookReceipt, WebhookVerification, WorkflowTrigger,
 };
 pub use workflows::{
-    ApprovalStep, Branch, CancelledWorkflowRuns, CodeStep, ConditionStep, CreateWorkflow,
-    CredentialRef, DbOperation, DbStep, DelayStep, Edge, EmailNotification, ExecutionStatus,
-    Expression, GetUserOperation, HeaderTemplate, HttpMethod, HttpStep, ListUsersOperation,
-    LoopStep, NotifyChannel, NotifyStep, OnError, PublishWorkflow, RecordAuditEventOperation,
-    RerunVersion, RerunWorkflowRun, RerunWorkflowRuns, RespondStep, RetryPolicy,
-    SaveWorkflowVersion, StartWorkflowRun, Step, StepAttempt, StepConfig, StepKey, StepRun,
-    StepRunStatus, SubWorkflowStep, SwitchCase, SwitchStep, Template, TransformStep, TriggerKind,
-    UpdateWorkflow, WORKFLOW_EXPORT_FORMAT, WebhookNotification, Workflow, WorkflowDefinition,
-    WorkflowExecution, WorkflowExport, WorkflowLabel, WorkflowRunBatch, WorkflowRunFilter,
-    WorkflowType, WorkflowVersion,
+    ApprovalDecision, ApprovalStatus, ApprovalStep, ApprovalVote, Branch, CancelledWorkflowRuns,
+    CodeStep, ConditionStep, CreateWorkflow, CredentialRef, DbOperation, DbStep,
+    DecideWorkflowApproval, DelayStep, Edge, EmailNotification, ExecutionStatus, Expression,
+    GetUserOperation, HeaderTemplate, HttpMethod, HttpStep, ListUsersOperation, LoopStep,
+    MAX_APPROVAL_COMMENT_CHARS, NotifyChannel, NotifyStep, OnError, ParentRun, PublishWorkflow,
+    RecordAuditEventOperation, RerunVersion, RerunWorkflowRun, RerunWorkflowRuns, RespondStep,
+    RetryPolicy, SaveWorkflowVersion, StartWorkflowRun, Step, StepAttempt, StepConfig, StepKey,
+    StepRun, StepRunStatus, SubWorkflowStep, SwitchCase, SwitchStep, Template, TransformStep,
+    TriggerKind, UpdateWorkflow, WORKFLOW_EXPORT_FORMAT, WebhookNotification, Workflow,
+    WorkflowApproval, WorkflowApprovalFilter, WorkflowDefinition, WorkflowExecution,
+    WorkflowExport, WorkflowLabel, WorkflowRunBatch, WorkflowRunFilter, WorkflowType,
+    WorkflowVersion,
 };

@@ -81,3 +81,9 @@ page_type!(
     crate::WorkflowExecution,
     "The executions of this page, newest first, without their steps."
 );
+page_type!(
+    /// A page of approvals.
+    WorkflowApprovalPage,
+    crate::WorkflowApproval,
+    "The approvals of this page, newest first."
+);

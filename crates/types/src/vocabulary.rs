@@ -220,6 +220,8 @@ actions! {
     WORKFLOW_PUBLISHED = "workflow.published";
     /// Someone stopped a run before it finished.
     WORKFLOW_RUN_CANCELLED = "workflow.run_cancelled";
+    /// An approver approved or rejected a run waiting on an approval step.
+    WORKFLOW_APPROVAL_DECIDED = "workflow.approval_decided";
     WORKFLOW_TRIGGER_CREATED = "workflow.trigger_created";
     WORKFLOW_TRIGGER_DELETED = "workflow.trigger_deleted";
     /// A trigger's signing secret was replaced (the old one may verify for an overlap).

@@ -17,6 +17,7 @@ pub mod health;
 pub mod mfa;
 pub mod outbound_allow_list;
 pub mod users;
+pub mod workflow_approvals;
 pub mod workflow_runs;
 pub mod workflow_triggers;
 pub mod workflows;
@@ -37,6 +38,7 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     audit::configure(cfg);
     workflows::configure(cfg);
     workflow_runs::configure(cfg);
+    workflow_approvals::configure(cfg);
     workflow_triggers::configure(cfg);
     credentials::configure(cfg);
     outbound_allow_list::configure(cfg);

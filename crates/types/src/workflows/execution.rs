@@ -9,7 +9,15 @@ use serde::{Deserialize, Serialize};
 
 text_enum!(
     /// What started an execution.
-    TriggerKind { Manual => "manual", Rerun => "rerun", Webhook => "webhook", Cron => "cron" }
+    TriggerKind {
+        Manual => "manual",
+        Rerun => "rerun",
+        Webhook => "webhook",
+        /// Started by a `sub_workflow` step of another run (see `parent`).
+        SubWorkflow => "sub_workflow",
+        /// Started by a cron trigger's scheduled fire.
+        Cron => "cron",
+    }
 );
 
 text_enum!(
@@ -121,9 +129,25 @@ pub struct WorkflowExecution {
     pub dry_run: bool,
     /// The run this one re-runs, if it is a re-run.
     pub rerun_of: Option<ExecutionId>,
+    /// The run whose `sub_workflow` step started this one, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<ParentRun>,
     /// Every step that has started (loop-body steps once per iteration), in the order
     /// they started.
     pub steps: Vec<StepRun>,
+}
+
+/// The run and step that started a sub-workflow run: the parent waits on it and takes
+/// its outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ParentRun {
+    pub execution_id: ExecutionId,
+    /// The `sub_workflow` step's path in the parent run.
+    pub step_path: String,
+    /// Whether the parent waits on this run: it then takes its outcome, and cancels it
+    /// if the parent ends first. A run started without waiting lives on its own.
+    pub waits: bool,
 }
 
 /// One step of an execution: where it is, what it produced, and each attempt.

@@ -25,6 +25,7 @@
 //! `http` step named `fetch_user` received, and `trigger.items[0]` the first item of
 //! the trigger payload.
 
+pub mod approval;
 pub mod definition;
 pub mod execution;
 pub mod record;
@@ -33,12 +34,17 @@ pub mod schedule;
 pub mod step;
 pub mod trigger;
 
+pub use approval::{
+    ApprovalDecision, ApprovalStatus, ApprovalVote, DecideWorkflowApproval,
+    MAX_APPROVAL_COMMENT_CHARS, WorkflowApproval, WorkflowApprovalFilter,
+};
 pub use definition::{
     Branch, Edge, MAX_STEP_KEY_LEN, OnError, RetryPolicy, Step, StepKey, WorkflowDefinition,
 };
 pub use execution::{
-    CancelledWorkflowRuns, RerunVersion, RerunWorkflowRun, RerunWorkflowRuns, StartWorkflowRun,
-    StepAttempt, StepRun, TriggerKind, WorkflowExecution, WorkflowRunBatch, WorkflowRunFilter,
+    CancelledWorkflowRuns, ParentRun, RerunVersion, RerunWorkflowRun, RerunWorkflowRuns,
+    StartWorkflowRun, StepAttempt, StepRun, TriggerKind, WorkflowExecution, WorkflowRunBatch,
+    WorkflowRunFilter,
 };
 pub use record::{
     CreateWorkflow, PublishWorkflow, SaveWorkflowVersion, UpdateWorkflow, WORKFLOW_EXPORT_FORMAT,

@@ -416,7 +416,9 @@ pub struct WebhookNotification {
 }
 
 /// Suspends the run until `required` of `approvers` approve (one rejection rejects), or
-/// `timeout_secs` pass. The person who started the run cannot approve it.
+/// `timeout_secs` pass. The person the run acts for cannot approve it (see
+/// [`crate::WorkflowApproval`]). Output: `{ "approval_id", "status": "approved",
+/// "votes": [ … ] }`; a rejection or a timeout fails the step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -438,8 +440,11 @@ pub struct SubWorkflowStep {
     /// The child's trigger data; null when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input: Option<Expression>,
-    /// Waits for the child and takes its output (its failure fails the step); otherwise
-    /// the output is the child's execution id.
+    /// Waits for the child run and takes its outcome: output
+    /// `{ "execution_id", "status": "succeeded", "output": <its last step's output> }`,
+    /// and its failure (or cancellation) fails the step. Without waiting the output is
+    /// `{ "execution_id" }` as soon as the child is queued. Either way the child acts
+    /// for the person who published its workflow, and nests at most 8 deep.
     #[serde(default = "default_wait")]
     pub wait: bool,
 }

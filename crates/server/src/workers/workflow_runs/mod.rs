@@ -23,8 +23,12 @@
 //! completion commit together. A cancelled run is noticed at the next step record.
 //!
 //! Steps that only compute (`transform`, `condition`, `switch`, `respond`) run through
-//! `obera_engine::compute`; the others through their executor in [`crate::steps`]. The
-//! kinds without an executor yet fail their step, saying so.
+//! `obera_engine::compute`; `approval` and `sub_workflow`, which wait on people or on
+//! another run, in their own modules here; the others through their executor in
+//! [`crate::steps`]. The kinds without an executor yet fail their step, saying so.
+
+mod approval;
+mod sub_workflow;
 
 use crate::steps::http::HttpCaller;
 use crate::steps::{Attempt, StepFailure};
@@ -36,7 +40,7 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use obera_engine::{
     Bindings, DataModel, DryRunAction, Evaluator, FailureKind, IterationState, LoopOutcome,
     Outcome as PlanOutcome, RetryDecision, RunInfo, StepData, StepPath, StepState, branch_taken,
-    compute, dry_run_action, idempotency_key, iteration_output, loop_items, plan, plan_iterations,
+    compute, dry_run_action, idempotency_key, last_step_output, loop_items, plan, plan_iterations,
     retry_for, wake_at,
 };
 use obera_store::{Actor, Db, Job, RunJob, StoreError, TenantScope};
@@ -375,6 +379,14 @@ impl WorkflowRunner {
                 self.run_loop(run, step, looped, path, data, existing).await
             }
             StepConfig::Delay(delay) => self.delay(run, step, delay, path, data, existing).await,
+            StepConfig::Approval(approval) => {
+                self.approval(run, step, approval, path, data, existing)
+                    .await
+            }
+            StepConfig::SubWorkflow(sub) => {
+                self.sub_workflow(run, step, sub, path, data, existing)
+                    .await
+            }
             _ => self.attempt(run, step, path, data, existing).await,
         }
     }
@@ -618,7 +630,7 @@ impl WorkflowRunner {
                     LoopOutcome::Succeeded => {
                         let outputs: Vec<Value> = levels
                             .iter()
-                            .map(|l| iteration_output(&looped.body, &outputs_of(run, l)))
+                            .map(|l| last_step_output(&looped.body, &outputs_of(run, l)))
                             .collect();
                         record.output = Value::Array(outputs);
                     }
