@@ -4,6 +4,7 @@
 use base64::Engine;
 use obera_server::config::{SeedDemo, Settings};
 use obera_server::startup::Application;
+use obera_server::workers::cron::CronScheduler;
 use obera_store::Db;
 use obera_types::*;
 use reqwest::{Method, StatusCode};
@@ -22,6 +23,9 @@ pub struct TestApp {
     pub signing_seed: [u8; 32],
     /// `http://127.0.0.1:<port>` of the metrics listener, when one was configured.
     pub metrics_address: Option<String>,
+    /// The server's cron scheduler, for tests to look at instants they choose (the
+    /// server's own loop is off in tests: `cron_interval_secs` 0).
+    pub cron: CronScheduler,
     _guard: Guard,
 }
 
@@ -45,6 +49,7 @@ pub async fn try_spawn(kind: Kind, configure: impl FnOnce(&mut Settings)) -> Opt
             .display()
             .to_string(),
         seed_demo: SeedDemo::Never,
+        cron_interval_secs: 0,
         ..Settings::default()
     };
     configure(&mut settings);
@@ -54,6 +59,7 @@ pub async fn try_spawn(kind: Kind, configure: impl FnOnce(&mut Settings)) -> Opt
     let address = format!("http://127.0.0.1:{}", app.port());
     let metrics_address = app.metrics_port().map(|p| format!("http://127.0.0.1:{p}"));
     let db = app.state().db.clone();
+    let cron = CronScheduler::new(db.clone(), app.state().workflow_runs.clone());
     tokio::spawn(app.run_until_stopped());
     Some(TestApp {
         address,
@@ -61,6 +67,7 @@ pub async fn try_spawn(kind: Kind, configure: impl FnOnce(&mut Settings)) -> Opt
         db,
         signing_seed: seed,
         metrics_address,
+        cron,
         _guard: guard,
     })
 }

@@ -175,6 +175,13 @@ const MATRIX: &[(&str, &str, Option<&str>)] = &[
         ),
     ),
     (
+        "POST",
+        "/api/v1/customers/{customer_id}/workflows/{workflow_id}/triggers",
+        Some(
+            r#"{ "name": "Mole", "config": { "kind": "cron", "schedule": "* * * * *", "missed": "catch_up" } }"#,
+        ),
+    ),
+    (
         "GET",
         "/api/v1/customers/{customer_id}/workflows/{workflow_id}/triggers/{trigger_id}",
         None,

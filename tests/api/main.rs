@@ -33,6 +33,7 @@ mod traces;
 mod unauthenticated_hashing;
 mod workflow_approvals;
 mod workflow_code;
+mod workflow_cron;
 mod workflow_db;
 mod workflow_durable;
 mod workflow_http;

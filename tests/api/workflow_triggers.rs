@@ -108,14 +108,15 @@ async fn deliver(app: &TestApp, url: &str, headers: &[(String, String)], body: &
     Reply::read(req.send().await.unwrap()).await
 }
 
+/// A new webhook trigger with its URL and signing secret.
+struct Hook {
+    trigger: WorkflowTrigger,
+    url: String,
+    secret: String,
+}
+
 /// Delivers `body` to `hook`, signed now with its own secret as `preset` says.
-async fn send_signed(
-    app: &TestApp,
-    hook: &CreatedWorkflowTrigger,
-    preset: &str,
-    body: &[u8],
-    id: &str,
-) -> Reply {
+async fn send_signed(app: &TestApp, hook: &Hook, preset: &str, body: &[u8], id: &str) -> Reply {
     let headers = signed(preset, &hook.secret, body, now(), id);
     deliver(app, &hook.url, &headers, body).await
 }
@@ -127,13 +128,18 @@ async fn trigger(
     base: &str,
     verification: Value,
     mode: &str,
-) -> CreatedWorkflowTrigger {
+) -> Hook {
     let body = json!({ "name": "Hook", "config": { "kind": "webhook", "verification": verification, "mode": mode } });
     let reply = app
         .post(&format!("{base}/triggers"), Some(&member.token), &body)
         .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
-    reply.json()
+    let created: CreatedWorkflowTrigger = reply.json();
+    Hook {
+        trigger: created.trigger,
+        url: created.url.expect("a webhook's URL"),
+        secret: created.secret.expect("a webhook's secret"),
+    }
 }
 
 /// The workflow's runs, newest first.
@@ -418,7 +424,9 @@ async fn triggers_are_listed_changed_and_deleted_and_bad_input_is_named(app: Tes
     };
     let changed: WorkflowTrigger = app.patch(&path, &admin.token, &change).await.json();
     assert_eq!(changed.name, "Stripe events");
-    let TriggerConfig::Webhook(webhook) = &changed.config;
+    let TriggerConfig::Webhook(webhook) = &changed.config else {
+        panic!("a webhook: {changed:?}");
+    };
     assert_eq!(webhook.mode, WebhookMode::Sync);
     let page: WorkflowTriggerPage = app
         .get(&format!("{base}/triggers"), &admin.token)
@@ -443,9 +451,9 @@ async fn triggers_are_listed_changed_and_deleted_and_bad_input_is_named(app: Tes
             "paypal",
         ),
         (
-            json!({ "name": "X", "config": { "kind": "cron", "schedule": "* * * * *" } }),
+            json!({ "name": "X", "config": { "kind": "event", "event": "user.created" } }),
             "config",
-            "cron",
+            "event",
         ),
         (
             json!({ "name": "X", "config": { "kind": "webhook", "verification": { "preset": "github" } }, "secret": "mine" }),

@@ -121,6 +121,10 @@ pub struct Settings {
     pub smtp_url: Option<String>,
     /// The sender of workflow emails.
     pub smtp_from: String,
+    /// Seconds between this instance's looks for due cron triggers. 0: it fires none
+    /// (other instances on the same database do). Each fire starts once however many
+    /// instances look.
+    pub cron_interval_secs: u64,
 }
 
 impl Default for Settings {
@@ -160,6 +164,7 @@ impl Default for Settings {
             workflow_lease_secs: 30,
             smtp_url: None,
             smtp_from: "Obera <workflows@obera.invalid>".to_owned(),
+            cron_interval_secs: 1,
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::state::AppState;
 use crate::steps::email::Mailer;
 use crate::steps::http::HttpCaller;
 use crate::steps::outbound::AllowList;
+use crate::workers::cron::CronScheduler;
 use crate::workers::purge;
 use crate::workers::queue::{QueueWorker, RunningWorker, WorkerSettings};
 use crate::workers::workflow_runs::WorkflowRunner;
@@ -128,6 +129,10 @@ impl Application {
         };
         let server = run(listener, state.clone())?;
         purge::spawn(state.db.clone(), state.settings.purge_interval_secs);
+        if state.settings.cron_interval_secs > 0 {
+            CronScheduler::new(state.db.clone(), state.workflow_runs.clone())
+                .spawn(state.settings.cron_interval_secs);
+        }
         let runs = (state.settings.workflow_concurrency > 0).then(|| runs.spawn());
         Ok(Self {
             port,

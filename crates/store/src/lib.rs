@@ -15,6 +15,7 @@ mod api_keys;
 mod audit;
 mod auth;
 mod credentials;
+mod cron_schedules;
 mod customers;
 mod customization;
 mod error;
@@ -39,6 +40,7 @@ pub use api_keys::NewApiKey;
 pub use audit::AuditEvent;
 pub use auth::{LoginRecord, NewRefreshToken, RefreshOutcome, Reservation, ThrottleLimit};
 pub use credentials::{NewCredential, NewSecret, SealedCredential};
+pub use cron_schedules::{CronFiring, CronTarget, DueSchedule};
 pub use customers::NewCustomer;
 pub use customization::default_customization;
 pub use db::{Db, DbOptions, PoolStats, redact as redact_url};
@@ -53,7 +55,10 @@ pub use second_factor::{FactorOwner, SecondFactor};
 pub use users::NewProfile;
 pub use workflow_approvals::{ApprovalChoice, NewWorkflowApproval};
 pub use workflow_runs::{MAX_SUB_WORKFLOW_DEPTH, NewWorkflowRun, RunJob, WORKFLOW_RUN_QUEUE};
-pub use workflow_triggers::{Accepted, DELIVERY_REPLAY_WINDOW, NewWorkflowTrigger, WebhookTarget};
+pub use workflow_triggers::{
+    Accepted, DELIVERY_REPLAY_WINDOW, NewWorkflowTrigger, TriggerChange, WebhookSecrets,
+    WebhookTarget,
+};
 
 /// Current time truncated to microseconds, the precision both backends keep,
 /// so a value read back compares equal to the value written.

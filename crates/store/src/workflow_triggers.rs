@@ -1,12 +1,15 @@
 //! Workflow triggers: create, list, read, change, delete, and rotate a webhook's
 //! signing secret; and accepting a webhook delivery, whose delivery record and run
 //! (execution and job) commit in one transaction, so a delivery id starts at most one
-//! run and an accepted delivery is never without its run.
+//! run and an accepted delivery is never without its run. A cron trigger's plan (its
+//! next fire, in `cron_schedules`) is saved with it; firing it is
+//! [`crate::cron_schedules`]'s.
 //!
 //! Secrets reach this module sealed (the server's keyring seals them); the URL token
 //! only as its hash. Neither is ever returned by a listing or a read.
 
 use crate::audit::{AuditEvent, record_in, scoped};
+use crate::cron_schedules::plan_in;
 use crate::db::{Settle, Tx, TxTenant};
 use crate::page::convert;
 use crate::rows::parse;
@@ -15,8 +18,8 @@ use crate::workflows::version_number;
 use crate::{Db, NewWorkflowRun, PageRequest, StoreError, StoreResult, TenantScope, now};
 use chrono::{DateTime, Duration, Utc};
 use obera_types::{
-    AuditAction, CustomerId, ExecutionId, ExecutionStatus, TriggerConfig, TriggerId,
-    UpdateWorkflowTrigger, UserId, WorkflowExecution, WorkflowId, WorkflowTrigger, compliance,
+    AuditAction, CustomerId, ExecutionId, ExecutionStatus, TriggerConfig, TriggerId, UserId,
+    WorkflowExecution, WorkflowId, WorkflowTrigger, compliance,
 };
 use sqlx::types::Json;
 use uuid::Uuid;
@@ -24,7 +27,18 @@ use uuid::Uuid;
 /// How long a delivery id is remembered: the same id again within it starts nothing.
 pub const DELIVERY_REPLAY_WINDOW: Duration = Duration::hours(24);
 
-/// A trigger to store; the server has sealed its secret and hashed its token.
+/// A trigger to store; for a webhook the server has sealed its secret and hashed its
+/// token, for a cron trigger it has planned the first fire.
+///
+/// The table's `token_hash` and `sealed_secret` are NOT NULL, from when webhooks were
+/// the only kind. A trigger without them (`webhook: None`) stores placeholders instead
+/// of a migration that makes them nullable: on SQLite that means rebuilding
+/// `workflow_triggers` and `webhook_deliveries` (whose rows a plain drop would
+/// cascade away), for two columns nothing but the webhook ingest reads. The
+/// placeholders cannot be mistaken for a webhook's: `token_hash` is `none:<trigger
+/// id>` (unique, as the index wants, and never a SHA-256 hex digest, so no URL token
+/// finds it; the ingest also reads webhook rows only), and `sealed_secret` is empty,
+/// which no sealing produces.
 #[derive(Debug, Clone)]
 pub struct NewWorkflowTrigger {
     pub id: TriggerId,
@@ -32,8 +46,31 @@ pub struct NewWorkflowTrigger {
     pub name: String,
     pub enabled: bool,
     pub config: TriggerConfig,
+    /// A webhook's URL token hash and sealed secret; `None` for other kinds.
+    pub webhook: Option<WebhookSecrets>,
+    /// A cron trigger's first planned fire (ignored for other kinds).
+    pub next_fire_at: Option<DateTime<Utc>>,
+}
+
+/// What a webhook trigger verifies deliveries with.
+#[derive(Debug, Clone)]
+pub struct WebhookSecrets {
+    /// The SHA-256 (hex) of the URL token.
     pub token_hash: String,
+    /// The signing secret, sealed by the keyring.
     pub sealed_secret: Vec<u8>,
+}
+
+/// A change to a trigger: the name and enabled flag when given, the whole
+/// configuration (the server applied the request's fields to it and checked them),
+/// and for a cron trigger whose schedule or zone changed, its newly planned fire.
+#[derive(Debug, Clone)]
+pub struct TriggerChange {
+    pub name: Option<String>,
+    pub enabled: Option<bool>,
+    pub config: TriggerConfig,
+    /// `Some(next)`: plan the cron trigger's next fire anew (`None` inside: no more).
+    pub next_fire_at: Option<Option<DateTime<Utc>>>,
 }
 
 /// What a delivery to a webhook URL needs: the trigger, its secrets (the previous one
@@ -60,11 +97,31 @@ pub enum Accepted {
 const INSERT: &str = "INSERT INTO workflow_triggers (customer_id, id, workflow_id, name, kind, enabled, config, token_hash, sealed_secret, created_by, created_at, updated_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING customer_id, id, workflow_id, name, enabled, config, \
      previous_secret_expires_at, last_triggered_at, created_at, updated_at";
-const GET: &str = "SELECT customer_id, id, workflow_id, name, enabled, config, previous_secret_expires_at, \
-     last_triggered_at, created_at, updated_at FROM workflow_triggers WHERE customer_id = $1 AND workflow_id = $2 AND id = $3";
-const LIST: &str = "SELECT customer_id, id, workflow_id, name, enabled, config, previous_secret_expires_at, \
-     last_triggered_at, created_at, updated_at FROM workflow_triggers WHERE customer_id = $1 AND workflow_id = $2 AND id > $3 \
-     ORDER BY id LIMIT $4";
+/// The columns of a trigger with its cron plan, if it has one, and the tables they
+/// come from. (Macros, so the reads embed one text.)
+macro_rules! trigger_columns {
+    () => {
+        "SELECT t.customer_id, t.id, t.workflow_id, t.name, t.enabled, t.config, t.previous_secret_expires_at, \
+         t.last_triggered_at, t.created_at, t.updated_at, s.next_fire_at"
+    };
+}
+macro_rules! trigger_tables {
+    () => {
+        " FROM workflow_triggers t \
+         LEFT JOIN cron_schedules s ON s.customer_id = t.customer_id AND s.trigger_id = t.id "
+    };
+}
+pub(crate) use {trigger_columns, trigger_tables};
+const GET: &str = concat!(
+    trigger_columns!(),
+    trigger_tables!(),
+    "WHERE t.customer_id = $1 AND t.workflow_id = $2 AND t.id = $3"
+);
+const LIST: &str = concat!(
+    trigger_columns!(),
+    trigger_tables!(),
+    "WHERE t.customer_id = $1 AND t.workflow_id = $2 AND t.id > $3 ORDER BY t.id LIMIT $4"
+);
 const UPDATE: &str = "UPDATE workflow_triggers SET name = $4, enabled = $5, config = $6, updated_at = $7 \
      WHERE customer_id = $1 AND workflow_id = $2 AND id = $3";
 const DELETE: &str =
@@ -78,7 +135,7 @@ const TARGET: &str = "SELECT t.customer_id, t.id, t.workflow_id, t.name, t.enabl
      t.last_triggered_at, t.created_at, t.updated_at, t.sealed_secret, t.previous_sealed_secret, \
      w.active, w.published_version, w.published_by \
      FROM workflow_triggers t JOIN workflows w ON w.customer_id = t.customer_id AND w.id = t.workflow_id \
-     WHERE t.customer_id = $1 AND t.token_hash = $2";
+     WHERE t.customer_id = $1 AND t.token_hash = $2 AND t.kind = 'webhook'";
 const FORGET_STALE: &str = "DELETE FROM webhook_deliveries WHERE customer_id = $1 AND trigger_id = $2 AND delivery_id = $3 \
      AND received_at <= $4";
 const SEEN: &str = "SELECT d.execution_id, e.status FROM webhook_deliveries d \
@@ -90,7 +147,7 @@ const TOUCH: &str =
     "UPDATE workflow_triggers SET last_triggered_at = $3 WHERE customer_id = $1 AND id = $2";
 
 #[derive(sqlx::FromRow)]
-struct TriggerRow {
+pub(crate) struct TriggerRow {
     customer_id: Uuid,
     id: Uuid,
     workflow_id: Uuid,
@@ -101,6 +158,9 @@ struct TriggerRow {
     last_triggered_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    /// From `cron_schedules`, by the reads that join it.
+    #[sqlx(default)]
+    next_fire_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<TriggerRow> for WorkflowTrigger {
@@ -116,6 +176,7 @@ impl TryFrom<TriggerRow> for WorkflowTrigger {
             // An overlap that has run out is not shown: the old secret no longer works.
             previous_secret_valid_until: r.previous_secret_expires_at.filter(|at| *at > now()),
             last_triggered_at: r.last_triggered_at,
+            next_fire_at: r.next_fire_at,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -196,6 +257,10 @@ impl Db {
         new: &NewWorkflowTrigger,
     ) -> StoreResult<WorkflowTrigger> {
         let at = now();
+        let (token_hash, sealed_secret) = match &new.webhook {
+            Some(w) => (w.token_hash.clone(), w.sealed_secret.clone()),
+            None => (format!("none:{}", new.id), Vec::new()),
+        };
         self.write(scope, async |tx| {
             let row: TriggerRow = fetch!(
                 tx,
@@ -207,11 +272,16 @@ impl Db {
                 new.config.tag(),
                 new.enabled,
                 Json(&new.config),
-                new.token_hash.as_str(),
-                new.sealed_secret.as_slice(),
+                token_hash.as_str(),
+                sealed_secret.as_slice(),
                 scope.actor().user_id().map(|u| u.0),
                 at
             );
+            let mut trigger: WorkflowTrigger = row.try_into()?;
+            if let TriggerConfig::Cron(_) = new.config {
+                plan_in(tx, scope.customer_id(), new.id, new.next_fire_at).await?;
+                trigger.next_fire_at = new.next_fire_at;
+            }
             record_trigger_event(
                 tx,
                 scope,
@@ -221,7 +291,7 @@ impl Db {
                 new.id,
             )
             .await?;
-            row.try_into()
+            Ok(trigger)
         })
         .await
     }
@@ -262,25 +332,28 @@ impl Db {
         Ok((convert(rows)?, next))
     }
 
-    /// Renames, enables or disables a trigger, or changes a webhook's mode.
+    /// Renames, enables or disables a trigger, or replaces its configuration; a cron
+    /// trigger's plan moves to `change.next_fire_at` when that is given.
     #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id(), id = %id), err(level = "debug"))]
     pub async fn update_workflow_trigger(
         &self,
         scope: &TenantScope,
         workflow: WorkflowId,
         id: TriggerId,
-        patch: &UpdateWorkflowTrigger,
+        change: &TriggerChange,
     ) -> StoreResult<WorkflowTrigger> {
         self.write(scope, async |tx| {
             let mut trigger = trigger_in(tx, scope, workflow, id).await?;
-            if let Some(name) = &patch.name {
-                trigger.name = name.as_str().to_owned();
+            if trigger.config.tag() != change.config.tag() {
+                return Err(StoreError::Rule(
+                    "a trigger's kind cannot change".to_owned(),
+                ));
             }
-            trigger.enabled = patch.enabled.unwrap_or(trigger.enabled);
-            match (&mut trigger.config, patch.mode) {
-                (TriggerConfig::Webhook(webhook), Some(mode)) => webhook.mode = mode,
-                (TriggerConfig::Webhook(_), None) => {}
+            if let Some(name) = &change.name {
+                trigger.name.clone_from(name);
             }
+            trigger.enabled = change.enabled.unwrap_or(trigger.enabled);
+            trigger.config = change.config.clone();
             trigger.updated_at = now();
             execute!(
                 tx,
@@ -293,6 +366,10 @@ impl Db {
                 Json(&trigger.config),
                 trigger.updated_at
             );
+            if let (TriggerConfig::Cron(_), Some(next)) = (&trigger.config, change.next_fire_at) {
+                plan_in(tx, scope.customer_id(), id, next).await?;
+                trigger.next_fire_at = next;
+            }
             Ok(trigger)
         })
         .await

@@ -84,11 +84,11 @@ pub use workflows::schedule::{
     MAX_CATCH_UP_FIRES, MAX_PREVIEW_FIRES, MissedFires, TimeZoneName,
 };
 pub use workflows::trigger::{
-    CreateWorkflowTrigger, CreatedWorkflowTrigger, DEFAULT_SECRET_OVERLAP_SECS, GithubVerification,
-    HeaderName, HmacSha256Verification, MAX_SECRET_OVERLAP_SECS, RotateTriggerSecret,
-    RotatedTriggerSecret, SignatureEncoding, SignaturePrefix, StandardWebhooksVerification,
-    StripeVerification, TriggerConfig, UpdateWorkflowTrigger, WebhookConfig, WebhookMode,
-    WebhookReceipt, WebhookVerification, WorkflowTrigger,
+    CreateWorkflowTrigger, CreatedWorkflowTrigger, CronConfig, DEFAULT_SECRET_OVERLAP_SECS,
+    GithubVerification, HeaderName, HmacSha256Verification, MAX_SECRET_OVERLAP_SECS,
+    RotateTriggerSecret, RotatedTriggerSecret, SignatureEncoding, SignaturePrefix,
+    StandardWebhooksVerification, StripeVerification, TriggerConfig, UpdateWorkflowTrigger,
+    WebhookConfig, WebhookMode, WebhookReceipt, WebhookVerification, WorkflowTrigger,
 };
 pub use workflows::{
     ApprovalDecision, ApprovalStatus, ApprovalStep, ApprovalVote, Branch, CancelledWorkflowRuns,

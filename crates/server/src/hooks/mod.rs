@@ -73,7 +73,10 @@ async fn receive_webhook(
         Ok(_) | Err(StoreError::NotFound) => return Err(ApiError::NotFound),
         Err(e) => return Err(e.into()),
     };
-    let TriggerConfig::Webhook(webhook) = &target.trigger.config;
+    // The store finds webhook triggers only.
+    let TriggerConfig::Webhook(webhook) = &target.trigger.config else {
+        return Err(ApiError::NotFound);
+    };
     let keys = keys(&state, customer, &target, &webhook.verification)?;
     let now = chrono::Utc::now().timestamp();
     verify::verify(&webhook.verification, &keys, req.headers(), &body.0, now)

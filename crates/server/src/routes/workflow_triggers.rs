@@ -1,7 +1,10 @@
-//! Triggers of a workflow: create (the URL and signing secret are in that answer
-//! only), list, read, change (rename, enable or disable, a webhook's mode), delete,
-//! and rotate the signing secret (the new one is in that answer only; the replaced one
-//! keeps verifying for the overlap asked for). Deliveries arrive at [`crate::hooks`].
+//! Triggers of a workflow: create (a webhook's URL and signing secret are in that
+//! answer only), list, read, change (rename, enable or disable, a webhook's mode, a
+//! cron trigger's schedule, zone, missed-fire policy and input), delete, and rotate a
+//! webhook's signing secret (the new one is in that answer only; the replaced one
+//! keeps verifying for the overlap asked for). Deliveries arrive at [`crate::hooks`];
+//! cron triggers fire from [`crate::workers::cron`], and saving one checks its
+//! schedule and zone and plans its next fire.
 //!
 //! Reading needs membership (or `workflows:read`); changing needs an admin or member
 //! (not a viewer) or `workflows:write`. Secrets are sealed with the keyring
@@ -16,14 +19,16 @@ use crate::idempotency::{IdempotencyKey, created};
 use crate::keyring::Purpose;
 use crate::routes::page;
 use crate::state::AppState;
+use crate::workers::cron::schedule_of;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use obera_store::NewWorkflowTrigger;
+use chrono::{DateTime, Utc};
+use obera_store::{NewWorkflowTrigger, TriggerChange, WebhookSecrets};
 use obera_types::{
-    ApiScope, CreateWorkflowTrigger, CreatedWorkflowTrigger, CronFire, CronPreview,
+    ApiScope, CreateWorkflowTrigger, CreatedWorkflowTrigger, CronConfig, CronFire, CronPreview,
     CronPreviewRequest, CustomerId, DEFAULT_PREVIEW_FIRES, DEFAULT_SECRET_OVERLAP_SECS,
     MAX_PREVIEW_FIRES, MAX_SECRET_OVERLAP_SECS, PageParams, RotateTriggerSecret,
-    RotatedTriggerSecret, TriggerConfig, TriggerId, UpdateWorkflowTrigger, WorkflowId,
-    WorkflowTrigger, WorkflowTriggerPage,
+    RotatedTriggerSecret, TriggerConfig, TriggerId, UpdateWorkflowTrigger, WebhookConfig,
+    WorkflowId, WorkflowTrigger, WorkflowTriggerPage,
 };
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -37,14 +42,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(preview_cron_schedule);
 }
 
-/// A new secret for the trigger's preset, sealed to the trigger: (text, sealed).
+/// A new secret for the webhook's preset, sealed to the trigger: (text, sealed).
 fn new_secret(
     state: &AppState,
     customer: CustomerId,
     trigger: TriggerId,
-    config: &TriggerConfig,
+    webhook: &WebhookConfig,
 ) -> ApiResult<(String, Vec<u8>)> {
-    let TriggerConfig::Webhook(webhook) = config;
     let secret = verify::new_secret(&webhook.verification);
     let sealed = state
         .keyring
@@ -55,6 +59,56 @@ fn new_secret(
         )
         .map_err(|e| anyhow::anyhow!("seal a webhook secret: {e}"))?;
     Ok((secret, sealed))
+}
+
+/// The first fire of `cron` after `now`, or a 422 naming `<prefix>schedule` or
+/// `<prefix>time_zone` when the schedule or zone is not valid.
+fn first_fire(
+    cron: &CronConfig,
+    now: DateTime<Utc>,
+    prefix: &str,
+) -> ApiResult<Option<DateTime<Utc>>> {
+    let schedule = schedule_of(cron)
+        .map_err(|e| ApiError::field(&format!("{prefix}{}", e.field()), e.to_string()))?;
+    Ok(schedule.next_after(now))
+}
+
+/// `config` with the fields of `patch` that belong to its kind; a field of another
+/// kind is a 422 naming it.
+fn patched(mut config: TriggerConfig, patch: &UpdateWorkflowTrigger) -> ApiResult<TriggerConfig> {
+    let cron_fields = [
+        ("schedule", patch.schedule.is_some()),
+        ("time_zone", patch.time_zone.is_some()),
+        ("missed", patch.missed.is_some()),
+        ("input", patch.input.is_some()),
+    ];
+    match &mut config {
+        TriggerConfig::Webhook(webhook) => {
+            if let Some((field, _)) = cron_fields.iter().find(|(_, given)| *given) {
+                return Err(ApiError::field(
+                    field,
+                    "only a cron trigger has this setting",
+                ));
+            }
+            webhook.mode = patch.mode.unwrap_or(webhook.mode);
+        }
+        TriggerConfig::Cron(cron) => {
+            if patch.mode.is_some() {
+                return Err(ApiError::field("mode", "only a webhook trigger has a mode"));
+            }
+            if let Some(schedule) = &patch.schedule {
+                cron.schedule = schedule.clone();
+            }
+            if let Some(zone) = &patch.time_zone {
+                cron.time_zone = zone.clone();
+            }
+            cron.missed = patch.missed.unwrap_or(cron.missed);
+            if let Some(input) = &patch.input {
+                cron.input = Some(input.clone());
+            }
+        }
+    }
+    Ok(config)
 }
 
 /// List a workflow's triggers, oldest first.
@@ -79,8 +133,10 @@ async fn list_workflow_triggers(
     Ok(web::Json(WorkflowTriggerPage { items, next_cursor }))
 }
 
-/// Create a trigger. The answer holds its URL (`/hooks/<token>`, on this server's
-/// address) and signing secret, which are not shown again. Deliveries run the
+/// Create a trigger. A webhook's answer holds its URL (`/hooks/<token>`, on this
+/// server's address) and signing secret, which are not shown again. A cron trigger's
+/// schedule and zone are checked (a 422 names `config.schedule` or `config.time_zone`)
+/// and its first fire planned (`next_fire_at`). Deliveries and fires run the
 /// workflow's published version, with its publisher's authority.
 #[utoipa::path(tag = "workflows", operation_id = "create_workflow_trigger", security(("bearer" = [])), request_body = CreateWorkflowTrigger,
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("workflow_id" = WorkflowId, Path, description = "The workflow"),
@@ -99,22 +155,36 @@ async fn create_workflow_trigger(
     let input = body.0;
     let workflow = state.db.get_workflow(&scope, path.1).await?;
     let id = TriggerId::new();
-    let (secret, sealed_secret) = new_secret(&state, scope.customer_id(), id, &input.config)?;
-    let token = secrets::new_hook_token(scope.customer_id());
-    let new = NewWorkflowTrigger {
+    let mut new = NewWorkflowTrigger {
         id,
         workflow_id: workflow.id,
         name: input.name.as_str().to_owned(),
         enabled: input.enabled,
         config: input.config.clone(),
-        token_hash: secrets::hash(&token),
-        sealed_secret,
+        webhook: None,
+        next_fire_at: None,
     };
+    let mut shown = None;
+    match &input.config {
+        TriggerConfig::Webhook(webhook) => {
+            let (secret, sealed_secret) = new_secret(&state, scope.customer_id(), id, webhook)?;
+            let token = secrets::new_hook_token(scope.customer_id());
+            new.webhook = Some(WebhookSecrets {
+                token_hash: secrets::hash(&token),
+                sealed_secret,
+            });
+            shown = Some((format!("/hooks/{token}"), secret));
+        }
+        TriggerConfig::Cron(cron) => {
+            new.next_fire_at = first_fire(cron, obera_store::now(), "config.")?;
+        }
+    }
     created(&state, key, access.principal.id(), &input, async {
+        let (url, secret) = shown.clone().unzip();
         Ok(CreatedWorkflowTrigger {
             trigger: state.db.create_workflow_trigger(&scope, &new).await?,
-            url: format!("/hooks/{token}"),
-            secret: secret.clone(),
+            url,
+            secret,
         })
     })
     .await
@@ -140,8 +210,11 @@ async fn get_workflow_trigger(
     ))
 }
 
-/// Rename, enable or disable a trigger, or change a webhook's mode (only the fields
-/// given). A disabled trigger's URL answers 404.
+/// Rename, enable or disable a trigger, or change a webhook's mode or a cron
+/// trigger's `schedule`, `time_zone`, `missed` policy or `input` (only the fields
+/// given; a field of the other kind is a 422). A new schedule or zone is checked and
+/// plans the next fire after now. A disabled trigger's URL answers 404, and its
+/// schedule starts nothing (but keeps moving on).
 #[utoipa::path(tag = "workflows", operation_id = "update_workflow_trigger", security(("bearer" = [])), request_body = UpdateWorkflowTrigger,
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("workflow_id" = WorkflowId, Path, description = "The workflow"), ("trigger_id" = TriggerId, Path, description = "The trigger")),
     responses((status = 200, description = "Success", body = WorkflowTrigger)))]
@@ -154,10 +227,28 @@ async fn update_workflow_trigger(
     body: Body<UpdateWorkflowTrigger>,
 ) -> ApiResult<web::Json<WorkflowTrigger>> {
     let scope = access.require(Need::Editor, ApiScope::WorkflowsWrite)?;
+    let patch = body.0;
+    let current = state
+        .db
+        .get_workflow_trigger(&scope, path.1, path.2)
+        .await?;
+    let config = patched(current.config, &patch)?;
+    let next_fire_at = match &config {
+        TriggerConfig::Cron(cron) if patch.schedule.is_some() || patch.time_zone.is_some() => {
+            Some(first_fire(cron, obera_store::now(), "")?)
+        }
+        _ => None,
+    };
+    let change = TriggerChange {
+        name: patch.name.map(|name| name.as_str().to_owned()),
+        enabled: patch.enabled,
+        config,
+        next_fire_at,
+    };
     Ok(web::Json(
         state
             .db
-            .update_workflow_trigger(&scope, path.1, path.2, &body.0)
+            .update_workflow_trigger(&scope, path.1, path.2, &change)
             .await?,
     ))
 }
@@ -181,9 +272,9 @@ async fn delete_workflow_trigger(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Replace a trigger's signing secret. The new secret is in this answer only; the
-/// replaced one keeps verifying for `overlap_secs` (default a day), so senders can
-/// switch without losing deliveries.
+/// Replace a webhook trigger's signing secret. The new secret is in this answer only;
+/// the replaced one keeps verifying for `overlap_secs` (default a day), so senders can
+/// switch without losing deliveries. Other kinds have no secret (409).
 #[utoipa::path(tag = "workflows", operation_id = "rotate_workflow_trigger_secret", security(("bearer" = [])), request_body = RotateTriggerSecret,
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("workflow_id" = WorkflowId, Path, description = "The workflow"), ("trigger_id" = TriggerId, Path, description = "The trigger")),
     responses((status = 200, description = "Success", body = RotatedTriggerSecret)))]
@@ -207,7 +298,12 @@ async fn rotate_workflow_trigger_secret(
         .db
         .get_workflow_trigger(&scope, path.1, path.2)
         .await?;
-    let (secret, sealed) = new_secret(&state, scope.customer_id(), trigger.id, &trigger.config)?;
+    let TriggerConfig::Webhook(webhook) = &trigger.config else {
+        return Err(ApiError::Conflict(
+            "only a webhook trigger has a signing secret".to_owned(),
+        ));
+    };
+    let (secret, sealed) = new_secret(&state, scope.customer_id(), trigger.id, webhook)?;
     let previous_until =
         (overlap > 0).then(|| obera_store::now() + chrono::Duration::seconds(i64::from(overlap)));
     let trigger = state

@@ -15,6 +15,8 @@ text_enum!(
         Webhook => "webhook",
         /// Started by a `sub_workflow` step of another run (see `parent`).
         SubWorkflow => "sub_workflow",
+        /// Started by a cron trigger's scheduled fire.
+        Cron => "cron",
     }
 );
 

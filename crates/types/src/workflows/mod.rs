@@ -9,7 +9,8 @@
 //! sees the same read-only variables:
 //!
 //! - `trigger`: the trigger payload as JSON (a webhook's `{ body, headers, query }`,
-//!   see [`trigger`]; a manual run's input, an event's data, null for cron).
+//!   see [`trigger`]; a cron fire's `{ scheduled_for, input }`; a manual run's input;
+//!   an event's data).
 //! - `steps`: one entry per step that has finished so far, keyed by step key:
 //!   `steps.<key>.output` is the step's output JSON (see each [`StepConfig`] variant),
 //!   `steps.<key>.status` its [`StepRunStatus`] (`succeeded`, `failed` or `skipped`),
@@ -64,9 +65,9 @@ pub use step::{
     WebhookNotification,
 };
 pub use trigger::{
-    CreateWorkflowTrigger, CreatedWorkflowTrigger, DEFAULT_SECRET_OVERLAP_SECS, GithubVerification,
-    HeaderName, HmacSha256Verification, MAX_SECRET_OVERLAP_SECS, RotateTriggerSecret,
-    RotatedTriggerSecret, SignatureEncoding, SignaturePrefix, StandardWebhooksVerification,
-    StripeVerification, TriggerConfig, UpdateWorkflowTrigger, WebhookConfig, WebhookMode,
-    WebhookReceipt, WebhookVerification, WorkflowTrigger,
+    CreateWorkflowTrigger, CreatedWorkflowTrigger, CronConfig, DEFAULT_SECRET_OVERLAP_SECS,
+    GithubVerification, HeaderName, HmacSha256Verification, MAX_SECRET_OVERLAP_SECS,
+    RotateTriggerSecret, RotatedTriggerSecret, SignatureEncoding, SignaturePrefix,
+    StandardWebhooksVerification, StripeVerification, TriggerConfig, UpdateWorkflowTrigger,
+    WebhookConfig, WebhookMode, WebhookReceipt, WebhookVerification, WorkflowTrigger,
 };

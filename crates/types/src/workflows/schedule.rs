@@ -1,6 +1,7 @@
 //! Cron schedules: an expression, the time zone it is read in, what to do about fires
 //! the server missed, and the preview of a schedule's next fires for the builder's
-//! cron editor. (Cron triggers, which store a schedule and fire it, build on these.)
+//! cron editor. Cron triggers ([`super::trigger::CronConfig`]) store a schedule and
+//! fire it.
 //!
 //! A schedule is a standard 5-field cron expression (`minute hour day-of-month month
 //! day-of-week`, with `*`, lists, ranges, steps, `JAN`–`DEC`, `SUN`–`SAT`, `L`, `W`
@@ -85,7 +86,8 @@ impl Default for MissedFires {
     }
 }
 
-fn utc() -> TimeZoneName {
+/// The zone a schedule is read in unless it names one.
+pub(crate) fn utc() -> TimeZoneName {
     TimeZoneName("UTC".to_owned())
 }
 

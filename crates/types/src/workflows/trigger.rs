@@ -1,6 +1,6 @@
 //! Triggers: what starts a workflow's published version without a person pressing
-//! run. A trigger's `config` is told apart by `kind`; webhooks are the only kind so
-//! far, and `cron` and `event` join [`TriggerConfig`] as further variants.
+//! run. A trigger's `config` is told apart by `kind`: `webhook` and `cron` so far,
+//! and `event` joins [`TriggerConfig`] as a further variant.
 //!
 //! # Webhooks
 //!
@@ -18,7 +18,26 @@
 //! itself; `query` has the URL's query parameters (the last of a repeated one).
 //! So `trigger.body.action` reads a GitHub event's action and
 //! `trigger.headers["x-github-event"]` its event name.
+//!
+//! # Cron
+//!
+//! A cron trigger fires its `schedule` (a 5-field expression, see
+//! [`super::schedule`]) read in its `time_zone` (default `UTC`). The server plans the
+//! next fire when the trigger is saved (and again when its schedule or zone changes)
+//! and shows it as `next_fire_at`; a scheduler in every server instance starts each
+//! fire once, whichever instance sees it first. Fires that came while no instance
+//! was running are handled by `missed` (default `skip`). A disabled trigger, an
+//! inactive workflow or one with no published version starts nothing, but its
+//! schedule still moves on, so enabling or publishing never releases a backlog.
+//!
+//! Each fire starts one run whose trigger data is
+//! `{ "scheduled_for": "<RFC 3339 instant>", "input": … }`: `scheduled_for` is the
+//! planned instant of the fire in UTC (not when the run began: a caught-up fire
+//! keeps its own time), and `input` the trigger's `input` JSON (null when it has
+//! none). So `trigger.scheduled_for` dates a nightly report and `trigger.input.region`
+//! reads a setting shared by every fire.
 
+use super::schedule::{CronExpression, MissedFires, TimeZoneName, utc};
 use super::step::tagged_union;
 use crate::enums::text_enum;
 use crate::ids::{CustomerId, ExecutionId, TriggerId, WorkflowId};
@@ -37,8 +56,28 @@ tagged_union!(
     TriggerConfig, tag = "kind", {
         /// A signed HTTP delivery to the trigger's URL.
         Webhook => "webhook" (WebhookConfig),
+        /// A schedule: a 5-field cron expression in a time zone.
+        Cron => "cron" (CronConfig),
     }
 );
+
+/// A cron trigger's settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CronConfig {
+    /// When to fire, e.g. `0 6 * * MON-FRI`; checked when saved.
+    pub schedule: CronExpression,
+    /// The IANA zone the schedule is read in. Default `UTC`.
+    #[serde(default = "utc")]
+    pub time_zone: TimeZoneName,
+    /// What to do about fires missed while no server ran. Default `skip`.
+    #[serde(default)]
+    pub missed: MissedFires,
+    /// JSON every run receives as `trigger.input`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<serde_json::Value>,
+}
 
 /// A webhook trigger's settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -189,8 +228,12 @@ pub struct WorkflowTrigger {
     /// Until when the secret a rotation replaced still verifies, if one does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_secret_valid_until: Option<DateTime<Utc>>,
-    /// When a delivery last started a run.
+    /// When a delivery or a scheduled fire last started a run.
     pub last_triggered_at: Option<DateTime<Utc>>,
+    /// A cron trigger's next planned fire. It moves on while the trigger is disabled
+    /// too; none when the schedule has no further fire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_fire_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -211,16 +254,19 @@ fn enabled_by_default() -> bool {
     true
 }
 
-/// A new trigger with what is shown only now: its URL and signing secret.
+/// A new trigger with what is shown only now: a webhook's URL and signing secret.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedWorkflowTrigger {
     pub trigger: WorkflowTrigger,
-    /// The path to deliver to, `/hooks/<token>`, on this server's address. Only its
-    /// hash is stored: keep it now.
-    pub url: String,
-    /// The signing secret; it is not shown again (rotate it to get a new one).
-    pub secret: String,
+    /// A webhook's path to deliver to, `/hooks/<token>`, on this server's address.
+    /// Only its hash is stored: keep it now. (Other kinds have none.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// A webhook's signing secret; it is not shown again (rotate it to get a new
+    /// one). (Other kinds have none.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
 }
 
 /// Change a trigger (only the fields given).
@@ -235,6 +281,18 @@ pub struct UpdateWorkflowTrigger {
     /// A webhook's answer mode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<WebhookMode>,
+    /// A cron trigger's schedule; changing it (or the zone) plans the next fire anew.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<CronExpression>,
+    /// A cron trigger's time zone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<TimeZoneName>,
+    /// A cron trigger's missed-fire policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missed: Option<MissedFires>,
+    /// A cron trigger's input, replacing the one it had.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<serde_json::Value>,
 }
 
 /// Replace a trigger's signing secret.
