@@ -91,7 +91,7 @@ fn token_parts(url: &str) -> (&str, &str) {
 }
 
 /// A Stripe event body carries its delivery id.
-fn event(id: &str, n: i64) -> Vec<u8> {
+pub(crate) fn event(id: &str, n: i64) -> Vec<u8> {
     serde_json::to_vec(&json!({ "id": id, "n": n })).unwrap()
 }
 
@@ -109,7 +109,7 @@ async fn deliver(app: &TestApp, url: &str, headers: &[(String, String)], body: &
 }
 
 /// Delivers `body` to `hook`, signed now with its own secret as `preset` says.
-async fn send_signed(
+pub(crate) async fn send_signed(
     app: &TestApp,
     hook: &CreatedWorkflowTrigger,
     preset: &str,
@@ -121,7 +121,7 @@ async fn send_signed(
 }
 
 /// Creates a webhook trigger on the workflow at `base` (a workflow API path).
-async fn trigger(
+pub(crate) async fn trigger(
     app: &TestApp,
     member: &Member,
     base: &str,
@@ -142,7 +142,7 @@ async fn runs(app: &TestApp, member: &Member, base: &str) -> Vec<WorkflowExecuti
     page.items
 }
 
-fn doubling() -> Value {
+pub(crate) fn doubling() -> Value {
     json!({ "steps": [transform("double", "trigger.body.n * 2", &[])] })
 }
 

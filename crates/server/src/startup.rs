@@ -125,7 +125,11 @@ impl Application {
             None => None,
         };
         let server = run(listener, state.clone())?;
-        purge::spawn(state.db.clone(), state.settings.purge_interval_secs);
+        purge::spawn(
+            state.db.clone(),
+            state.settings.purge_interval_secs,
+            state.settings.run_retention(),
+        );
         let runs = (state.settings.workflow_concurrency > 0).then(|| runs.spawn());
         Ok(Self {
             port,
