@@ -56,8 +56,8 @@ const REFRESH: &str = "DELETE FROM refresh_tokens WHERE expires_at < $1";
 const THROTTLE: &str = "DELETE FROM auth_throttle WHERE window_started_at < $1";
 const IDEMPOTENCY: &str = "DELETE FROM idempotency_keys WHERE created_at < $1";
 const CUSTOMERS: &str = "SELECT id FROM customers ORDER BY id";
-/// `$3` delivery rows received before `$2`. A row past the window only stops its
-/// delivery id from being replaced; nothing reads it.
+/// `$3` delivery rows received before `$2`. A row past the replay window no longer
+/// counts: its delivery id arriving again starts a new run and replaces it.
 const OLD_DELIVERIES: &str = "DELETE FROM webhook_deliveries WHERE customer_id = $1 \
      AND (trigger_id, delivery_id) IN (SELECT trigger_id, delivery_id FROM webhook_deliveries \
      WHERE customer_id = $1 AND received_at < $2 LIMIT $3)";
@@ -83,7 +83,8 @@ fn batch_delete(table: &str, column: &str) -> String {
     )
 }
 
-/// A batch's deletes, children before the rows they reference.
+/// A batch's deletes, children before the rows they reference. A new table that
+/// references executions needs its delete here, or the purge fails on its foreign key.
 static RUN_DELETES: LazyLock<[String; 5]> = LazyLock::new(|| {
     [
         batch_delete("workflow_step_attempts", "execution_id"),
@@ -131,20 +132,35 @@ impl Db {
                 })
             })
             .await?;
-        self.reclaim_space().await?;
+        if purged != Purged::default() {
+            self.reclaim_space().await?;
+        }
         let customers: Vec<Uuid> = self
             .read(TxTenant::CrossTenant, async |tx| {
                 Ok(fetch!(tx, query_scalar(CUSTOMERS).fetch_all))
             })
             .await?;
         for customer in customers.into_iter().map(CustomerId) {
-            self.purge_deliveries(customer, at - DELIVERY_REPLAY_WINDOW, &mut purged)
+            self.purge_customer(customer, at, runs_kept, &mut purged)
                 .await?;
-            if let Some(kept) = runs_kept {
-                self.purge_runs(customer, at - kept, &mut purged).await?;
-            }
         }
         Ok(purged)
+    }
+
+    /// One customer's share of [`Db::purge_expired`].
+    async fn purge_customer(
+        &self,
+        customer: CustomerId,
+        at: DateTime<Utc>,
+        runs_kept: Option<Duration>,
+        purged: &mut Purged,
+    ) -> StoreResult<()> {
+        self.purge_deliveries(customer, at - DELIVERY_REPLAY_WINDOW, purged)
+            .await?;
+        match runs_kept {
+            Some(kept) => self.purge_runs(customer, at - kept, purged).await,
+            None => Ok(()),
+        }
     }
 
     /// Deletes `customer`'s webhook deliveries received before `before`, a batch per
@@ -168,7 +184,9 @@ impl Db {
                 })
                 .await?;
             purged.webhook_deliveries += n;
-            self.reclaim_space().await?;
+            if n > 0 {
+                self.reclaim_space().await?;
+            }
             if n < PURGE_BATCH as u64 {
                 return Ok(());
             }
@@ -215,7 +233,9 @@ impl Db {
             purged.approvals += approvals;
             purged.webhook_deliveries += deliveries;
             purged.executions += executions;
-            self.reclaim_space().await?;
+            if found > 0 {
+                self.reclaim_space().await?;
+            }
             if found < PURGE_BATCH {
                 return Ok(());
             }
@@ -223,8 +243,8 @@ impl Db {
     }
 
     /// SQLite: returns the pages on the freelist to the file system, so deleted rows
-    /// shrink the file (it runs after each purge transaction, so the pages one batch
-    /// freed are little work). Dialect escape hatch: PostgreSQL's autovacuum does
+    /// shrink the file (it runs after each purge transaction that deleted something,
+    /// so the pages one batch freed are little work). Dialect escape hatch: PostgreSQL's autovacuum does
     /// this on its own. Tested on SQLite by the run retention tests, which check the
     /// freelist is empty and the file smaller after a purge.
     async fn reclaim_space(&self) -> StoreResult<()> {
