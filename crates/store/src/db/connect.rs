@@ -117,8 +117,8 @@ impl Db {
     }
 }
 
-/// Puts a SQLite database created before it was opened in `auto_vacuum =
-/// INCREMENTAL` mode. Each connection asks for the mode as it opens, but SQLite
+/// Puts a SQLite file made without incremental auto-vacuum (by an earlier Obera or
+/// another tool) in `auto_vacuum = INCREMENTAL` mode. Each connection asks for the mode as it opens, but SQLite
 /// applies that only to a database that has no tables yet; one that has them keeps
 /// its mode (by default NONE: freed pages stay in the file for ever) until a
 /// `VACUUM` rewrites it. That happens here once, at start-up before anything else
