@@ -26,6 +26,7 @@ mod metrics;
 mod mfa;
 mod refresh_cookie;
 mod rls;
+mod run_retention;
 mod security;
 mod surface;
 mod throttling;

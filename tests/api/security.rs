@@ -340,12 +340,12 @@ async fn the_purge_deletes_only_what_has_expired(app: TestApp) {
     assert_eq!(reply.status(), StatusCode::CREATED);
     let now = obera_store::now();
     assert_eq!(
-        app.db.purge_expired(now).await.unwrap(),
+        app.db.purge_expired(now, None).await.unwrap(),
         obera_store::Purged::default()
     );
     let later = app
         .db
-        .purge_expired(now + chrono::Duration::days(400))
+        .purge_expired(now + chrono::Duration::days(400), None)
         .await
         .unwrap();
     assert!(
@@ -354,7 +354,7 @@ async fn the_purge_deletes_only_what_has_expired(app: TestApp) {
     );
     assert_eq!(
         app.db
-            .purge_expired(now + chrono::Duration::days(400))
+            .purge_expired(now + chrono::Duration::days(400), None)
             .await
             .unwrap(),
         obera_store::Purged::default()

@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 /// approve (asking `approvers`, `required` of them) → done.
-fn approval_flow(approvers: &[&Member], required: u8) -> Value {
+pub(crate) fn approval_flow(approvers: &[&Member], required: u8) -> Value {
     let ids: Vec<_> = approvers.iter().map(|m| m.user_id).collect();
     json!({ "steps": [
         { "key": "approve", "name": "Approve", "next": [ { "to": "done" } ],
@@ -22,7 +22,7 @@ fn approval_flow(approvers: &[&Member], required: u8) -> Value {
 }
 
 /// Starts the flow as `admin` and waits until its approval is open: the run and it.
-async fn waiting_on_approval(
+pub(crate) async fn waiting_on_approval(
     app: &TestApp,
     admin: &Member,
     definition: Value,

@@ -91,7 +91,7 @@ fn token_parts(url: &str) -> (&str, &str) {
 }
 
 /// A Stripe event body carries its delivery id.
-fn event(id: &str, n: i64) -> Vec<u8> {
+pub(crate) fn event(id: &str, n: i64) -> Vec<u8> {
     serde_json::to_vec(&json!({ "id": id, "n": n })).unwrap()
 }
 
@@ -109,20 +109,26 @@ async fn deliver(app: &TestApp, url: &str, headers: &[(String, String)], body: &
 }
 
 /// A new webhook trigger with its URL and signing secret.
-struct Hook {
-    trigger: WorkflowTrigger,
-    url: String,
-    secret: String,
+pub(crate) struct Hook {
+    pub(crate) trigger: WorkflowTrigger,
+    pub(crate) url: String,
+    pub(crate) secret: String,
 }
 
 /// Delivers `body` to `hook`, signed now with its own secret as `preset` says.
-async fn send_signed(app: &TestApp, hook: &Hook, preset: &str, body: &[u8], id: &str) -> Reply {
+pub(crate) async fn send_signed(
+    app: &TestApp,
+    hook: &Hook,
+    preset: &str,
+    body: &[u8],
+    id: &str,
+) -> Reply {
     let headers = signed(preset, &hook.secret, body, now(), id);
     deliver(app, &hook.url, &headers, body).await
 }
 
 /// Creates a webhook trigger on the workflow at `base` (a workflow API path).
-async fn trigger(
+pub(crate) async fn trigger(
     app: &TestApp,
     member: &Member,
     base: &str,
@@ -148,7 +154,7 @@ async fn runs(app: &TestApp, member: &Member, base: &str) -> Vec<WorkflowExecuti
     page.items
 }
 
-fn doubling() -> Value {
+pub(crate) fn doubling() -> Value {
     json!({ "steps": [transform("double", "trigger.body.n * 2", &[])] })
 }
 

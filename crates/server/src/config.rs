@@ -83,9 +83,12 @@ pub struct Settings {
     /// Failed sign-ins per account (and 4× per client address) within 15 minutes
     /// before 429. Each attempt is counted before its password is checked.
     pub login_max_failures: i64,
-    /// Seconds between purges of expired refresh tokens, throttle windows and
-    /// idempotency records.
+    /// Seconds between purges of expired refresh tokens, throttle windows,
+    /// idempotency records, old webhook deliveries and run history past its retention.
     pub purge_interval_secs: u64,
+    /// Days a finished workflow run (its steps, attempts and approvals) is kept
+    /// after it ended, for every customer; 0 keeps runs for ever.
+    pub run_retention_days: u32,
     /// Sign-ups, invitation acceptances and demo entries allowed per client address
     /// within 15 minutes before 429, each call counted on its own (accepted
     /// invitations are not counted).
@@ -153,6 +156,7 @@ impl Default for Settings {
             max_body_bytes: 64 * 1024,
             login_max_failures: 5,
             purge_interval_secs: 600,
+            run_retention_days: 30,
             auth_max_per_address: 20,
             trusted_proxies: String::new(),
             password_hash_concurrency: 0,
@@ -208,6 +212,12 @@ impl Settings {
             .map_err(Box::new)
     }
 
+    /// How long the purge keeps finished runs; `None` for ever.
+    pub fn run_retention(&self) -> Option<chrono::Duration> {
+        (self.run_retention_days > 0)
+            .then(|| chrono::Duration::days(self.run_retention_days.into()))
+    }
+
     /// The allowed CORS origins.
     pub fn cors_origin_list(&self) -> Vec<String> {
         self.cors_origins
@@ -216,5 +226,18 @@ impl Settings {
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Settings;
+
+    #[test]
+    fn run_retention_is_days_and_zero_keeps_runs_for_ever() {
+        let mut settings = Settings::default();
+        assert_eq!(settings.run_retention(), Some(chrono::Duration::days(30)));
+        settings.run_retention_days = 0;
+        assert_eq!(settings.run_retention(), None);
     }
 }

@@ -128,7 +128,11 @@ impl Application {
             None => None,
         };
         let server = run(listener, state.clone())?;
-        purge::spawn(state.db.clone(), state.settings.purge_interval_secs);
+        purge::spawn(
+            state.db.clone(),
+            state.settings.purge_interval_secs,
+            state.settings.run_retention(),
+        );
         if state.settings.cron_interval_secs > 0 {
             CronScheduler::new(state.db.clone(), state.workflow_runs.clone())
                 .spawn(state.settings.cron_interval_secs);

@@ -47,7 +47,7 @@ pub use db::{Db, DbOptions, PoolStats, redact as redact_url};
 pub use error::{StoreError, StoreResult};
 pub use idempotency::{Claim, IdempotencyScope, StoredResponse};
 pub use jobs::{Enqueued, Job, JobClaim, JobId, Lease, NewJob, Queue, QueueDepth};
-pub use maintenance::Purged;
+pub use maintenance::{PURGE_BATCH, Purged};
 pub use operators::OperatorAccount;
 pub use page::{PageError, PageRequest};
 pub use scope::{Actor, RequestReads, TenantScope};

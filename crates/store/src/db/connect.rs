@@ -5,7 +5,10 @@ use super::pg_read::{Opening, prepare_sql};
 use crate::{StoreError, StoreResult};
 use sqlx::AssertSqlSafe;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteAutoVacuum, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -32,6 +35,11 @@ impl Db {
     /// Opens the pool, creating the SQLite file (and its folder) on first run, and
     /// runs migrations. Unknown URL schemes are an error, never a guess. On
     /// PostgreSQL every new connection prepares `openings` ([`Db::open_read`]).
+    ///
+    /// A SQLite database is kept in `auto_vacuum = INCREMENTAL` mode, so the purge
+    /// can give deleted rows' pages back to the file system
+    /// ([`crate::maintenance`]). A new file is created in that mode; an older one is
+    /// converted once ([`incremental_vacuum_mode`]).
     pub(crate) async fn open(opts: &DbOptions, openings: &[&'static Opening]) -> StoreResult<Db> {
         if opts.url.starts_with("sqlite:") {
             let sqlite = SqliteConnectOptions::from_str(&opts.url)?
@@ -39,6 +47,7 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
+                .auto_vacuum(SqliteAutoVacuum::Incremental)
                 .busy_timeout(Duration::from_secs(10));
             if let Some(dir) = sqlite
                 .get_filename()
@@ -55,6 +64,7 @@ impl Db {
                 .connect_with(sqlite)
                 .await?;
             SQLITE_MIGRATIONS.run(&pool).await?;
+            incremental_vacuum_mode(&pool).await?;
             Ok(Db::Sqlite(pool))
         } else if opts.url.starts_with("postgres:") || opts.url.starts_with("postgresql:") {
             let request = PgConnectOptions::from_str(&opts.url)?;
@@ -105,6 +115,32 @@ impl Db {
             Db::Postgres(p) => sqlx::query("SELECT 1").execute(p).await.is_ok(),
         }
     }
+}
+
+/// Puts a SQLite file made without incremental auto-vacuum (by an earlier Obera or
+/// another tool) in `auto_vacuum = INCREMENTAL` mode. Each connection asks for the mode as it opens, but SQLite
+/// applies that only to a database that has no tables yet; one that has them keeps
+/// its mode (by default NONE: freed pages stay in the file for ever) until a
+/// `VACUUM` rewrites it. That happens here once, at start-up before anything else
+/// uses the pool; it takes time and free disk space in proportion to the file.
+///
+/// The mode is read on one connection after a statement that reads the file:
+/// until a connection has read the header, `PRAGMA auto_vacuum` answers the mode it
+/// asked for, not the file's.
+async fn incremental_vacuum_mode(pool: &SqlitePool) -> StoreResult<()> {
+    const INCREMENTAL: i64 = 2;
+    let mut conn = pool.acquire().await?;
+    sqlx::query("SELECT 1 FROM sqlite_schema LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    let mode: i64 = sqlx::query_scalar("PRAGMA auto_vacuum")
+        .fetch_one(&mut *conn)
+        .await?;
+    if mode != INCREMENTAL {
+        tracing::info!("rewriting the SQLite database once so that purges free its space");
+        sqlx::query("VACUUM").execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// The URL without its password, for error messages and logs.
