@@ -533,7 +533,9 @@ async fn a_run_can_be_followed_live_until_it_finishes(app: TestApp) {
     let base = published(&app, &admin, definition).await;
     let queued = start(&app, &base, &admin.token, &StartWorkflowRun::default()).await;
     let events = run_events(&app, &admin, queued.id).await;
-    assert!(events.len() >= 3, "{events:?}");
+    // At least the delay waiting and the end; the states before the stream opened
+    // may already be past on a busy machine.
+    assert!(events.len() >= 2, "{events:?}");
     let last = events.last().unwrap();
     assert_eq!(last.status, ExecutionStatus::Succeeded);
     assert_eq!(step(last, "last").output, json!(2));

@@ -82,6 +82,7 @@ const DEPTH: &str = "SELECT depth FROM workflow_executions WHERE customer_id = $
 const CHILD: &str = "SELECT id FROM workflow_executions WHERE customer_id = $1 AND parent_execution_id = $2 AND parent_step_path = $3";
 const LIVE_CHILDREN: &str = "SELECT id FROM workflow_executions WHERE customer_id = $1 AND parent_execution_id = $2 \
      AND parent_waits AND status IN ('queued', 'running', 'waiting')";
+const RUNNABLE: &str = "SELECT active, published_version, published_by FROM workflows WHERE customer_id = $1 AND id = $2";
 const PARENT: &str = "SELECT parent_execution_id FROM workflow_executions WHERE customer_id = $1 AND id = $2 AND parent_waits";
 const GET: &str = "SELECT * FROM workflow_executions WHERE customer_id = $1 AND id = $2";
 const STEPS: &str = "SELECT * FROM workflow_step_runs WHERE customer_id = $1 AND execution_id = $2 \
@@ -368,6 +369,53 @@ async fn ended_in(tx: &mut Tx, customer: CustomerId, id: ExecutionId) -> StoreRe
             .await?;
         }
     }
+    Ok(())
+}
+
+/// Starts the error workflow the failed run's definition names, if it has one that can
+/// run (active, published), inside the unit of work that fails the run. A dry run, or
+/// a run that is itself an error workflow's, starts none, so error workflows never
+/// loop.
+async fn start_error_workflow_in(
+    tx: &mut Tx,
+    customer: CustomerId,
+    id: ExecutionId,
+    error: &str,
+) -> StoreResult<()> {
+    let row: ExecutionRow = fetch!(tx, query_as(GET).fetch_one, customer.0, id.0);
+    let failed: WorkflowExecution = row.try_into()?;
+    if failed.dry_run || failed.triggered_by == TriggerKind::ErrorWorkflow {
+        return Ok(());
+    }
+    let definition: Option<Json<WorkflowDefinition>> = fetch!(
+        tx,
+        query_scalar(DEFINITION).fetch_optional,
+        customer.0,
+        failed.workflow_id.0,
+        bind_version(failed.version)?
+    );
+    let Some(target) = definition.and_then(|d| d.0.error_workflow_id) else {
+        return Ok(());
+    };
+    let runnable: Option<(bool, Option<i32>, Option<Uuid>)> =
+        fetch!(tx, query_as(RUNNABLE).fetch_optional, customer.0, target.0);
+    let Some((true, Some(version), publisher)) = runnable else {
+        tracing::info!(execution = %id, error_workflow = %target, "the error workflow is missing, inactive or unpublished; none started");
+        return Ok(());
+    };
+    let data = serde_json::json!({
+        "execution": { "id": id, "error": { "message": error }, "triggered_by": failed.triggered_by },
+        "workflow": { "id": failed.workflow_id, "version": failed.version },
+        "trigger": failed.trigger_data,
+    });
+    let run = NewWorkflowRun::new(
+        target,
+        version_number(version)?,
+        TriggerKind::ErrorWorkflow,
+        data,
+        publisher.map(UserId),
+    );
+    start_run_in(tx, customer, &run).await?;
     Ok(())
 }
 
@@ -690,8 +738,12 @@ impl Db {
             if !complete_in(tx, lease).await? {
                 return Ok(false);
             }
-            execute!(tx, FINISH, customer.0, id.0, status.as_str(), error, now());
+            let ended = execute!(tx, FINISH, customer.0, id.0, status.as_str(), error, now());
             ended_in(tx, customer, id).await?;
+            // Only a run this call failed (not one cancelled meanwhile) reports.
+            if ended == 1 && status == ExecutionStatus::Failed {
+                start_error_workflow_in(tx, customer, id, error.unwrap_or_default()).await?;
+            }
             Ok(true)
         })
         .await
@@ -707,7 +759,7 @@ impl Db {
         error: &str,
     ) -> StoreResult<()> {
         self.write(TxTenant::Customer(customer), async |tx| {
-            execute!(
+            let ended = execute!(
                 tx,
                 FINISH,
                 customer.0,
@@ -716,7 +768,11 @@ impl Db {
                 error,
                 now()
             );
-            ended_in(tx, customer, id).await
+            ended_in(tx, customer, id).await?;
+            if ended == 1 {
+                start_error_workflow_in(tx, customer, id, error).await?;
+            }
+            Ok(())
         })
         .await
     }

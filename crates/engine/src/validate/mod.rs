@@ -20,7 +20,7 @@ use std::collections::{HashMap, HashSet};
 pub struct Catalog {
     /// Credentials in the customer's secret store.
     pub credentials: HashSet<CredentialRef>,
-    /// Workflows a `sub_workflow` step may start.
+    /// Workflows a `sub_workflow` step or the error workflow may start.
     pub workflows: HashSet<WorkflowId>,
     /// People who may be named as approvers.
     pub users: HashSet<UserId>,
@@ -111,6 +111,19 @@ impl Checker<'_> {
                     u64::from(secs),
                     1,
                     bounds::MAX_RUN_TIMEOUT_SECS.into(),
+                );
+            }
+        }
+        if let Some(id) = definition.error_workflow_id {
+            if in_loop {
+                self.error(
+                    format!("{prefix}error_workflow_id"),
+                    "a loop body has no error workflow of its own: set the workflow's",
+                );
+            } else if !self.catalog.workflows.contains(&id) {
+                self.error(
+                    format!("{prefix}error_workflow_id"),
+                    format!("no workflow with id {id} in this customer"),
                 );
             }
         }

@@ -51,6 +51,7 @@ async fn validated(
     field: &str,
 ) -> ApiResult<()> {
     let (mut users, mut workflows, mut names_credentials) = (Vec::new(), Vec::new(), false);
+    workflows.extend(definition.error_workflow_id);
     let mut scripts: Vec<String> = Vec::new();
     let mut steps: Vec<&Step> = definition.steps.iter().collect();
     while let Some(step) = steps.pop() {

@@ -53,6 +53,14 @@ pub struct WorkflowDefinition {
     /// included), 1 s to 30 days; no limit when absent. Top level only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_secs: Option<u32>,
+    /// A workflow of the same customer to start (its published version) when a run
+    /// of this one fails, as n8n's Error Trigger: its trigger data is
+    /// `{ "execution": { "id", "error": { "message" }, "triggered_by" },
+    /// "workflow": { "id", "version" }, "trigger": <the failed run's trigger data> }`.
+    /// A run started this way that fails starts no error workflow itself, so error
+    /// workflows never loop. Top level only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_workflow_id: Option<crate::ids::WorkflowId>,
 }
 
 impl WorkflowDefinition {

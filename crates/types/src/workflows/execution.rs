@@ -15,6 +15,9 @@ text_enum!(
         Webhook => "webhook",
         /// Started by a `sub_workflow` step of another run (see `parent`).
         SubWorkflow => "sub_workflow",
+        /// Started because a run of a workflow naming this one as its
+        /// `error_workflow_id` failed.
+        ErrorWorkflow => "error_workflow",
         /// Started by a cron trigger's scheduled fire.
         Cron => "cron",
     }
