@@ -321,3 +321,46 @@ async fn a_deactivated_publishers_runs_fail_with_the_reason(app: TestApp) {
     assert!(why.contains("deactivated"), "{why}");
 }
 both_backends!(a_deactivated_publishers_runs_fail_with_the_reason);
+
+/// A step whose output is over the 1 MiB limit fails saying so, and stores none of it;
+/// so does a loop whose iterations' outputs together are.
+async fn an_output_over_the_limit_fails_its_step(app: TestApp) {
+    let admin = app.signup("Large outputs").await;
+    let definition = json!({ "steps": [
+        { "key": "big", "name": "Big", "config": { "type": "code", "source": "return 'x'.repeat(2000000)" } } ] });
+    let base = published(&app, &admin, definition).await;
+    let run = start(&app, &base, &admin.token, &StartWorkflowRun::default()).await;
+    let run = finished(&app, &admin, &run).await;
+    assert_eq!(run.status, ExecutionStatus::Failed);
+    let big = step(&run, "big");
+    assert!(
+        big.error
+            .clone()
+            .unwrap_or_default()
+            .contains("larger than 1024 KiB"),
+        "{big:?}"
+    );
+    assert_eq!(big.output, Value::Null);
+
+    let definition = json!({ "steps": [
+        { "key": "each", "name": "Each", "config": { "type": "loop", "items": "trigger.items", "concurrency": 4, "max_iterations": 200,
+          "body": { "steps": [
+            { "key": "chunk", "name": "Chunk", "config": { "type": "code", "source": "return 'y'.repeat(20000)" } } ] } } } ] });
+    let base = published(&app, &admin, definition).await;
+    let input = StartWorkflowRun {
+        input: json!({ "items": (0..100).collect::<Vec<_>>() }),
+        ..Default::default()
+    };
+    let run = start(&app, &base, &admin.token, &input).await;
+    let run = finished(&app, &admin, &run).await;
+    assert_eq!(run.status, ExecutionStatus::Failed);
+    let each = step(&run, "each");
+    assert!(
+        each.error
+            .clone()
+            .unwrap_or_default()
+            .contains("outputs together"),
+        "{each:?}"
+    );
+}
+both_backends!(an_output_over_the_limit_fails_its_step);

@@ -42,6 +42,7 @@ pub mod expression;
 mod graph;
 pub mod idempotency;
 pub mod iteration;
+pub mod output;
 pub mod parse;
 pub mod plan;
 pub mod rerun;
@@ -66,6 +67,7 @@ pub use iteration::{
     IterationPlan, IterationState, LoopError, LoopOutcome, last_step_output, loop_items,
     plan_iterations,
 };
+pub use output::{MAX_STEP_OUTPUT_BYTES, OutputTooLarge, check_output_size};
 pub use parse::parse_definition;
 pub use plan::{BranchError, Outcome, Plan, StepState, branch_taken, condition_holds, plan};
 pub use rerun::{RerunError, rerun_states};

@@ -41,8 +41,8 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use obera_engine::{
     Bindings, DataModel, DryRunAction, Evaluator, FailureKind, IterationState, LoopOutcome,
     Outcome as PlanOutcome, RetryDecision, RunInfo, StepData, StepPath, StepState, branch_taken,
-    compute, dry_run_action, idempotency_key, last_step_output, loop_items, plan, plan_iterations,
-    retry_for, wake_at,
+    check_output_size, compute, dry_run_action, idempotency_key, last_step_output, loop_items,
+    plan, plan_iterations, retry_for, wake_at,
 };
 use obera_store::{Actor, Db, Job, RunJob, StoreError, TenantScope};
 use obera_types::{
@@ -437,6 +437,7 @@ impl WorkflowRunner {
         };
         let completed_at = obera_store::now();
         let result = attempt.result.and_then(|output| {
+            check_output_size(&output).map_err(|e| StepFailure::invalid(e.to_string()))?;
             let branch =
                 branch_taken(step, &output).map_err(|e| StepFailure::invalid(e.to_string()))?;
             Ok((output, branch))
@@ -672,7 +673,15 @@ impl WorkflowRunner {
                             .iter()
                             .map(|l| last_step_output(&looped.body, &outputs_of(run, l)))
                             .collect();
-                        record.output = Value::Array(outputs);
+                        let output = Value::Array(outputs);
+                        match check_output_size(&output) {
+                            Ok(()) => record.output = output,
+                            Err(too_large) => {
+                                record.status = StepRunStatus::Failed;
+                                record.error =
+                                    Some(format!("the iterations' outputs together: {too_large}"));
+                            }
+                        }
                     }
                     LoopOutcome::Failed { index } => {
                         let why = levels
