@@ -433,18 +433,27 @@ async fn basic_and_header_credentials_are_sent_and_a_signing_secret_is_refused(a
     );
     assert_eq!(got[1].header("x-api-key"), Some("header-value-0003"));
 
-    let signing = run(
-        &app,
-        &admin,
-        call_with(&sink.url, "hook-signing"),
-        Value::Null,
-    )
-    .await;
-    let error = error_of(&signing);
-    assert!(
-        error.contains("`hook-signing`") && error.contains("signing_secret"),
-        "{error}"
+    // A signing secret is never sent: a workflow naming one for an http call is
+    // refused when it is saved.
+    let body = json!({ "name": "Leak", "definition": call_with(&sink.url, "hook-signing") });
+    let reply = app
+        .post(
+            &format!("/api/v1/customers/{}/workflows", admin.customer_id),
+            Some(&admin.token),
+            &body,
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.text
     );
+    assert_eq!(
+        reply.invalid_fields(),
+        ["definition.steps.call.config.credential"]
+    );
+    assert!(reply.text.contains("never sent"), "{}", reply.text);
     assert_eq!(sink.received().len(), 2, "a signing secret was sent");
 }
 both_backends!(basic_and_header_credentials_are_sent_and_a_signing_secret_is_refused);

@@ -2,7 +2,9 @@
 //! concerns, and a good definition passes.
 
 use obera_engine::{Catalog, Evaluator, validate};
-use obera_types::{CredentialRef, FieldError, UserId, WorkflowDefinition, WorkflowId};
+use obera_types::{
+    CredentialKind, CredentialRef, FieldError, UserId, WorkflowDefinition, WorkflowId,
+};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 
@@ -12,8 +14,9 @@ const WORKFLOW: &str = "0190b6b0-0000-7000-8000-000000000002";
 fn catalog() -> Catalog {
     let parse = |s: &str| s.parse::<uuid::Uuid>().unwrap_or_else(|e| panic!("{e}"));
     Catalog {
-        credentials: HashSet::from([
-            CredentialRef::try_from("crm_token".to_owned()).unwrap_or_else(|e| panic!("{e}"))
+        credentials: HashMap::from([
+            (credential("crm_token"), CredentialKind::BearerToken),
+            (credential("hook_secret"), CredentialKind::SigningSecret),
         ]),
         workflows: HashSet::from([WorkflowId(parse(WORKFLOW))]),
         users: HashSet::from([UserId(parse(USER))]),
@@ -22,6 +25,10 @@ fn catalog() -> Catalog {
             "SyntaxError: unexpected end of input".to_owned(),
         )]),
     }
+}
+
+fn credential(name: &str) -> CredentialRef {
+    CredentialRef::try_from(name.to_owned()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn definition(steps: Value) -> WorkflowDefinition {
@@ -315,6 +322,37 @@ fn bad_expressions_and_templates_carry_the_parse_error() {
     );
     assert_error(&errs, "steps.call.config.body", "empty");
     assert_error(&errs, "steps.sw.config.cases[0].condition", "line 1");
+}
+
+#[test]
+fn a_credential_of_the_wrong_kind_is_refused() {
+    let errs = errors(json!([
+        step(
+            "call",
+            json!({ "type": "http", "method": "GET", "url": "https://x.test", "credential": "hook_secret" })
+        ),
+        step(
+            "hook",
+            json!({ "type": "notify", "channel": { "kind": "webhook", "url": "https://x.test", "secret": "crm_token" } })
+        ),
+    ]));
+    assert_error(&errs, "steps.call.config.credential", "never sent");
+    assert_error(
+        &errs,
+        "steps.hook.config.channel.secret",
+        "cannot sign webhooks",
+    );
+    let fine = errors(json!([
+        step(
+            "call",
+            json!({ "type": "http", "method": "GET", "url": "https://x.test", "credential": "crm_token" })
+        ),
+        step(
+            "hook",
+            json!({ "type": "notify", "channel": { "kind": "webhook", "url": "https://x.test", "secret": "hook_secret" } })
+        ),
+    ]));
+    assert!(fine.is_empty(), "{fine:?}");
 }
 
 #[test]

@@ -65,7 +65,7 @@ const GET: &str = concat!(
     columns!(),
     " FROM credentials WHERE customer_id = $1 AND name = $2"
 );
-const NAMES: &str = "SELECT name FROM credentials WHERE customer_id = $1";
+const NAMES: &str = "SELECT name, kind FROM credentials WHERE customer_id = $1";
 /// The kind is part of the match: a rotation never turns a credential into another kind.
 const REPLACE: &str = concat!(
     "UPDATE credentials SET sealed = $4, header_name = $5, updated_at = $6 ",
@@ -192,14 +192,19 @@ impl Db {
         .await
     }
 
-    /// The names of all the customer's credentials, for checking a workflow's
-    /// references in one query.
+    /// The names and kinds of all the customer's credentials, for checking a
+    /// workflow's references in one query.
     #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id()), err(level = "debug"))]
-    pub async fn credential_names(&self, scope: &TenantScope) -> StoreResult<Vec<CredentialRef>> {
+    pub async fn credential_kinds(
+        &self,
+        scope: &TenantScope,
+    ) -> StoreResult<Vec<(CredentialRef, CredentialKind)>> {
         self.read(scope, async |tx| {
-            let names: Vec<String> =
-                fetch!(tx, query_scalar(NAMES).fetch_all, scope.customer_id().0);
-            names.into_iter().map(|n| validated("name", n)).collect()
+            let rows: Vec<(String, String)> =
+                fetch!(tx, query_as(NAMES).fetch_all, scope.customer_id().0);
+            rows.into_iter()
+                .map(|(name, kind)| Ok((validated("name", name)?, parse("kind", &kind)?)))
+                .collect()
         })
         .await
     }

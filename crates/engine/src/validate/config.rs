@@ -7,7 +7,7 @@ use obera_types::workflows::{
     ApprovalStep, DbOperation, DelayStep, HeaderTemplate, HttpStep, LoopStep, NotifyChannel,
     RespondStep, SwitchStep,
 };
-use obera_types::{CredentialRef, Expression, RetryPolicy, StepConfig, Template};
+use obera_types::{CredentialKind, CredentialRef, Expression, RetryPolicy, StepConfig, Template};
 use std::collections::HashSet;
 
 impl Checker<'_> {
@@ -124,12 +124,23 @@ impl Checker<'_> {
         }
     }
 
-    fn credential(&mut self, credential: &CredentialRef, field: String) {
-        if !self.catalog.credentials.contains(credential) {
-            self.error(
+    /// `signs`: the credential signs (a notify webhook's), rather than being sent (an
+    /// http step's); each needs its own kind.
+    fn credential(&mut self, credential: &CredentialRef, field: String, signs: bool) {
+        match self.catalog.credentials.get(credential) {
+            None => self.error(
                 field,
                 format!("there is no credential named `{credential}`"),
-            );
+            ),
+            Some(CredentialKind::SigningSecret) if !signs => self.error(
+                field,
+                format!("credential `{credential}` is a signing secret, which is never sent: use a bearer_token, basic or header credential"),
+            ),
+            Some(kind) if signs && *kind != CredentialKind::SigningSecret => self.error(
+                field,
+                format!("credential `{credential}` is a `{kind}` credential and cannot sign webhooks: use a signing_secret credential"),
+            ),
+            Some(_) => {}
         }
     }
 
@@ -162,7 +173,7 @@ impl Checker<'_> {
             self.template(body, format!("{at}.body"));
         }
         if let Some(credential) = &http.credential {
-            self.credential(credential, format!("{at}.credential"));
+            self.credential(credential, format!("{at}.credential"), false);
         }
         if let Some(ms) = http.timeout_ms {
             self.range(
@@ -264,7 +275,7 @@ impl Checker<'_> {
             }
             NotifyChannel::Webhook(webhook) => {
                 self.template(&webhook.url, format!("{at}.url"));
-                self.credential(&webhook.secret, format!("{at}.secret"));
+                self.credential(&webhook.secret, format!("{at}.secret"), true);
                 if let Some(body) = &webhook.body {
                     self.template(body, format!("{at}.body"));
                 }

@@ -9,8 +9,8 @@ mod config;
 use crate::expression::Evaluator;
 use crate::graph::{find_cycles, reachable_from};
 use obera_types::{
-    Branch, CredentialRef, FieldError, Step, StepConfig, StepKey, UserId, WorkflowDefinition,
-    WorkflowId,
+    Branch, CredentialKind, CredentialRef, FieldError, Step, StepConfig, StepKey, UserId,
+    WorkflowDefinition, WorkflowId,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -18,8 +18,8 @@ use std::collections::{HashMap, HashSet};
 /// may refer to in the customer it is saved in.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
-    /// Credentials in the customer's secret store.
-    pub credentials: HashSet<CredentialRef>,
+    /// Credentials in the customer's secret store, with their kinds.
+    pub credentials: HashMap<CredentialRef, CredentialKind>,
     /// Workflows a `sub_workflow` step or the error workflow may start.
     pub workflows: HashSet<WorkflowId>,
     /// People who may be named as approvers.

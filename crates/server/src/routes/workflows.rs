@@ -75,7 +75,7 @@ async fn validated(
         // One query for all the names, whatever the number of steps naming them.
         catalog
             .credentials
-            .extend(state.db.credential_names(scope).await?);
+            .extend(state.db.credential_kinds(scope).await?);
     }
     // A reference that is not the customer's is left out, for validation to name;
     // any other failure (the database) is the request's.
