@@ -451,6 +451,16 @@ impl TestApp {
         self.run_when(member, run, |r| r.status.is_finished()).await
     }
 
+    /// Cancels `member`'s workflow run: the reply (200 with the run, or 409).
+    pub async fn cancel_run(&self, member: &Member, run: ExecutionId) -> Reply {
+        let path = format!(
+            "/api/v1/customers/{}/workflow-runs/{run}/cancel",
+            member.customer_id
+        );
+        self.post(&path, Some(&member.token), &serde_json::json!({}))
+            .await
+    }
+
     /// Polls `member`'s workflow run until `done` holds for it (20 s at most).
     pub async fn run_when(
         &self,

@@ -136,13 +136,7 @@ async fn old_finished_runs_go_with_their_records_and_recent_and_live_ones_stay(a
     let approver = app.add_member(&admin, Department::It, Role::Member).await;
     let (asking, approval) =
         waiting_on_approval(&app, &admin, approval_flow(&[&approver], 1)).await;
-    let reply = app
-        .post(
-            &format!("/api/v1/customers/{c}/workflow-runs/{}/cancel", asking.id),
-            Some(&admin.token),
-            &json!({}),
-        )
-        .await;
+    let reply = app.cancel_run(&admin, asking.id).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let cancelled = app.finished_run(&admin, asking.id).await;
     assert_eq!(cancelled.status, ExecutionStatus::Cancelled);

@@ -70,6 +70,36 @@ async fn decide(
     .await
 }
 
+/// The approval as it stands now.
+async fn current(app: &TestApp, member: &Member, approval: &WorkflowApproval) -> WorkflowApproval {
+    let path = format!(
+        "/api/v1/customers/{}/workflow-approvals/{}",
+        member.customer_id, approval.id
+    );
+    app.get(&path, &member.token).await.json()
+}
+
+/// A decision on an approval that settled is a conflict, and records nothing.
+async fn refuses_late(
+    app: &TestApp,
+    approver: &Member,
+    approval: &WorkflowApproval,
+    decision: ApprovalDecision,
+) {
+    let before = current(app, approver, approval).await;
+    let reply = decide(
+        app,
+        approver,
+        approval.customer_id,
+        approval.id,
+        decision,
+        None,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.text);
+    assert_eq!(current(app, approver, approval).await, before);
+}
+
 fn mine(app: &TestApp, member: &Member) -> impl Future<Output = WorkflowApprovalPage> {
     let path = format!(
         "/api/v1/customers/{}/workflow-approvals?mine=true&status=pending",
@@ -162,16 +192,7 @@ async fn two_approvals_approve_and_the_run_goes_on(app: TestApp) {
     assert_eq!(approve.output["status"], "approved");
     assert_eq!(approve.output["votes"].as_array().map(Vec::len), Some(2));
     assert_eq!(step(&done, "done").output, json!("granted dana"));
-    let late = decide(
-        &app,
-        &second,
-        c,
-        approval.id,
-        ApprovalDecision::Reject,
-        None,
-    )
-    .await;
-    assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.text);
+    refuses_late(&app, &second, &approval, ApprovalDecision::Reject).await;
     let decided = app
         .audit_actions(&admin)
         .await
@@ -212,16 +233,7 @@ async fn one_rejection_fails_the_step_with_its_comment(app: TestApp) {
             .iter()
             .all(|s| s.step_key.as_str() != "done" || s.status == StepRunStatus::Skipped)
     );
-    let late = decide(
-        &app,
-        &first,
-        c,
-        approval.id,
-        ApprovalDecision::Approve,
-        None,
-    )
-    .await;
-    assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.text);
+    refuses_late(&app, &first, &approval, ApprovalDecision::Approve).await;
 }
 both_backends!(one_rejection_fails_the_step_with_its_comment);
 
@@ -280,25 +292,9 @@ async fn an_undecided_approval_times_out_and_fails_its_step(app: TestApp) {
     assert_eq!(done.status, ExecutionStatus::Failed);
     let error = step(&done, "approve").error.clone().unwrap_or_default();
     assert!(error.contains("no decision within"), "{error}");
-    let c = admin.customer_id;
-    let now: WorkflowApproval = app
-        .get(
-            &format!("/api/v1/customers/{c}/workflow-approvals/{}", approval.id),
-            &admin.token,
-        )
-        .await
-        .json();
+    let now = current(&app, &admin, &approval).await;
     assert_eq!(now.status, ApprovalStatus::TimedOut);
-    let late = decide(
-        &app,
-        &first,
-        c,
-        approval.id,
-        ApprovalDecision::Approve,
-        None,
-    )
-    .await;
-    assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.text);
+    refuses_late(&app, &first, &approval, ApprovalDecision::Approve).await;
 }
 both_backends!(an_undecided_approval_times_out_and_fails_its_step);
 
@@ -306,34 +302,12 @@ async fn cancelling_the_run_cancels_its_approval(app: TestApp) {
     let admin = app.signup("Cancels").await;
     let first = app.add_member(&admin, Department::It, Role::Member).await;
     let (run, approval) = waiting_on_approval(&app, &admin, approval_flow(&[&first], 1)).await;
-    let c = admin.customer_id;
-    let reply = app
-        .post(
-            &format!("/api/v1/customers/{c}/workflow-runs/{}/cancel", run.id),
-            Some(&admin.token),
-            &json!({}),
-        )
-        .await;
+    let reply = app.cancel_run(&admin, run.id).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-    let now: WorkflowApproval = app
-        .get(
-            &format!("/api/v1/customers/{c}/workflow-approvals/{}", approval.id),
-            &admin.token,
-        )
-        .await
-        .json();
+    let now = current(&app, &admin, &approval).await;
     assert_eq!(now.status, ApprovalStatus::Cancelled);
     assert!(mine(&app, &first).await.items.is_empty());
-    let late = decide(
-        &app,
-        &first,
-        c,
-        approval.id,
-        ApprovalDecision::Approve,
-        None,
-    )
-    .await;
-    assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.text);
+    refuses_late(&app, &first, &approval, ApprovalDecision::Approve).await;
 }
 both_backends!(cancelling_the_run_cancels_its_approval);
 
@@ -392,13 +366,7 @@ async fn bad_decisions_and_api_keys_are_refused(app: TestApp) {
         .post(&path, Some(&key.secret), &json!({ "decision": "approve" }))
         .await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.text);
-    let now: WorkflowApproval = app
-        .get(
-            &format!("/api/v1/customers/{c}/workflow-approvals/{}", approval.id),
-            &admin.token,
-        )
-        .await
-        .json();
+    let now = current(&app, &admin, &approval).await;
     assert!(
         now.votes.is_empty(),
         "refused decisions change nothing: {now:?}"

@@ -195,11 +195,7 @@ async fn a_cancelled_run_stops_and_stays_cancelled(app: TestApp) {
     let queued = start(&app, &base, &admin.token, &StartWorkflowRun::default()).await;
     app.run_when(&admin, queued.id, |r| r.status == ExecutionStatus::Waiting)
         .await;
-    let cancel = format!(
-        "/api/v1/customers/{}/workflow-runs/{}/cancel",
-        admin.customer_id, queued.id
-    );
-    let reply = app.post(&cancel, Some(&admin.token), &json!({})).await;
+    let reply = app.cancel_run(&admin, queued.id).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let cancelled: WorkflowExecution = reply.json();
     assert_eq!(cancelled.status, ExecutionStatus::Cancelled);
@@ -207,7 +203,7 @@ async fn a_cancelled_run_stops_and_stays_cancelled(app: TestApp) {
     assert!(why.contains(&admin.user_id.to_string()), "{why}");
     assert!(cancelled.completed_at.is_some());
 
-    let again = app.post(&cancel, Some(&admin.token), &json!({})).await;
+    let again = app.cancel_run(&admin, queued.id).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
     let actions = app.audit_actions(&admin).await;
     assert_eq!(
@@ -238,11 +234,7 @@ async fn cancelling_a_running_step_stops_the_run_after_it(app: TestApp) {
     let queued = start(&app, &base, &admin.token, &StartWorkflowRun::default()).await;
     slow.wait_for(Duration::from_secs(10), |got| !got.is_empty())
         .await;
-    let cancel = format!(
-        "/api/v1/customers/{}/workflow-runs/{}/cancel",
-        admin.customer_id, queued.id
-    );
-    let reply = app.post(&cancel, Some(&admin.token), &json!({})).await;
+    let reply = app.cancel_run(&admin, queued.id).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     let run = app.finished_run(&admin, queued.id).await;

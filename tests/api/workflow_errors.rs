@@ -89,14 +89,7 @@ async fn success_cancellation_and_dry_runs_start_no_error_workflow(app: TestApp)
     let run = start(&app, &waits, &admin.token, &StartWorkflowRun::default()).await;
     app.run_when(&admin, run.id, |r| r.status == ExecutionStatus::Waiting)
         .await;
-    let path = format!(
-        "/api/v1/customers/{}/workflow-runs/{}/cancel",
-        admin.customer_id, run.id
-    );
-    assert_eq!(
-        app.post(&path, Some(&admin.token), &json!({})).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.cancel_run(&admin, run.id).await.status, StatusCode::OK);
     let main = published(&app, &admin, failing(Some(id_of(&handler)))).await;
     let dry = StartWorkflowRun {
         dry_run: true,

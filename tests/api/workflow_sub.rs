@@ -142,11 +142,7 @@ async fn cancelling_the_parent_cancels_the_child(app: TestApp) {
         })
         .await;
     let child_id = step(&waiting, "child").output["execution_id"].clone();
-    let path = format!(
-        "/api/v1/customers/{}/workflow-runs/{}/cancel",
-        admin.customer_id, queued.id
-    );
-    let reply = app.post(&path, Some(&admin.token), &json!({})).await;
+    let reply = app.cancel_run(&admin, queued.id).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let child_run = get_run(&app, &admin, &child_id).await;
     assert_eq!(child_run.status, ExecutionStatus::Cancelled);

@@ -238,10 +238,14 @@ const SUSPEND: &str = "UPDATE jobs SET state = 'queued', \
      lease_id = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = $4 \
      WHERE id = $1 AND lease_id = $2 AND state = 'leased'";
 /// A queued job becomes due now; a held one is marked, for its suspension to honour.
-const WAKE_QUEUED: &str = "UPDATE jobs SET run_at = $3, updated_at = $3 \
-     WHERE queue = $1 AND dedup_key = $2 AND state = 'queued' AND run_at > $3";
-const WAKE_LEASED: &str = "UPDATE jobs SET wake_requested = TRUE, updated_at = $3 \
-     WHERE queue = $1 AND dedup_key = $2 AND state = 'leased'";
+/// One statement, so it reads the row once: with two, a suspension committing between
+/// them would be missed by both (PostgreSQL re-reads a row a concurrent update changed
+/// before updating it; SQLite runs one writer at a time).
+const WAKE: &str = "UPDATE jobs SET \
+     run_at = CASE WHEN state = 'queued' AND run_at > $3 THEN $3 ELSE run_at END, \
+     wake_requested = CASE WHEN state = 'leased' THEN TRUE ELSE wake_requested END, \
+     updated_at = $3 \
+     WHERE queue = $1 AND dedup_key = $2 AND state IN ('queued', 'leased')";
 const DROP_QUEUED: &str =
     "DELETE FROM jobs WHERE queue = $1 AND dedup_key = $2 AND state = 'queued'";
 /// A dead job gives up its dedup key: the same work may be enqueued afresh.
@@ -368,8 +372,7 @@ pub(crate) async fn wake_in(
     dedup_key: &str,
     at: DateTime<Utc>,
 ) -> StoreResult<()> {
-    execute!(tx, WAKE_QUEUED, queue.as_str(), dedup_key, at);
-    execute!(tx, WAKE_LEASED, queue.as_str(), dedup_key, at);
+    execute!(tx, WAKE, queue.as_str(), dedup_key, at);
     Ok(())
 }
 
