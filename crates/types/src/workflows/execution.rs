@@ -17,6 +17,8 @@ text_enum!(
         SubWorkflow => "sub_workflow",
         /// Started by a cron trigger's scheduled fire.
         Cron => "cron",
+        /// Started by a platform event an event trigger listens for.
+        Event => "event",
     }
 );
 
