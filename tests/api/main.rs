@@ -36,6 +36,7 @@ mod workflow_code;
 mod workflow_cron;
 mod workflow_db;
 mod workflow_durable;
+mod workflow_events;
 mod workflow_http;
 mod workflow_notify;
 mod workflow_runs;

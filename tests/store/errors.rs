@@ -10,7 +10,7 @@ async fn a_second_person_with_the_same_email_is_a_duplicate_and_writes_nothing(t
     let a = t.sign_up("Alpha").await.unwrap();
     let scope = a.scope();
     let first = person("alpha.example.com", Department::Hr, Role::Member);
-    t.db.add_profile(&scope, &first).await.unwrap();
+    let _ = t.db.add_profile(&scope, &first).await.unwrap();
     let page = PageRequest {
         limit: 200,
         after: uuid::Uuid::nil(),

@@ -27,7 +27,7 @@ async fn pages_cover_every_row_once_in_creation_order(t: TestDb) {
     let scope = a.scope();
     let mut created = vec![a.admin.id];
     for _ in 0..24 {
-        let p =
+        let (p, _) =
             t.db.add_profile(
                 &scope,
                 &person("alpha.example.com", Department::Sales, Role::Member),

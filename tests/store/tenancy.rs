@@ -15,7 +15,7 @@ const FIRST_PAGE: PageRequest = PageRequest {
 async fn a_scope_sees_and_changes_only_its_own_customers_rows(t: TestDb) {
     let a = t.sign_up("Alpha").await.unwrap();
     let b = t.sign_up("Bravo").await.unwrap();
-    let b_person =
+    let (b_person, _) =
         t.db.add_profile(
             &b.scope(),
             &person("bravo.example.com", Department::It, Role::Member),

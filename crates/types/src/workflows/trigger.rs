@@ -116,7 +116,21 @@ text_enum!(
 #[serde(deny_unknown_fields)]
 pub struct EventConfig {
     /// The event that starts a run.
+    #[serde(deserialize_with = "platform_event")]
     pub event: PlatformEvent,
+}
+
+/// An event by name, refusing an unknown one with a message that names the field: the
+/// path of an error inside a tagged configuration ends at `config`.
+fn platform_event<'de, D: serde::Deserializer<'de>>(de: D) -> Result<PlatformEvent, D::Error> {
+    let name = String::deserialize(de)?;
+    name.parse().map_err(|_| {
+        let known: Vec<&str> = PlatformEvent::ALL.iter().map(|e| e.as_str()).collect();
+        serde::de::Error::custom(format!(
+            "`{name}` is not a platform event: `event` must be one of {}",
+            known.join(", ")
+        ))
+    })
 }
 
 /// A cron trigger's settings.
