@@ -2,9 +2,9 @@
 //! MSP operator entering a customer) starts a run of each listening workflow's
 //! published version in that customer, committed with the change; a disabled
 //! trigger, an inactive or unpublished workflow starts nothing and the change goes
-//! ahead; another customer's events never start a workflow; a run acting as an
-//! operator never starts itself again; bad trigger settings are refused naming the
-//! field.
+//! ahead; a filter that does not hold (or fails, or runs away) starts nothing;
+//! another customer's events never start a workflow; a run acting as an operator
+//! never starts itself again; bad trigger settings are refused naming the field.
 
 use crate::both_backends;
 use crate::helpers::*;
@@ -423,7 +423,8 @@ async fn event_trigger_settings_are_checked_naming_the_field_and_save_nothing(ap
     assert_eq!(
         changed.config,
         TriggerConfig::Event(EventConfig {
-            event: PlatformEvent::AuditPrivilegedAccess
+            event: PlatformEvent::AuditPrivilegedAccess,
+            filter: None,
         })
     );
     invite(&app, &admin, Department::It).await;
@@ -449,3 +450,135 @@ async fn event_trigger_settings_are_checked_naming_the_field_and_save_nothing(ap
     assert_eq!(reply.invalid_fields(), vec!["event"]);
 }
 both_backends!(event_trigger_settings_are_checked_naming_the_field_and_save_nothing);
+
+/// Creates an event trigger for `user.invited` with `filter` on the workflow at `base`.
+async fn listen_when(app: &TestApp, member: &Member, base: &str, filter: &str) -> Reply {
+    app.post(
+        &format!("{base}/triggers"),
+        Some(&member.token),
+        &json!({ "name": "Filtered", "config": { "kind": "event", "event": "user.invited", "filter": filter } }),
+    )
+    .await
+}
+
+async fn a_filter_that_does_not_hold_starts_nothing_and_a_runaway_one_does_not_hold_up_the_invitation(
+    app: TestApp,
+) {
+    let admin = app.signup("Events").await;
+    let mut flows = Vec::new();
+    for filter in [
+        "trigger.data.department == \"finance\" && trigger.event == \"user.invited\"",
+        "trigger.data.role == \"admin\"",
+        // Not a boolean.
+        "trigger.data.email",
+        // No run exists yet: nothing but `trigger` has data.
+        "steps.seen.output == 1",
+        // Runs into the filter's bounds.
+        "let n = 0; loop { n += 1; }",
+    ] {
+        let base = published(&app, &admin, echoing()).await;
+        let reply = listen_when(&app, &admin, &base, filter).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::CREATED,
+            "{filter}: {}",
+            reply.text
+        );
+        let created: CreatedWorkflowTrigger = reply.json();
+        let TriggerConfig::Event(config) = &created.trigger.config else {
+            panic!("an event trigger: {created:?}");
+        };
+        assert_eq!(config.filter, Some(Expression(filter.to_owned())));
+        flows.push((filter, base));
+    }
+
+    let invitation = invite(&app, &admin, Department::Finance).await;
+    for (i, (filter, base)) in flows.iter().enumerate() {
+        let started = runs(&app, &admin, base).await;
+        let expected = usize::from(i == 0);
+        assert_eq!(started.len(), expected, "{filter}: {started:?}");
+        if let Some(run) = started.first() {
+            assert_eq!(
+                run.trigger_data["data"]["user_id"],
+                json!(invitation.user.id)
+            );
+        }
+    }
+
+    // A filter is replaced with PATCH; `true` lets every event through.
+    let (_, strict) = &flows[1];
+    let page: WorkflowTriggerPage = app
+        .get(&format!("{strict}/triggers"), &admin.token)
+        .await
+        .json();
+    let reply = app
+        .patch(
+            &format!("{strict}/triggers/{}", page.items[0].id),
+            &admin.token,
+            &json!({ "filter": "true" }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    invite(&app, &admin, Department::Hr).await;
+    assert_eq!(runs(&app, &admin, strict).await.len(), 1);
+    assert_eq!(
+        runs(&app, &admin, &flows[0].1).await.len(),
+        1,
+        "not finance"
+    );
+}
+both_backends!(
+    a_filter_that_does_not_hold_starts_nothing_and_a_runaway_one_does_not_hold_up_the_invitation
+);
+
+async fn a_filter_that_does_not_compile_is_refused_naming_it(app: TestApp) {
+    let admin = app.signup("Events").await;
+    let base = published(&app, &admin, echoing()).await;
+    let reply = listen_when(&app, &admin, &base, "trigger.data.role ==").await;
+    assert_eq!(
+        reply.invalid_fields(),
+        vec!["config.filter"],
+        "{}",
+        reply.text
+    );
+    let reply = listen_when(&app, &admin, &base, "secrets.all").await;
+    assert_eq!(
+        reply.invalid_fields(),
+        vec!["config.filter"],
+        "{}",
+        reply.text
+    );
+    let page: WorkflowTriggerPage = app
+        .get(&format!("{base}/triggers"), &admin.token)
+        .await
+        .json();
+    assert!(page.items.is_empty(), "nothing saved: {:?}", page.items);
+
+    let trigger = listen(&app, &admin, &base, "user.invited").await;
+    let path = format!("{base}/triggers/{}", trigger.id);
+    let reply = app
+        .patch(&path, &admin.token, &json!({ "filter": "(((" }))
+        .await;
+    assert_eq!(reply.invalid_fields(), vec!["filter"], "{}", reply.text);
+    assert_eq!(reread(&app, &admin, &base, trigger.id).await, trigger);
+
+    // Only an event trigger has a filter.
+    let reply = app
+        .post(
+            &format!("{base}/triggers"),
+            Some(&admin.token),
+            &json!({ "name": "Nightly", "config": { "kind": "cron", "schedule": "0 3 * * *" } }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let cron: CreatedWorkflowTrigger = reply.json();
+    let reply = app
+        .patch(
+            &format!("{base}/triggers/{}", cron.trigger.id),
+            &admin.token,
+            &json!({ "filter": "true" }),
+        )
+        .await;
+    assert_eq!(reply.invalid_fields(), vec!["filter"]);
+}
+both_backends!(a_filter_that_does_not_compile_is_refused_naming_it);

@@ -142,6 +142,25 @@ impl Bindings {
         }
         Ok(Self { scope })
     }
+
+    /// What an event trigger's filter reads: the trigger data its run would get, as
+    /// `trigger`, before any run exists (no step has finished; `item`, `index` and
+    /// `run` are unit, so reading into them fails the filter).
+    pub fn for_trigger(trigger: &Value) -> Result<Self, ExprError> {
+        if json_too_deep(trigger, MAX_VALUE_DEPTH) {
+            return Err(too_deep());
+        }
+        let value = rhai::serde::to_dynamic(trigger).map_err(|e| ExprError::Runtime {
+            message: format!("`trigger` cannot be read by expressions: {e}"),
+        })?;
+        let mut scope = Scope::new();
+        scope.push_constant_dynamic("trigger", value);
+        scope.push_constant_dynamic("steps", Dynamic::from_map(rhai::Map::new()));
+        for name in ["item", "index", "run"] {
+            scope.push_constant_dynamic(name, Dynamic::UNIT);
+        }
+        Ok(Self { scope })
+    }
 }
 
 thread_local! {

@@ -1,7 +1,7 @@
 //! The audit log: one function records every security event.
 
 use crate::db::{Tx, TxTenant};
-use crate::platform_events::{EventRuns, emit_in};
+use crate::platform_events::{EventFilter, EventRuns, emit_in};
 use crate::{Db, PageRequest, StoreError, StoreResult, TenantScope, now};
 use chrono::{DateTime, Utc};
 use obera_types::{
@@ -185,8 +185,8 @@ impl Db {
     }
 
     /// Records an MSP operator's privileged access to the scope's customer (`event`,
-    /// with the scope's actor) and emits `audit.privileged_access` with the entry, in
-    /// one transaction. Called only by the server's access check when an operator
+    /// with the scope's actor) and emits `audit.privileged_access` with the entry
+    /// (through `filters`), in one transaction. Called only by the server's access check when an operator
     /// enters a customer; a workflow run acting as an operator never enters that way,
     /// so its work emits nothing. The caller wakes the run worker when it started runs.
     #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id()), err(level = "debug"))]
@@ -194,6 +194,7 @@ impl Db {
         &self,
         scope: &TenantScope,
         event: AuditEvent,
+        filters: &dyn EventFilter,
     ) -> StoreResult<EventRuns> {
         let event = scoped(scope, event);
         self.write(scope, async |tx| {
@@ -205,6 +206,7 @@ impl Db {
                 scope.customer_id(),
                 PlatformEvent::AuditPrivilegedAccess,
                 data,
+                filters,
             )
             .await
         })

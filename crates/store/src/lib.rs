@@ -51,7 +51,7 @@ pub use jobs::{Enqueued, Job, JobClaim, JobId, Lease, NewJob, Queue, QueueDepth}
 pub use maintenance::Purged;
 pub use operators::OperatorAccount;
 pub use page::{PageError, PageRequest};
-pub use platform_events::EventRuns;
+pub use platform_events::{EventFilter, EventRuns};
 pub use scope::{Actor, RequestReads, TenantScope};
 pub use second_factor::{FactorOwner, SecondFactor};
 pub use users::NewProfile;

@@ -5,10 +5,15 @@
 //! as its publisher, and its `last_triggered_at` moves. So an event's runs commit with
 //! the change, or not at all, and only ever in the change's customer.
 //!
+//! A trigger with a `filter` starts a run only when the caller's [`EventFilter`] (the
+//! server's, over the engine's evaluator: the store runs no expressions) lets the
+//! event through.
+//!
 //! A listener never fails the change: a trigger whose workflow cannot run is skipped
-//! (counted in a debug log line), and a trigger's configuration is read as plain JSON,
-//! so even a row that no longer decodes cannot break an invitation. Only the database
-//! failing fails it, as it would fail the change anyway.
+//! (counted in a debug log line), a filter that fails only stops its own trigger, and
+//! a trigger's configuration is read as plain JSON, so even a row that no longer
+//! decodes cannot break an invitation. Only the database failing fails it, as it would
+//! fail the change anyway.
 //!
 //! Emitted today: `user.invited` by [`Db::add_profile`](crate::Db::add_profile) and
 //! `audit.privileged_access` by
@@ -23,10 +28,20 @@ use crate::db::Tx;
 use crate::workflow_runs::start_run_in;
 use crate::workflows::version_number;
 use crate::{NewWorkflowRun, StoreResult, now};
-use obera_types::{CustomerId, PlatformEvent, TriggerKind, UserId, WorkflowId};
+use obera_types::{
+    CustomerId, Expression, PlatformEvent, TriggerId, TriggerKind, UserId, WorkflowId,
+};
 use serde_json::json;
 use sqlx::types::Json;
 use uuid::Uuid;
+
+/// Decides whether an event trigger's filter lets an event through. It runs inside the
+/// emitting change's transaction, so it must be quick and bounded; a filter it cannot
+/// evaluate lets nothing through.
+pub trait EventFilter: Sync {
+    /// Whether `filter` of trigger `trigger` holds for the run's trigger data `data`.
+    fn admits(&self, trigger: TriggerId, filter: &Expression, data: &serde_json::Value) -> bool;
+}
 
 /// What an event did, so the caller knows whether to wake the run worker.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -36,6 +51,8 @@ pub struct EventRuns {
     pub started: usize,
     /// Enabled triggers for the event whose workflow is inactive or unpublished.
     pub skipped: usize,
+    /// Enabled triggers for the event whose filter did not let it through.
+    pub filtered: usize,
 }
 
 impl EventRuns {
@@ -67,13 +84,15 @@ struct ListenerRow {
 
 /// Emits `event` of `customer` with `data` inside the unit of work of the change it
 /// reports: starts a run of each listening trigger's workflow that can run, with the
-/// trigger data `{ event, event_id, occurred_at, data }`. The caller wakes the run
-/// worker after commit when [`EventRuns::any`].
+/// trigger data `{ event, event_id, occurred_at, data }`, when `filters` lets it
+/// through a trigger's filter. The caller wakes the run worker after commit when
+/// [`EventRuns::any`].
 pub(crate) async fn emit_in(
     tx: &mut Tx,
     customer: CustomerId,
     event: PlatformEvent,
     data: serde_json::Value,
+    filters: &dyn EventFilter,
 ) -> StoreResult<EventRuns> {
     let rows: Vec<ListenerRow> = fetch!(tx, query_as(LISTENERS).fetch_all, customer.0);
     let mut runs = EventRuns::default();
@@ -92,6 +111,17 @@ pub(crate) async fn emit_in(
             runs.skipped += 1;
             continue;
         };
+        let filter = row.config.0.get("filter").and_then(|f| f.as_str());
+        if let Some(filter) = filter
+            && !filters.admits(
+                TriggerId(row.id),
+                &Expression(filter.to_owned()),
+                &trigger_data,
+            )
+        {
+            runs.filtered += 1;
+            continue;
+        }
         let run = NewWorkflowRun::new(
             WorkflowId(row.workflow_id),
             version_number(version)?,
@@ -103,12 +133,13 @@ pub(crate) async fn emit_in(
         execute!(tx, TOUCH, customer.0, row.id, occurred_at);
         runs.started += 1;
     }
-    if runs.skipped > 0 {
+    if runs.skipped + runs.filtered > 0 {
         tracing::debug!(
             customer_id = %customer,
             event = event.as_str(),
             skipped = runs.skipped,
-            "event triggers whose workflow is inactive or unpublished started nothing"
+            filtered = runs.filtered,
+            "event triggers whose workflow is inactive or unpublished, or whose filter did not hold, started nothing"
         );
     }
     Ok(runs)

@@ -3,7 +3,7 @@
 
 use crate::audit::{AuditEvent, record_in, scoped};
 use crate::db::{Tx, TxTenant, set_tenant};
-use crate::platform_events::{EventRuns, emit_in};
+use crate::platform_events::{EventFilter, EventRuns, emit_in};
 use crate::rows::parse;
 use crate::{Actor, Db, PageRequest, StoreError, StoreResult, TenantScope, now};
 use chrono::{DateTime, Utc};
@@ -257,13 +257,14 @@ impl Db {
     }
 
     /// Adds a person to the scope's customer (invited or with a password) and emits
-    /// `user.invited` with them: the runs it started commit with the person. The
-    /// caller wakes the run worker when it started any.
+    /// `user.invited` with them (through `filters`): the runs it started commit with
+    /// the person. The caller wakes the run worker when it started any.
     #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id()), err(level = "debug"))]
     pub async fn add_profile(
         &self,
         scope: &TenantScope,
         new: &NewProfile,
+        filters: &dyn EventFilter,
     ) -> StoreResult<(UserProfile, EventRuns)> {
         self.write(scope, async |tx| {
             let profile = insert_identity_and_profile(tx, scope.customer_id(), new).await?;
@@ -281,7 +282,14 @@ impl Db {
                 "status": profile.status,
                 "invited_by": acting(scope.actor()),
             });
-            let runs = emit_in(tx, scope.customer_id(), PlatformEvent::UserInvited, data).await?;
+            let runs = emit_in(
+                tx,
+                scope.customer_id(),
+                PlatformEvent::UserInvited,
+                data,
+                filters,
+            )
+            .await?;
             Ok((profile, runs))
         })
         .await

@@ -183,7 +183,7 @@ async fn resolve(
         .detail("path", req.path());
         let runs = state
             .db
-            .record_operator_access(&scope, with_request(event, &req))
+            .record_operator_access(&scope, with_request(event, &req), &*state.event_filters)
             .await?;
         if runs.any() {
             state.workflow_runs.notify_one();

@@ -80,7 +80,10 @@ async fn invite_user(
         invite: token.as_deref().map(invite_of),
     };
     created(&state, key, access.principal.id(), &input, async {
-        let (user, runs) = state.db.add_profile(&scope, &new).await?;
+        let (user, runs) = state
+            .db
+            .add_profile(&scope, &new, &*state.event_filters)
+            .await?;
         if runs.any() {
             state.workflow_runs.notify_one();
         }

@@ -28,7 +28,7 @@ use obera_store::{NewWorkflowTrigger, TriggerChange, WebhookSecrets};
 use obera_types::{
     ApiScope, CreateWorkflowTrigger, CreatedWorkflowTrigger, CronConfig, CronFire, CronPreview,
     CronPreviewRequest, CustomerId, DEFAULT_PREVIEW_FIRES, DEFAULT_SECRET_OVERLAP_SECS,
-    MAX_PREVIEW_FIRES, MAX_SECRET_OVERLAP_SECS, PageParams, RotateTriggerSecret,
+    EventConfig, MAX_PREVIEW_FIRES, MAX_SECRET_OVERLAP_SECS, PageParams, RotateTriggerSecret,
     RotatedTriggerSecret, TriggerConfig, TriggerId, UpdateWorkflowTrigger, WebhookConfig,
     WorkflowId, WorkflowTrigger, WorkflowTriggerPage,
 };
@@ -79,25 +79,18 @@ fn first_fire(
 /// kind is a 422 naming it.
 fn patched(mut config: TriggerConfig, patch: &UpdateWorkflowTrigger) -> ApiResult<TriggerConfig> {
     let fields = [
-        (
-            "mode",
-            patch.mode.is_some(),
-            "only a webhook trigger has a mode",
-        ),
+        ("mode", patch.mode.is_some(), WEBHOOK_ONLY),
         ("schedule", patch.schedule.is_some(), CRON_ONLY),
         ("time_zone", patch.time_zone.is_some(), CRON_ONLY),
         ("missed", patch.missed.is_some(), CRON_ONLY),
         ("input", patch.input.is_some(), CRON_ONLY),
-        (
-            "event",
-            patch.event.is_some(),
-            "only an event trigger has an event",
-        ),
+        ("event", patch.event.is_some(), EVENT_ONLY),
+        ("filter", patch.filter.is_some(), EVENT_ONLY),
     ];
     let own: &[&str] = match &config {
         TriggerConfig::Webhook(_) => &["mode"],
         TriggerConfig::Cron(_) => &["schedule", "time_zone", "missed", "input"],
-        TriggerConfig::Event(_) => &["event"],
+        TriggerConfig::Event(_) => &["event", "filter"],
     };
     if let Some((field, _, message)) = fields
         .iter()
@@ -123,12 +116,32 @@ fn patched(mut config: TriggerConfig, patch: &UpdateWorkflowTrigger) -> ApiResul
         }
         TriggerConfig::Event(listen) => {
             listen.event = patch.event.unwrap_or(listen.event);
+            if let Some(filter) = &patch.filter {
+                listen.filter = Some(filter.clone());
+            }
         }
     }
     Ok(config)
 }
 
+const WEBHOOK_ONLY: &str = "only a webhook trigger has a mode";
 const CRON_ONLY: &str = "only a cron trigger has this setting";
+const EVENT_ONLY: &str = "only an event trigger has this setting";
+
+/// A 422 naming `field` when `config` is an event trigger whose filter does not
+/// compile.
+fn check_filter(state: &AppState, config: &TriggerConfig, field: &str) -> ApiResult<()> {
+    match config {
+        TriggerConfig::Event(EventConfig {
+            filter: Some(filter),
+            ..
+        }) => state
+            .event_filters
+            .check(filter)
+            .map_err(|e| ApiError::field(field, e.to_string())),
+        _ => Ok(()),
+    }
+}
 
 /// List a workflow's triggers, oldest first.
 #[utoipa::path(tag = "workflows", operation_id = "list_workflow_triggers", security(("bearer" = [])),
@@ -156,7 +169,9 @@ async fn list_workflow_triggers(
 /// server's address) and signing secret, which are not shown again. A cron trigger's
 /// schedule and zone are checked (a 422 names `config.schedule` or `config.time_zone`)
 /// and its first fire planned (`next_fire_at`). An event trigger starts a run each
-/// time its platform event (`config.event`) happens in this customer. Deliveries,
+/// time its platform event (`config.event`) happens in this customer and its
+/// `config.filter`, if any, holds (a filter that does not compile is a 422 naming
+/// `config.filter`). Deliveries,
 /// fires and events run the workflow's published version, with its publisher's
 /// authority.
 #[utoipa::path(tag = "workflows", operation_id = "create_workflow_trigger", security(("bearer" = [])), request_body = CreateWorkflowTrigger,
@@ -199,7 +214,7 @@ async fn create_workflow_trigger(
         TriggerConfig::Cron(cron) => {
             new.next_fire_at = first_fire(cron, obera_store::now(), "config.")?;
         }
-        TriggerConfig::Event(_) => {}
+        TriggerConfig::Event(_) => check_filter(&state, &input.config, "config.filter")?,
     }
     created(&state, key, access.principal.id(), &input, async {
         let (url, secret) = shown.clone().unzip();
@@ -234,7 +249,8 @@ async fn get_workflow_trigger(
 
 /// Rename, enable or disable a trigger, or change a webhook's mode, a cron
 /// trigger's `schedule`, `time_zone`, `missed` policy or `input`, or an event
-/// trigger's `event` (only the fields given; a field of another kind is a 422). A new
+/// trigger's `event` or `filter` (only the fields given; a field of another kind is a
+/// 422). A new
 /// schedule or zone is checked and plans the next fire after now. A disabled
 /// trigger's URL answers 404, its schedule starts nothing (but keeps moving on), and
 /// its event starts nothing.
@@ -256,6 +272,7 @@ async fn update_workflow_trigger(
         .get_workflow_trigger(&scope, path.1, path.2)
         .await?;
     let config = patched(current.config, &patch)?;
+    check_filter(&state, &config, "filter")?;
     let next_fire_at = match &config {
         TriggerConfig::Cron(cron) if patch.schedule.is_some() || patch.time_zone.is_some() => {
             Some(first_fire(cron, obera_store::now(), "")?)
