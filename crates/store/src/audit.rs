@@ -186,9 +186,10 @@ impl Db {
 
     /// Records an MSP operator's privileged access to the scope's customer (`event`,
     /// with the scope's actor) and emits `audit.privileged_access` with the entry
-    /// (through `filters`), in one transaction. Called only by the server's access check when an operator
-    /// enters a customer; a workflow run acting as an operator never enters that way,
-    /// so its work emits nothing. The caller wakes the run worker when it started runs.
+    /// (through `filters`), in one transaction. Called only by the server's access
+    /// check when an operator enters a customer; a workflow run acting as an operator
+    /// never enters that way, so its work emits nothing. The caller wakes the run
+    /// worker when it started runs.
     #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id()), err(level = "debug"))]
     pub async fn record_operator_access(
         &self,

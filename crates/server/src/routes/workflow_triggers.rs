@@ -171,9 +171,8 @@ async fn list_workflow_triggers(
 /// and its first fire planned (`next_fire_at`). An event trigger starts a run each
 /// time its platform event (`config.event`) happens in this customer and its
 /// `config.filter`, if any, holds (a filter that does not compile is a 422 naming
-/// `config.filter`). Deliveries,
-/// fires and events run the workflow's published version, with its publisher's
-/// authority.
+/// `config.filter`). Deliveries, fires and events run the workflow's published
+/// version, with its publisher's authority.
 #[utoipa::path(tag = "workflows", operation_id = "create_workflow_trigger", security(("bearer" = [])), request_body = CreateWorkflowTrigger,
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("workflow_id" = WorkflowId, Path, description = "The workflow"),
         ("Idempotency-Key" = Option<String>, Header, description = super::IDEMPOTENCY_KEY_DOC)),
@@ -250,10 +249,9 @@ async fn get_workflow_trigger(
 /// Rename, enable or disable a trigger, or change a webhook's mode, a cron
 /// trigger's `schedule`, `time_zone`, `missed` policy or `input`, or an event
 /// trigger's `event` or `filter` (only the fields given; a field of another kind is a
-/// 422). A new
-/// schedule or zone is checked and plans the next fire after now. A disabled
-/// trigger's URL answers 404, its schedule starts nothing (but keeps moving on), and
-/// its event starts nothing.
+/// 422). A new schedule or zone is checked and plans the next fire after now, a new
+/// filter is checked too. A disabled trigger's URL answers 404, its schedule starts
+/// nothing (but keeps moving on), and its event starts nothing.
 #[utoipa::path(tag = "workflows", operation_id = "update_workflow_trigger", security(("bearer" = [])), request_body = UpdateWorkflowTrigger,
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("workflow_id" = WorkflowId, Path, description = "The workflow"), ("trigger_id" = TriggerId, Path, description = "The trigger")),
     responses((status = 200, description = "Success", body = WorkflowTrigger)))]
