@@ -38,6 +38,7 @@ mod workflow_cron;
 mod workflow_db;
 mod workflow_durable;
 mod workflow_errors;
+mod workflow_events;
 mod workflow_http;
 mod workflow_notify;
 mod workflow_runs;

@@ -1,7 +1,7 @@
 //! Typed store errors, classified from the driver's error kinds on both backends,
 //! and a failed write that leaves nothing behind.
 
-use crate::harness::{TestDb, person};
+use crate::harness::{TestDb, filters, person};
 use crate::on_both_backends;
 use obera_store::{PageRequest, StoreError};
 use obera_types::{Department, Role};
@@ -10,7 +10,7 @@ async fn a_second_person_with_the_same_email_is_a_duplicate_and_writes_nothing(t
     let a = t.sign_up("Alpha").await.unwrap();
     let scope = a.scope();
     let first = person("alpha.example.com", Department::Hr, Role::Member);
-    t.db.add_profile(&scope, &first).await.unwrap();
+    let _ = t.db.add_profile(&scope, &first, &filters()).await.unwrap();
     let page = PageRequest {
         limit: 200,
         after: uuid::Uuid::nil(),
@@ -25,7 +25,10 @@ async fn a_second_person_with_the_same_email_is_a_duplicate_and_writes_nothing(t
         full_name: "Someone Else".parse().unwrap(),
         ..first.clone()
     };
-    let err = t.db.add_profile(&scope, &again).await.unwrap_err();
+    let err =
+        t.db.add_profile(&scope, &again, &filters())
+            .await
+            .unwrap_err();
     assert!(matches!(err, StoreError::Duplicate(_)), "{err:?}");
 
     // Neither the profile nor its audit event (same transaction) was written.
@@ -62,6 +65,7 @@ async fn a_scope_for_a_customer_that_does_not_exist_finds_nothing(t: TestDb) {
         t.db.add_profile(
             &ghost,
             &person("ghost.example.com", Department::It, Role::Member),
+            &filters(),
         )
         .await
         .unwrap_err();

@@ -62,6 +62,11 @@ impl Tenant {
     }
 }
 
+/// The server's event filters, which adding a person emits `user.invited` through.
+pub fn filters() -> obera_server::event_filter::EventFilters {
+    obera_server::event_filter::EventFilters::default()
+}
+
 /// A new invited person for a profile insert, with a unique email at `domain` and
 /// a unique invitation.
 pub fn person(domain: &str, department: Department, role: Role) -> NewProfile {

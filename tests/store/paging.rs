@@ -1,7 +1,7 @@
 //! Keyset paging: pages follow creation order with no gap and no repeat, the last
 //! page has no cursor, newest-first reverses it, and bad parameters name their field.
 
-use crate::harness::{TestDb, person};
+use crate::harness::{TestDb, filters, person};
 use crate::on_both_backends;
 use obera_store::{PageError, PageRequest};
 use obera_types::{AuditOrder, Department, Role, UserId};
@@ -27,10 +27,11 @@ async fn pages_cover_every_row_once_in_creation_order(t: TestDb) {
     let scope = a.scope();
     let mut created = vec![a.admin.id];
     for _ in 0..24 {
-        let p =
+        let (p, _) =
             t.db.add_profile(
                 &scope,
                 &person("alpha.example.com", Department::Sales, Role::Member),
+                &filters(),
             )
             .await
             .unwrap();

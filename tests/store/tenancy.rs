@@ -2,7 +2,7 @@
 //! is `NotFound` (never a permission error that would confirm it exists) and is
 //! left unchanged.
 
-use crate::harness::{TestDb, person};
+use crate::harness::{TestDb, filters, person};
 use crate::on_both_backends;
 use obera_store::{NewApiKey, PageRequest, StoreError};
 use obera_types::{ApiKeyId, ApiScope, Department, Role, UpdateUser, UserStatus};
@@ -15,10 +15,11 @@ const FIRST_PAGE: PageRequest = PageRequest {
 async fn a_scope_sees_and_changes_only_its_own_customers_rows(t: TestDb) {
     let a = t.sign_up("Alpha").await.unwrap();
     let b = t.sign_up("Bravo").await.unwrap();
-    let b_person =
+    let (b_person, _) =
         t.db.add_profile(
             &b.scope(),
             &person("bravo.example.com", Department::It, Role::Member),
+            &filters(),
         )
         .await
         .unwrap();

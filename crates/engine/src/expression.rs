@@ -116,23 +116,45 @@ impl Bindings {
     /// Converts the data model; fails only on JSON the interpreter cannot hold (an
     /// integer above `i64::MAX`, nesting deeper than [`MAX_VALUE_DEPTH`]).
     pub fn new(data: &DataModel) -> Result<Self, ExprError> {
-        let outputs = data.steps.values().map(|s| &s.output);
-        if [&data.trigger, &data.item]
-            .into_iter()
-            .chain(outputs)
-            .any(|v| json_too_deep(v, MAX_VALUE_DEPTH))
-        {
+        let mut checked = vec![&data.trigger, &data.item];
+        checked.extend(data.steps.values().map(|s| &s.output));
+        Self::bound(&checked, || {
+            [
+                ("trigger", rhai::serde::to_dynamic(&data.trigger)),
+                ("steps", rhai::serde::to_dynamic(&data.steps)),
+                ("item", rhai::serde::to_dynamic(&data.item)),
+                ("index", rhai::serde::to_dynamic(data.index)),
+                ("run", rhai::serde::to_dynamic(data.run)),
+            ]
+        })
+    }
+
+    /// What an event trigger's filter reads: the trigger data its run would get, as
+    /// `trigger`, before any run exists (no step has finished; `item`, `index` and
+    /// `run` are unit, so reading into them fails the filter).
+    pub fn for_trigger(trigger: &Value) -> Result<Self, ExprError> {
+        Self::bound(&[trigger], || {
+            [
+                ("trigger", rhai::serde::to_dynamic(trigger)),
+                ("steps", Ok(Dynamic::from_map(rhai::Map::new()))),
+                ("item", Ok(Dynamic::UNIT)),
+                ("index", Ok(Dynamic::UNIT)),
+                ("run", Ok(Dynamic::UNIT)),
+            ]
+        })
+    }
+
+    /// Binds every variable to its value, converted only once none of the JSON in
+    /// `checked` nests too deep (converting deeper JSON would exhaust the stack).
+    fn bound(
+        checked: &[&Value],
+        values: impl FnOnce() -> [(&'static str, Result<Dynamic, Box<EvalAltResult>>); VARIABLES.len()],
+    ) -> Result<Self, ExprError> {
+        if checked.iter().any(|v| json_too_deep(v, MAX_VALUE_DEPTH)) {
             return Err(too_deep());
         }
         let mut scope = Scope::new();
-        let values = [
-            ("trigger", rhai::serde::to_dynamic(&data.trigger)),
-            ("steps", rhai::serde::to_dynamic(&data.steps)),
-            ("item", rhai::serde::to_dynamic(&data.item)),
-            ("index", rhai::serde::to_dynamic(data.index)),
-            ("run", rhai::serde::to_dynamic(data.run)),
-        ];
-        for (name, value) in values {
+        for (name, value) in values() {
             let value = value.map_err(|e| ExprError::Runtime {
                 message: format!("`{name}` cannot be read by expressions: {e}"),
             })?;

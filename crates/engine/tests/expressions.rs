@@ -116,6 +116,32 @@ fn the_run_data_cannot_be_changed_by_an_expression() {
 }
 
 #[test]
+fn a_filter_reads_the_trigger_data_and_nothing_of_a_run() {
+    let evaluator = Evaluator::default();
+    let trigger = json!({ "event": "user.invited", "data": { "role": "admin" } });
+    let mut bindings =
+        obera_engine::Bindings::for_trigger(&trigger).unwrap_or_else(|e| panic!("{e}"));
+    let run = |source: &str, bindings: &mut obera_engine::Bindings| {
+        let compiled = evaluator.compile(source).unwrap_or_else(|e| panic!("{e}"));
+        evaluator.evaluate(&compiled, bindings)
+    };
+    assert_eq!(
+        run("trigger.data.role == \"admin\"", &mut bindings),
+        Ok(json!(true))
+    );
+    assert_eq!(run("steps.len()", &mut bindings), Ok(json!(0)));
+    for source in ["run.id", "item.x", "steps.seen.output"] {
+        let read = run(source, &mut bindings);
+        assert!(
+            matches!(read, Err(ExprError::Runtime { .. })),
+            "{source}: {read:?}"
+        );
+    }
+    let deep = (0..200).fold(json!(1), |inner, _| json!([inner]));
+    assert!(obera_engine::Bindings::for_trigger(&deep).is_err());
+}
+
+#[test]
 fn syntax_errors_name_their_position() {
     match Evaluator::default().compile("1 +\n (2 * ") {
         Err(ExprError::Syntax { line, column, .. }) => {

@@ -3,6 +3,7 @@
 //! when the embedded default starts on an empty database.
 
 use crate::auth::password;
+use crate::event_filter::EventFilters;
 use obera_store::{Actor, AuditEvent, Db, NewCustomer, NewProfile, StoreError, TenantScope};
 use obera_types::{
     AuditAction, CustomizationInput, DashboardKind, Department, Email, FeatureKind,
@@ -75,6 +76,9 @@ fn email(slug: &str, department: Department) -> anyhow::Result<Email> {
 pub async fn seed(db: &Db) -> anyhow::Result<()> {
     let hash = password::hash(DEMO_PASSWORD.to_owned()).await?;
     let operator = db.upsert_operator(&operator_email()?, &hash).await?;
+    // Adding a person emits `user.invited`, whose listeners' filters this evaluates
+    // (a freshly seeded customer has none yet).
+    let filters = EventFilters::default();
     for c in &CUSTOMERS {
         let admin_email = email(c.slug, Department::Admin)?;
         if db.find_login(&admin_email).await?.is_some() {
@@ -106,7 +110,7 @@ pub async fn seed(db: &Db) -> anyhow::Result<()> {
                 Role::Member
             };
             match db
-                .add_profile(&scope, &profile(c.slug, department, role, &hash)?)
+                .add_profile(&scope, &profile(c.slug, department, role, &hash)?, &filters)
                 .await
             {
                 Ok(_) | Err(StoreError::Duplicate(_)) => {}

@@ -12,6 +12,7 @@ pub mod csp;
 pub mod demo;
 pub mod docs;
 pub mod error;
+pub mod event_filter;
 pub mod forwarded;
 pub mod hooks;
 pub mod idempotency;

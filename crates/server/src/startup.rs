@@ -118,6 +118,7 @@ impl Application {
             settings: Arc::new(settings),
             operators: Arc::default(),
             evaluator,
+            event_filters: Arc::default(),
         };
         let metrics_port = match state.settings.metrics_bind.as_deref() {
             Some(bind) => {

@@ -12,7 +12,8 @@ use std::sync::Arc;
 /// What handlers need: the store, the token keys, the secrets keyring, the
 /// settings, the operator status cache, and what is built from the settings once:
 /// the bound on password hashing, the trusted proxies, and the one expression
-/// evaluator every workflow check and run shares (building one is not free).
+/// evaluator every workflow check and run shares (building one is not free), with
+/// the event filters' own.
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
@@ -23,6 +24,8 @@ pub struct AppState {
     pub passwords: Arc<PasswordWork>,
     pub proxies: Arc<TrustedProxies>,
     pub evaluator: Arc<obera_engine::Evaluator>,
+    /// Event triggers' filters, under their own tighter bounds.
+    pub event_filters: Arc<crate::event_filter::EventFilters>,
     /// Wakes this process's workflow-run worker after a run is queued, so it starts
     /// at once instead of at the worker's next idle poll.
     pub workflow_runs: Arc<tokio::sync::Notify>,

@@ -1,10 +1,12 @@
 //! The audit log: one function records every security event.
 
 use crate::db::{Tx, TxTenant};
+use crate::platform_events::{EventFilter, EventRuns, emit_in};
 use crate::{Db, PageRequest, StoreError, StoreResult, TenantScope, now};
 use chrono::{DateTime, Utc};
 use obera_types::{
-    AuditAction, AuditLogEntry, AuditLogId, AuditOrder, ComplianceTag, CustomerId, UserId,
+    AuditAction, AuditLogEntry, AuditLogId, AuditOrder, ComplianceTag, CustomerId, PlatformEvent,
+    UserId,
 };
 use sqlx::types::Json;
 use std::borrow::Cow;
@@ -70,25 +72,44 @@ const BY_KEY: &str = "SELECT * FROM audit_logs WHERE customer_id = $1 AND idempo
 /// Writes `event` inside `tx`, so the event commits or rolls back with the change it
 /// describes. An event whose idempotency key was recorded before is not written again.
 pub(crate) async fn record_in(tx: &mut Tx, event: &AuditEvent) -> StoreResult<()> {
+    entry_in(tx, event).await.map(drop)
+}
+
+/// [`record_in`], answering the entry as the audit log shows it. (For a keyed event
+/// recorded before, nothing is written and the answer is not the stored entry: read
+/// that by its key.)
+async fn entry_in(tx: &mut Tx, event: &AuditEvent) -> StoreResult<AuditLogEntry> {
     let sql = match event.idempotency_key {
         None => INSERT,
         Some(_) => INSERT_KEYED,
     };
+    let entry = AuditLogEntry {
+        id: AuditLogId::new(),
+        customer_id: event.customer_id,
+        user_id: event.user_id,
+        action_type: event.action_type.clone(),
+        system_name: "obera".to_owned(),
+        action_details: event.details.clone(),
+        compliance_tags: event.compliance_tags.to_vec(),
+        timestamp: now(),
+        ip_address: event.ip_address.clone(),
+        user_agent: event.user_agent.clone(),
+    };
     execute!(
         tx,
         sql,
-        AuditLogId::new().0,
-        event.customer_id.map(|c| c.0),
-        event.user_id.map(|u| u.0),
-        event.action_type.as_str(),
-        Json(&event.details),
-        Json(&*event.compliance_tags),
-        now(),
-        event.ip_address.as_deref(),
-        event.user_agent.as_deref(),
+        entry.id.0,
+        entry.customer_id.map(|c| c.0),
+        entry.user_id.map(|u| u.0),
+        entry.action_type.as_str(),
+        Json(&entry.action_details),
+        Json(&entry.compliance_tags),
+        entry.timestamp,
+        entry.ip_address.as_deref(),
+        entry.user_agent.as_deref(),
         event.idempotency_key
     );
-    Ok(())
+    Ok(entry)
 }
 
 /// Fills the event's customer and actor from the scope.
@@ -163,16 +184,34 @@ impl Db {
             .await
     }
 
-    /// Records an event that belongs to the scope's customer and actor.
+    /// Records an MSP operator's privileged access to the scope's customer (`event`,
+    /// with the scope's actor) and emits `audit.privileged_access` with the entry
+    /// (through `filters`), in one transaction. Called only by the server's access
+    /// check when an operator enters a customer; a workflow run acting as an operator
+    /// never enters that way, so its work emits nothing. The caller wakes the run
+    /// worker when it started runs.
     #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id()), err(level = "debug"))]
-    pub async fn record_scoped_audit(
+    pub async fn record_operator_access(
         &self,
         scope: &TenantScope,
         event: AuditEvent,
-    ) -> StoreResult<()> {
+        filters: &dyn EventFilter,
+    ) -> StoreResult<EventRuns> {
         let event = scoped(scope, event);
-        self.write(scope, async |tx| record_in(tx, &event).await)
+        self.write(scope, async |tx| {
+            let entry = entry_in(tx, &event).await?;
+            let data = serde_json::to_value(&entry)
+                .map_err(|e| StoreError::Corrupt(format!("an audit entry as JSON: {e}")))?;
+            emit_in(
+                tx,
+                scope.customer_id(),
+                PlatformEvent::AuditPrivilegedAccess,
+                data,
+                filters,
+            )
             .await
+        })
+        .await
     }
 
     /// Records a scoped event once per `event.idempotency_key` (a workflow step's):

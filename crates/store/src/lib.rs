@@ -26,6 +26,7 @@ mod notify_endpoints;
 mod operators;
 mod page;
 mod pg_setup;
+mod platform_events;
 mod rows;
 mod scope;
 mod second_factor;
@@ -50,6 +51,7 @@ pub use jobs::{Enqueued, Job, JobClaim, JobId, Lease, NewJob, Queue, QueueDepth}
 pub use maintenance::{PURGE_BATCH, Purged};
 pub use operators::OperatorAccount;
 pub use page::{PageError, PageRequest};
+pub use platform_events::{EventFilter, EventRuns};
 pub use scope::{Actor, RequestReads, TenantScope};
 pub use second_factor::{FactorOwner, SecondFactor};
 pub use users::NewProfile;

@@ -3,13 +3,15 @@
 
 use crate::audit::{AuditEvent, record_in, scoped};
 use crate::db::{Tx, TxTenant, set_tenant};
+use crate::platform_events::{EventFilter, EventRuns, emit_in};
 use crate::rows::parse;
-use crate::{Db, PageRequest, StoreError, StoreResult, TenantScope, now};
+use crate::{Actor, Db, PageRequest, StoreError, StoreResult, TenantScope, now};
 use chrono::{DateTime, Utc};
 use obera_types::{
-    AuditAction, CustomerId, Department, DisplayName, Email, Role, UpdateUser, UserId, UserProfile,
-    UserStatus, compliance,
+    AuditAction, CustomerId, Department, DisplayName, Email, PlatformEvent, Role, UpdateUser,
+    UserId, UserProfile, UserStatus, compliance,
 };
+use serde_json::json;
 use uuid::Uuid;
 
 /// A person to add to a customer.
@@ -200,6 +202,16 @@ async fn set_status_in(
     row.try_into()
 }
 
+/// Who acted, as event data shows it: `{ "kind": "user" | "operator" | "api_key", "id" }`.
+fn acting(actor: Actor) -> serde_json::Value {
+    let (kind, id) = match actor {
+        Actor::User(id) => ("user", id.0),
+        Actor::Operator(id) => ("operator", id.0),
+        Actor::ApiKey(id) => ("api_key", id.0),
+    };
+    json!({ "kind": kind, "id": id })
+}
+
 /// Records `action` about person `id` in `scope`'s audit log.
 async fn record_about(
     tx: &mut Tx,
@@ -244,13 +256,16 @@ impl Db {
             .await
     }
 
-    /// Adds a person to the scope's customer (invited or with a password).
+    /// Adds a person to the scope's customer (invited or with a password) and emits
+    /// `user.invited` with them (through `filters`): the runs it started commit with
+    /// the person. The caller wakes the run worker when it started any.
     #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id()), err(level = "debug"))]
     pub async fn add_profile(
         &self,
         scope: &TenantScope,
         new: &NewProfile,
-    ) -> StoreResult<UserProfile> {
+        filters: &dyn EventFilter,
+    ) -> StoreResult<(UserProfile, EventRuns)> {
         self.write(scope, async |tx| {
             let profile = insert_identity_and_profile(tx, scope.customer_id(), new).await?;
             let event = AuditEvent::new(AuditAction::USER_INVITED, compliance::CREDENTIALS)
@@ -258,7 +273,24 @@ impl Db {
                 .detail("department", profile.department.as_str())
                 .detail("role", profile.role.as_str());
             record_in(tx, &scoped(scope, event)).await?;
-            Ok(profile)
+            let data = json!({
+                "user_id": profile.id,
+                "email": profile.email,
+                "full_name": profile.full_name,
+                "department": profile.department,
+                "role": profile.role,
+                "status": profile.status,
+                "invited_by": acting(scope.actor()),
+            });
+            let runs = emit_in(
+                tx,
+                scope.customer_id(),
+                PlatformEvent::UserInvited,
+                data,
+                filters,
+            )
+            .await?;
+            Ok((profile, runs))
         })
         .await
     }

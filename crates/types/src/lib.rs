@@ -85,8 +85,8 @@ pub use workflows::schedule::{
 };
 pub use workflows::trigger::{
     CreateWorkflowTrigger, CreatedWorkflowTrigger, CronConfig, DEFAULT_SECRET_OVERLAP_SECS,
-    GithubVerification, HeaderName, HmacSha256Verification, MAX_SECRET_OVERLAP_SECS,
-    RotateTriggerSecret, RotatedTriggerSecret, SignatureEncoding, SignaturePrefix,
+    EventConfig, GithubVerification, HeaderName, HmacSha256Verification, MAX_SECRET_OVERLAP_SECS,
+    PlatformEvent, RotateTriggerSecret, RotatedTriggerSecret, SignatureEncoding, SignaturePrefix,
     StandardWebhooksVerification, StripeVerification, TriggerConfig, UpdateWorkflowTrigger,
     WebhookConfig, WebhookMode, WebhookReceipt, WebhookVerification, WorkflowTrigger,
 };

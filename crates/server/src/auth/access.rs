@@ -173,17 +173,21 @@ async fn resolve(
     }
     let scope = TenantScope::for_verified_actor(customer, actor).reading_through(reads);
     if via == Via::Operator {
-        // Privileged access by MSP staff to a client's data is always on the client's record.
+        // Privileged access by MSP staff to a client's data is always on the client's
+        // record, and starts the client's `audit.privileged_access` listeners.
         let event = AuditEvent::new(
             AuditAction::OPERATOR_ACCESSED_CUSTOMER,
             compliance::PRIVILEGED,
         )
         .detail("method", req.method().as_str())
         .detail("path", req.path());
-        state
+        let runs = state
             .db
-            .record_scoped_audit(&scope, with_request(event, &req))
+            .record_operator_access(&scope, with_request(event, &req), &*state.event_filters)
             .await?;
+        if runs.any() {
+            state.workflow_runs.notify_one();
+        }
     }
     Ok(CustomerAccess {
         scope,

@@ -45,7 +45,9 @@ async fn list_users(
 }
 
 /// Invite a person. The response carries a one-time `invite_token` (valid 7 days)
-/// that the invitee redeems at `POST /api/v1/auth/accept-invite`.
+/// that the invitee redeems at `POST /api/v1/auth/accept-invite`. The invitation
+/// emits `user.invited`: the customer's event triggers for it start their runs with
+/// it.
 ///
 /// API keys act at member level: a key may invite members and viewers, never an
 /// admin, and gets no `invite_token` back (an invitation link is a credential);
@@ -78,7 +80,13 @@ async fn invite_user(
         invite: token.as_deref().map(invite_of),
     };
     created(&state, key, access.principal.id(), &input, async {
-        let user = state.db.add_profile(&scope, &new).await?;
+        let (user, runs) = state
+            .db
+            .add_profile(&scope, &new, &*state.event_filters)
+            .await?;
+        if runs.any() {
+            state.workflow_runs.notify_one();
+        }
         Ok(Invitation {
             user,
             invite_token: token.clone(),

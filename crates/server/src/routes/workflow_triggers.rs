@@ -1,10 +1,12 @@
 //! Triggers of a workflow: create (a webhook's URL and signing secret are in that
 //! answer only), list, read, change (rename, enable or disable, a webhook's mode, a
-//! cron trigger's schedule, zone, missed-fire policy and input), delete, and rotate a
-//! webhook's signing secret (the new one is in that answer only; the replaced one
-//! keeps verifying for the overlap asked for). Deliveries arrive at [`crate::hooks`];
-//! cron triggers fire from [`crate::workers::cron`], and saving one checks its
-//! schedule and zone and plans its next fire.
+//! cron trigger's schedule, zone, missed-fire policy and input, an event trigger's
+//! event), delete, and rotate a webhook's signing secret (the new one is in that
+//! answer only; the replaced one keeps verifying for the overlap asked for).
+//! Deliveries arrive at [`crate::hooks`]; cron triggers fire from
+//! [`crate::workers::cron`], and saving one checks its schedule and zone and plans its
+//! next fire; event triggers start runs where the store emits their event (in the
+//! transaction of the change it reports).
 //!
 //! Reading needs membership (or `workflows:read`); changing needs an admin or member
 //! (not a viewer) or `workflows:write`. Secrets are sealed with the keyring
@@ -26,7 +28,7 @@ use obera_store::{NewWorkflowTrigger, TriggerChange, WebhookSecrets};
 use obera_types::{
     ApiScope, CreateWorkflowTrigger, CreatedWorkflowTrigger, CronConfig, CronFire, CronPreview,
     CronPreviewRequest, CustomerId, DEFAULT_PREVIEW_FIRES, DEFAULT_SECRET_OVERLAP_SECS,
-    MAX_PREVIEW_FIRES, MAX_SECRET_OVERLAP_SECS, PageParams, RotateTriggerSecret,
+    EventConfig, MAX_PREVIEW_FIRES, MAX_SECRET_OVERLAP_SECS, PageParams, RotateTriggerSecret,
     RotatedTriggerSecret, TriggerConfig, TriggerId, UpdateWorkflowTrigger, WebhookConfig,
     WorkflowId, WorkflowTrigger, WorkflowTriggerPage,
 };
@@ -76,26 +78,31 @@ fn first_fire(
 /// `config` with the fields of `patch` that belong to its kind; a field of another
 /// kind is a 422 naming it.
 fn patched(mut config: TriggerConfig, patch: &UpdateWorkflowTrigger) -> ApiResult<TriggerConfig> {
-    let cron_fields = [
-        ("schedule", patch.schedule.is_some()),
-        ("time_zone", patch.time_zone.is_some()),
-        ("missed", patch.missed.is_some()),
-        ("input", patch.input.is_some()),
+    let fields = [
+        ("mode", patch.mode.is_some(), WEBHOOK_ONLY),
+        ("schedule", patch.schedule.is_some(), CRON_ONLY),
+        ("time_zone", patch.time_zone.is_some(), CRON_ONLY),
+        ("missed", patch.missed.is_some(), CRON_ONLY),
+        ("input", patch.input.is_some(), CRON_ONLY),
+        ("event", patch.event.is_some(), EVENT_ONLY),
+        ("filter", patch.filter.is_some(), EVENT_ONLY),
     ];
+    let own: &[&str] = match &config {
+        TriggerConfig::Webhook(_) => &["mode"],
+        TriggerConfig::Cron(_) => &["schedule", "time_zone", "missed", "input"],
+        TriggerConfig::Event(_) => &["event", "filter"],
+    };
+    if let Some((field, _, message)) = fields
+        .iter()
+        .find(|(field, given, _)| *given && !own.contains(field))
+    {
+        return Err(ApiError::field(field, *message));
+    }
     match &mut config {
         TriggerConfig::Webhook(webhook) => {
-            if let Some((field, _)) = cron_fields.iter().find(|(_, given)| *given) {
-                return Err(ApiError::field(
-                    field,
-                    "only a cron trigger has this setting",
-                ));
-            }
             webhook.mode = patch.mode.unwrap_or(webhook.mode);
         }
         TriggerConfig::Cron(cron) => {
-            if patch.mode.is_some() {
-                return Err(ApiError::field("mode", "only a webhook trigger has a mode"));
-            }
             if let Some(schedule) = &patch.schedule {
                 cron.schedule = schedule.clone();
             }
@@ -107,8 +114,33 @@ fn patched(mut config: TriggerConfig, patch: &UpdateWorkflowTrigger) -> ApiResul
                 cron.input = Some(input.clone());
             }
         }
+        TriggerConfig::Event(listen) => {
+            listen.event = patch.event.unwrap_or(listen.event);
+            if let Some(filter) = &patch.filter {
+                listen.filter = Some(filter.clone());
+            }
+        }
     }
     Ok(config)
+}
+
+const WEBHOOK_ONLY: &str = "only a webhook trigger has a mode";
+const CRON_ONLY: &str = "only a cron trigger has this setting";
+const EVENT_ONLY: &str = "only an event trigger has this setting";
+
+/// A 422 naming `field` when `config` is an event trigger whose filter does not
+/// compile.
+fn check_filter(state: &AppState, config: &TriggerConfig, field: &str) -> ApiResult<()> {
+    match config {
+        TriggerConfig::Event(EventConfig {
+            filter: Some(filter),
+            ..
+        }) => state
+            .event_filters
+            .check(filter)
+            .map_err(|e| ApiError::field(field, e.to_string())),
+        _ => Ok(()),
+    }
 }
 
 /// List a workflow's triggers, oldest first.
@@ -136,8 +168,11 @@ async fn list_workflow_triggers(
 /// Create a trigger. A webhook's answer holds its URL (`/hooks/<token>`, on this
 /// server's address) and signing secret, which are not shown again. A cron trigger's
 /// schedule and zone are checked (a 422 names `config.schedule` or `config.time_zone`)
-/// and its first fire planned (`next_fire_at`). Deliveries and fires run the
-/// workflow's published version, with its publisher's authority.
+/// and its first fire planned (`next_fire_at`). An event trigger starts a run each
+/// time its platform event (`config.event`) happens in this customer and its
+/// `config.filter`, if any, holds (a filter that does not compile is a 422 naming
+/// `config.filter`). Deliveries, fires and events run the workflow's published
+/// version, with its publisher's authority.
 #[utoipa::path(tag = "workflows", operation_id = "create_workflow_trigger", security(("bearer" = [])), request_body = CreateWorkflowTrigger,
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("workflow_id" = WorkflowId, Path, description = "The workflow"),
         ("Idempotency-Key" = Option<String>, Header, description = super::IDEMPOTENCY_KEY_DOC)),
@@ -178,6 +213,7 @@ async fn create_workflow_trigger(
         TriggerConfig::Cron(cron) => {
             new.next_fire_at = first_fire(cron, obera_store::now(), "config.")?;
         }
+        TriggerConfig::Event(_) => check_filter(&state, &input.config, "config.filter")?,
     }
     created(&state, key, access.principal.id(), &input, async {
         let (url, secret) = shown.clone().unzip();
@@ -210,11 +246,12 @@ async fn get_workflow_trigger(
     ))
 }
 
-/// Rename, enable or disable a trigger, or change a webhook's mode or a cron
-/// trigger's `schedule`, `time_zone`, `missed` policy or `input` (only the fields
-/// given; a field of the other kind is a 422). A new schedule or zone is checked and
-/// plans the next fire after now. A disabled trigger's URL answers 404, and its
-/// schedule starts nothing (but keeps moving on).
+/// Rename, enable or disable a trigger, or change a webhook's mode, a cron
+/// trigger's `schedule`, `time_zone`, `missed` policy or `input`, or an event
+/// trigger's `event` or `filter` (only the fields given; a field of another kind is a
+/// 422). A new schedule or zone is checked and plans the next fire after now, a new
+/// filter is checked too. A disabled trigger's URL answers 404, its schedule starts
+/// nothing (but keeps moving on), and its event starts nothing.
 #[utoipa::path(tag = "workflows", operation_id = "update_workflow_trigger", security(("bearer" = [])), request_body = UpdateWorkflowTrigger,
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), ("workflow_id" = WorkflowId, Path, description = "The workflow"), ("trigger_id" = TriggerId, Path, description = "The trigger")),
     responses((status = 200, description = "Success", body = WorkflowTrigger)))]
@@ -233,6 +270,7 @@ async fn update_workflow_trigger(
         .get_workflow_trigger(&scope, path.1, path.2)
         .await?;
     let config = patched(current.config, &patch)?;
+    check_filter(&state, &config, "filter")?;
     let next_fire_at = match &config {
         TriggerConfig::Cron(cron) if patch.schedule.is_some() || patch.time_zone.is_some() => {
             Some(first_fire(cron, obera_store::now(), "")?)

@@ -20,6 +20,8 @@ text_enum!(
         ErrorWorkflow => "error_workflow",
         /// Started by a cron trigger's scheduled fire.
         Cron => "cron",
+        /// Started by a platform event an event trigger listens for.
+        Event => "event",
     }
 );
 

@@ -66,8 +66,8 @@ pub use step::{
 };
 pub use trigger::{
     CreateWorkflowTrigger, CreatedWorkflowTrigger, CronConfig, DEFAULT_SECRET_OVERLAP_SECS,
-    GithubVerification, HeaderName, HmacSha256Verification, MAX_SECRET_OVERLAP_SECS,
-    RotateTriggerSecret, RotatedTriggerSecret, SignatureEncoding, SignaturePrefix,
+    EventConfig, GithubVerification, HeaderName, HmacSha256Verification, MAX_SECRET_OVERLAP_SECS,
+    PlatformEvent, RotateTriggerSecret, RotatedTriggerSecret, SignatureEncoding, SignaturePrefix,
     StandardWebhooksVerification, StripeVerification, TriggerConfig, UpdateWorkflowTrigger,
     WebhookConfig, WebhookMode, WebhookReceipt, WebhookVerification, WorkflowTrigger,
 };

@@ -1,6 +1,5 @@
 //! Triggers: what starts a workflow's published version without a person pressing
-//! run. A trigger's `config` is told apart by `kind`: `webhook` and `cron` so far,
-//! and `event` joins [`TriggerConfig`] as a further variant.
+//! run. A trigger's `config` is told apart by `kind`: `webhook`, `cron` or `event`.
 //!
 //! # Webhooks
 //!
@@ -36,9 +35,44 @@
 //! keeps its own time), and `input` the trigger's `input` JSON (null when it has
 //! none). So `trigger.scheduled_for` dates a nightly report and `trigger.input.region`
 //! reads a setting shared by every fire.
+//!
+//! # Platform events
+//!
+//! An event trigger starts a run each time another module of the platform emits its
+//! `event` in the trigger's customer (see [`PlatformEvent`] for what emits each), if
+//! its `filter`, when it has one, holds for the event (see [`EventConfig`]). The
+//! runs are started in the transaction of the change the event reports, so an event
+//! and its runs commit with that change or not at all, and never for another
+//! customer. A disabled trigger, an inactive workflow or one with no published
+//! version starts nothing, and the change goes ahead all the same: a listener can
+//! never make the request that emits fail. A run's own actions emit no events (its
+//! steps do not enter a customer as an operator, nor invite anyone), so a workflow
+//! cannot start itself through an event.
+//!
+//! Each event starts one run per listening trigger, whose trigger data is
+//! `{ "event": "<name>", "event_id": "<uuid>", "occurred_at": "<RFC 3339>", "data": { … } }`:
+//! `event_id` is the same for every run one event started, `occurred_at` when the
+//! change was made, and `data` depends on the event:
+//!
+//! - `user.invited`: the new person, `{ "user_id", "email", "full_name",
+//!   "department", "role", "status", "invited_by" }` (`status` is `invited` until
+//!   they accept); `invited_by` is `{ "kind": "user" | "operator" | "api_key",
+//!   "id" }`, the member, MSP operator or API key who invited them.
+//! - `audit.privileged_access`: the audit log entry of the access, with the fields
+//!   the audit log shows (`id`, `customer_id`, `user_id`, `action_type`,
+//!   `system_name`, `action_details`, `compliance_tags`, `timestamp`, `ip_address`,
+//!   `user_agent`). For an MSP operator entering the customer's data, `action_type`
+//!   is `operator.accessed_customer`, `user_id` the operator, and `action_details`
+//!   holds the request's `method` and `path`. Every request an operator makes in
+//!   the customer is one access, so a listener runs once per request.
+//! - `customer.created`: emitted for MSP-level workflows once they exist; a new
+//!   customer has no workflows of its own to listen for it.
+//!
+//! So `trigger.data.role` reads an invited person's role and
+//! `trigger.data.action_details.path` what an operator opened.
 
 use super::schedule::{CronExpression, MissedFires, TimeZoneName, utc};
-use super::step::tagged_union;
+use super::step::{Expression, tagged_union};
 use crate::enums::text_enum;
 use crate::ids::{CustomerId, ExecutionId, TriggerId, WorkflowId};
 use crate::validated::{DisplayName, validated_string};
@@ -58,8 +92,54 @@ tagged_union!(
         Webhook => "webhook" (WebhookConfig),
         /// A schedule: a 5-field cron expression in a time zone.
         Cron => "cron" (CronConfig),
+        /// A platform event emitted by another module.
+        Event => "event" (EventConfig),
     }
 );
+
+text_enum!(
+    /// An event the platform emits for event triggers to start runs on. More join as
+    /// the modules that emit them land (`integration.sync_failed` with integrations).
+    /// `user.invited`: a person was added to the customer. `audit.privileged_access`:
+    /// privileged access to the customer's data was recorded (an MSP operator entering
+    /// it). `customer.created`: a customer was created; emitted for MSP-level
+    /// workflows once they exist (a new customer has no workflows of its own).
+    PlatformEvent {
+        CustomerCreated => "customer.created",
+        UserInvited => "user.invited",
+        AuditPrivilegedAccess => "audit.privileged_access",
+    }
+);
+
+/// An event trigger's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EventConfig {
+    /// The event that starts a run.
+    #[serde(deserialize_with = "platform_event")]
+    pub event: PlatformEvent,
+    /// An expression over `trigger` (the run's trigger data to be), e.g.
+    /// `trigger.data.role == "admin"`: the event starts a run only when it yields
+    /// `true`. Checked when saved. It runs while the emitting change is saved, so it
+    /// is bounded far tighter than a step's expressions (10,000 operations, 10 ms); one
+    /// that fails or runs into a bound starts nothing (and is logged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Expression>,
+}
+
+/// An event by name, refusing an unknown one with a message that names the field: the
+/// path of an error inside a tagged configuration ends at `config`.
+fn platform_event<'de, D: serde::Deserializer<'de>>(de: D) -> Result<PlatformEvent, D::Error> {
+    let name = String::deserialize(de)?;
+    name.parse().map_err(|_| {
+        let known: Vec<&str> = PlatformEvent::ALL.iter().map(|e| e.as_str()).collect();
+        serde::de::Error::custom(format!(
+            "`{name}` is not a platform event: `event` must be one of {}",
+            known.join(", ")
+        ))
+    })
+}
 
 /// A cron trigger's settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -228,7 +308,7 @@ pub struct WorkflowTrigger {
     /// Until when the secret a rotation replaced still verifies, if one does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_secret_valid_until: Option<DateTime<Utc>>,
-    /// When a delivery or a scheduled fire last started a run.
+    /// When a delivery, a scheduled fire or an event last started a run.
     pub last_triggered_at: Option<DateTime<Utc>>,
     /// A cron trigger's next planned fire. It moves on while the trigger is disabled
     /// too; none when the schedule has no further fire.
@@ -293,6 +373,13 @@ pub struct UpdateWorkflowTrigger {
     /// A cron trigger's input, replacing the one it had.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input: Option<serde_json::Value>,
+    /// An event trigger's event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<PlatformEvent>,
+    /// An event trigger's filter, replacing the one it had (`true` lets every event
+    /// through).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Expression>,
 }
 
 /// Replace a trigger's signing secret.
