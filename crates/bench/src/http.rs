@@ -39,6 +39,19 @@ pub fn request(method: &str, path: &str, bearer: Option<&str>, json: Option<&str
     r.into_bytes()
 }
 
+/// `req` with one more header line after its request line.
+pub fn with_header(req: &[u8], name: &str, value: &str) -> Vec<u8> {
+    let line_end = req
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .map_or(req.len(), |i| i + 2);
+    let mut out = Vec::with_capacity(req.len() + name.len() + value.len() + 4);
+    out.extend_from_slice(&req[..line_end]);
+    out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+    out.extend_from_slice(&req[line_end..]);
+    out
+}
+
 fn header_end(buf: &[u8]) -> Option<usize> {
     buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)
 }
