@@ -397,3 +397,43 @@ pub async fn ingest(
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signs_as_hmac_sha256_hex() {
+        // RFC 4231, test case 2.
+        assert_eq!(
+            sign("Jefe", "what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn no_op_chain_links_every_step_to_the_next() {
+        let steps = no_op_chain(STEPS);
+        let steps = steps.as_array().cloned().unwrap_or_default();
+        assert_eq!(steps.len(), STEPS);
+        assert_eq!(steps[0]["next"][0]["to"], "s2");
+        assert_eq!(steps[STEPS - 2]["next"][0]["to"], format!("s{STEPS}"));
+        assert!(steps[STEPS - 1].get("next").is_none());
+    }
+
+    #[test]
+    fn a_delivery_carries_its_signature_and_body() {
+        let hook = Hook {
+            trigger: Uuid::nil(),
+            path: "/hooks/abc".to_owned(),
+            secret: "s3cret".to_owned(),
+        };
+        let req = delivery(&hook);
+        assert!(req.starts_with("POST /hooks/abc HTTP/1.1\r\n"));
+        assert!(req.contains(&format!(
+            "{SIGNATURE_HEADER}: {}\r\n",
+            sign("s3cret", DELIVERY_BODY)
+        )));
+        assert!(req.ends_with(&format!("\r\n\r\n{DELIVERY_BODY}")));
+    }
+}

@@ -143,3 +143,20 @@ pub async fn call(
     }
     Ok(serde_json::from_slice(&res.body)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_added_header_follows_the_request_line() {
+        let req = request("POST", "/x", None, Some("{}"));
+        let out =
+            String::from_utf8_lossy(&with_header(&req, "Idempotency-Key", "k-1")).into_owned();
+        assert_eq!(
+            out,
+            "POST /x HTTP/1.1\r\nIdempotency-Key: k-1\r\nHost: 127.0.0.1\r\n\
+             Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+        );
+    }
+}

@@ -345,3 +345,29 @@ impl Report {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_backend_scoped_goal_wins_over_none() {
+        let mut report = Report::default();
+        report.check("W2.ingest_rps", "sqlite", 1_500.0, String::new());
+        report.check("W2.ingest_rps", "postgres", 1_500.0, String::new());
+        assert_eq!(report.goals[0].limit, 2_000.0);
+        assert!(!report.goals[0].pass());
+        assert_eq!(report.goals[1].limit, 1_100.0);
+        assert!(report.goals[1].pass());
+        assert_eq!(report.goals[1].key, "W2.ingest_rps.postgres");
+    }
+
+    #[test]
+    fn an_unscoped_goal_holds_on_every_backend() {
+        let mut report = Report::default();
+        report.check("W1.p50_ms", "postgres", 150.0, String::new());
+        assert_eq!(report.goals[0].limit, 200.0);
+        assert!(report.goals[0].pass());
+        assert!(report.notes.is_empty());
+    }
+}
