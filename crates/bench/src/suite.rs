@@ -1,4 +1,6 @@
-//! The scenarios of issue 5 on each backend, and the goals they are held to.
+//! The scenarios of issue 5 on each backend, and the goals they are held to; the
+//! workflow scenarios of issue 12 run on the same server afterwards ([`crate::flows`],
+//! and with `peers` the n8n comparison of [`crate::peer`]).
 //!
 //! - P1 a 50-row keyset page of the large tenant's audit log (signed-in admin, JWT)
 //!   vs the same SQL on raw sqlx; the server's memory is read right after it.
