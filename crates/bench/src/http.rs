@@ -39,6 +39,19 @@ pub fn request(method: &str, path: &str, bearer: Option<&str>, json: Option<&str
     r.into_bytes()
 }
 
+/// `req` with one more header line after its request line.
+pub fn with_header(req: &[u8], name: &str, value: &str) -> Vec<u8> {
+    let line_end = req
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .map_or(req.len(), |i| i + 2);
+    let mut out = Vec::with_capacity(req.len() + name.len() + value.len() + 4);
+    out.extend_from_slice(&req[..line_end]);
+    out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+    out.extend_from_slice(&req[line_end..]);
+    out
+}
+
 fn header_end(buf: &[u8]) -> Option<usize> {
     buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)
 }
@@ -129,4 +142,21 @@ pub async fn call(
         return Ok(serde_json::Value::Null);
     }
     Ok(serde_json::from_slice(&res.body)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_added_header_follows_the_request_line() {
+        let req = request("POST", "/x", None, Some("{}"));
+        let out =
+            String::from_utf8_lossy(&with_header(&req, "Idempotency-Key", "k-1")).into_owned();
+        assert_eq!(
+            out,
+            "POST /x HTTP/1.1\r\nIdempotency-Key: k-1\r\nHost: 127.0.0.1\r\n\
+             Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+        );
+    }
 }

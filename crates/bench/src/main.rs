@@ -4,15 +4,18 @@
 //! PostgreSQL, loads a large generated data set, drives HTTP load from a separate
 //! process (`obera-bench load`, see [`loadgen`]) and reports every figure as a ratio
 //! to a baseline measured in the same run: raw sqlx running the same SQL,
-//! `pgbench -S`, and a constant actix handler (`obera-bench noop`). Results go to
+//! `pgbench -S` (and a pgbench script of the job queue's SQL), a constant actix handler
+//! (`obera-bench noop`), and n8n when `peers` is named. Results go to
 //! Markdown and JSON; `--compare` flags goals that got more than 10% worse.
 //!
 //! Subcommands: `run [options] [scenario…]` (what xtask calls), `load`, `noop`.
 
 mod dataset;
+mod flows;
 mod http;
 mod loadgen;
 mod noop;
+mod peer;
 mod pgbench;
 mod probe;
 mod report;
@@ -35,6 +38,7 @@ pub struct Options {
     json: Option<PathBuf>,
     compare: Option<PathBuf>,
     postgres: Option<String>,
+    n8n: Option<PathBuf>,
     command: String,
     build_secs: Option<f64>,
     only: Vec<String>,
@@ -62,6 +66,7 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
             "--json" => o.json = Some(value()?.into()),
             "--compare" => o.compare = Some(value()?.into()),
             "--postgres" => o.postgres = Some(value()?),
+            "--n8n" => o.n8n = Some(value()?.into()),
             "--command" => o.command = value()?,
             "--build-secs" => o.build_secs = value()?.parse().ok(),
             "--seconds" => o.measured_secs = value()?.parse()?,
@@ -87,7 +92,7 @@ fn main() -> anyhow::Result<()> {
             rt.block_on(setup::run(opts))
         }
         _ => bail!(
-            "usage: obera-bench run --obera <bin> [--postgres <url>] [--markdown <file>] [--json <file>] [--compare <file>] [p1 p2 p3 p4 memory sqlite postgres]"
+            "usage: obera-bench run --obera <bin> [--postgres <url>] [--n8n <install dir>] [--markdown <file>] [--json <file>] [--compare <file>] [p1 p2 p3 p4 memory w1 w2 w3 workflows peers sqlite postgres]"
         ),
     }
 }

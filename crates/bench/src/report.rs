@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-/// The goals of issue 5: key, words, limit, and whether higher is better. Every
-/// goal is defined here once; the suite only supplies measured values.
+/// The goals of issues 5 and 12: key, words, limit, and whether higher is better.
+/// Every goal is defined here once; the suite only supplies measured values. A key
+/// ending in `@<backend>` holds for that backend only, before the plain key.
 const GOALS: &[(&str, &str, f64, bool)] = &[
     ("P1.p99_ms", "P1 list page p99 (ms)", 10.0, false),
     ("P1.ratio", "P1 list page throughput ÷ raw sqlx", 0.35, true),
@@ -46,6 +47,55 @@ const GOALS: &[(&str, &str, f64, bool)] = &[
         "P4.stack_ratio",
         "P4 full stack: protected no-op ÷ constant handler",
         0.70,
+        true,
+    ),
+    (
+        "W1.p50_ms",
+        "W1 40-step no-op workflow end to end, p50 (ms)",
+        200.0,
+        false,
+    ),
+    (
+        "W2.ingest_rps@sqlite",
+        "W2 webhook ingest: verify + persist + 202 (req/s)",
+        2_000.0,
+        true,
+    ),
+    (
+        "W2.ingest_rps@postgres",
+        "W2 webhook ingest: verify + persist + 202 (req/s)",
+        1_100.0,
+        true,
+    ),
+    ("W2.p99_ms", "W2 webhook ingest p99 (ms)", 50.0, false),
+    (
+        "W3.runs_per_s",
+        "W3 one-step runs per second, started by sync webhooks",
+        500.0,
+        true,
+    ),
+    (
+        "PEER.sync.runs",
+        "Peer: one-step webhook runs/s, Obera sync ÷ n8n lastNode",
+        30.0,
+        true,
+    ),
+    (
+        "PEER.sync.p50",
+        "Peer: p50, n8n lastNode ÷ Obera sync",
+        30.0,
+        true,
+    ),
+    (
+        "PEER.async.runs",
+        "Peer: runs finished/s, Obera async ÷ n8n onReceived",
+        30.0,
+        true,
+    ),
+    (
+        "PEER.async.p50",
+        "Peer: acknowledgement p50, n8n onReceived ÷ Obera async",
+        30.0,
         true,
     ),
 ];
@@ -128,6 +178,28 @@ span and access log, security headers, compression) and a JWT-protected no-op (a
 route for another tenant: the token is verified, then 404 before any database call), each server \
 pinned to one CPU with `taskset` and the load generator on the other. A `/health` run with \
 `RUST_LOG=warn` isolates the access-log line.
+- Workflows (W1–W3) run on a tenant of their own, signed up through the API; the server runs them \
+with its defaults (`OBERA_WORKFLOW_CONCURRENCY` 8, at most 4 runs of one customer at once). W1: a \
+workflow of 40 `transform` steps in a line, each computing a constant; one client `POST`s \
+`…/workflows/{id}/runs` and then `GET`s `…/workflow-runs/{id}` every 5 ms until it is finished, so the \
+figure is the whole run end to end (within 5 ms); beside it the P4 constant handler at one client. W2: \
+deliveries to an `async` webhook trigger (`hmac_sha256` preset: HMAC-SHA256 of the body, hex, in \
+`x-signature`; a fresh `Idempotency-Key` each) on a server started with `OBERA_WORKFLOW_CONCURRENCY=0`, \
+so the figure is verify + persist (the delivery row, the run and its job in one transaction) + 202 \
+without the runs' execution competing for the CPU; beside it the bare insert of a delivery row \
+(the store's SQL, one fresh delivery id each) by raw sqlx. W3: the same signed deliveries to a `sync` \
+trigger of a one-step workflow: each 200 is a finished run. On PostgreSQL beside it a pgbench script \
+of the job queue's own SQL per one-step run, as the request role: the job enqueued, claimed with \
+the worker's `FOR UPDATE SKIP LOCKED` statement, its step and attempt recorded as the store records \
+them, the job deleted; runs are counted by the step rows it wrote, over its whole run (pgbench has \
+no warm-up).
+- Peers (`cargo xtask bench peers`, never in CI): n8n (the version in the notes) installed from npm \
+into a cache folder, with its defaults (SQLite, every execution saved); a Webhook → Set workflow \
+imported with `n8n import:workflow` and activated with `n8n update:workflow --active=true`, driven \
+with the same load as Obera's one-step workflow on SQLite. Sync: Obera's `sync` webhook against \
+n8n's `lastNode` response mode (each answer is a finished run). Async: Obera's `async` webhook \
+against n8n's `onReceived`, counting the runs each one's database shows finished inside the \
+measured window; the backlog is waited out before the next run.
 - Every ratio divides the medians of runs alternated with each other (A B A B …) in one harness run.";
 
 fn ms(v: Option<f64>) -> String {
@@ -145,7 +217,12 @@ fn num(v: f64) -> String {
 impl Report {
     /// Evaluates goal `key` (from [`GOALS`]) for `backend` with a measured `value`.
     pub fn check(&mut self, key: &str, backend: &str, value: f64, detail: String) {
-        let Some((_, goal, limit, higher)) = GOALS.iter().find(|g| g.0 == key) else {
+        let scoped = format!("{key}@{backend}");
+        let found = GOALS
+            .iter()
+            .find(|g| g.0 == scoped)
+            .or_else(|| GOALS.iter().find(|g| g.0 == key));
+        let Some((_, goal, limit, higher)) = found else {
             self.notes.push(format!("unknown goal {key}: {value}"));
             return;
         };
@@ -266,5 +343,31 @@ impl Report {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_backend_scoped_goal_wins_over_none() {
+        let mut report = Report::default();
+        report.check("W2.ingest_rps", "sqlite", 1_500.0, String::new());
+        report.check("W2.ingest_rps", "postgres", 1_500.0, String::new());
+        assert_eq!(report.goals[0].limit, 2_000.0);
+        assert!(!report.goals[0].pass());
+        assert_eq!(report.goals[1].limit, 1_100.0);
+        assert!(report.goals[1].pass());
+        assert_eq!(report.goals[1].key, "W2.ingest_rps.postgres");
+    }
+
+    #[test]
+    fn an_unscoped_goal_holds_on_every_backend() {
+        let mut report = Report::default();
+        report.check("W1.p50_ms", "postgres", 150.0, String::new());
+        assert_eq!(report.goals[0].limit, 200.0);
+        assert!(report.goals[0].pass());
+        assert!(report.notes.is_empty());
     }
 }

@@ -31,6 +31,8 @@ pub struct Obera<'a> {
     pub label: &'a str,
     /// `RUST_LOG`; the default (`info,sqlx=warn`) writes one access-log line per request.
     pub rust_log: &'a str,
+    /// `OBERA_WORKFLOW_CONCURRENCY`; `None` keeps the server's default (8).
+    pub workflow_concurrency: Option<u32>,
 }
 
 /// Resident memory of a process in MiB: `(now, peak)`.
@@ -59,6 +61,9 @@ impl Obera<'_> {
             .env("OBERA_LOG_FORMAT", "text")
             .env("RUST_LOG", self.rust_log)
             .stderr(Stdio::from(log));
+        if let Some(n) = self.workflow_concurrency {
+            cmd.env("OBERA_WORKFLOW_CONCURRENCY", n.to_string());
+        }
         if let Some(owner) = &self.migrate_url {
             cmd.env("OBERA_MIGRATE_URL", owner);
         }

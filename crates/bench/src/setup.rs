@@ -16,10 +16,13 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     let started = Instant::now();
     let scratch = std::env::temp_dir().join(format!("obera-bench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
+    // `peers` alone needs only SQLite (n8n's default database is SQLite too).
+    let only_peers = !opts.only.is_empty() && opts.only.iter().all(|n| n == "peers");
     let backends: Vec<&str> = ["sqlite", "postgres"]
         .into_iter()
         .filter(|b| {
-            opts.only.iter().all(|n| n != "sqlite" && n != "postgres")
+            (opts.only.iter().all(|n| n != "sqlite" && n != "postgres")
+                && !(only_peers && *b == "postgres"))
                 || opts.only.iter().any(|n| n == b)
         })
         .collect();
@@ -46,12 +49,13 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         },
         only,
         cpus,
+        n8n: opts.n8n.as_deref(),
     };
     let mut report = Report {
         command: opts.command.clone(),
         build_secs: opts.build_secs,
         settings: format!(
-            "{CLIENTS} clients for database scenarios (16 for P4), {}s warm-up + {}s measured per run, \
+            "{CLIENTS} clients for database and webhook scenarios (16 for P4, 1 for W1), {}s warm-up + {}s measured per run, \
              median of {} alternated runs per figure; release build; load generator in its own process.",
             WARMUP.as_secs(),
             opts.measured_secs,

@@ -40,6 +40,54 @@ const GET_PROFILE: &str = "SELECT * FROM user_profiles WHERE customer_id = $1 AN
 /// does (`MEMBER_ACCESS` in `crates/store/src/access.rs`).
 const PREPARE_MEMBER_ACCESS: &str = "PREPARE obera_member_access AS SELECT p.department, p.role, p.status, c.status FROM user_profiles p JOIN customers c ON c.id = p.customer_id WHERE p.customer_id = $1 AND p.id = $2";
 
+/// The store's delivery record (`RECORD` in `crates/store/src/workflow_triggers.rs`).
+const RECORD_DELIVERY: &str = "INSERT INTO webhook_deliveries (customer_id, trigger_id, delivery_id, execution_id, received_at) \
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (customer_id, trigger_id, delivery_id) DO NOTHING";
+
+/// An existing trigger and run of a tenant that baseline delivery rows point at.
+#[derive(Debug, Clone, Copy)]
+pub struct DeliveryTarget {
+    pub customer: Uuid,
+    pub trigger: Uuid,
+    pub execution: Uuid,
+}
+
+/// Runs `op(n)` (`n` counts from the task's index) in a closed loop on `clients`
+/// tasks for one window: the timing every in-process baseline shares.
+async fn closed_loop<F, Fut>(
+    clients: usize,
+    warmup: Duration,
+    measured: Duration,
+    op: F,
+) -> anyhow::Result<Summary>
+where
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = bool> + Send + 'static,
+{
+    let window = Window::start(warmup, measured);
+    let tasks: Vec<_> = (0..clients)
+        .map(|i| {
+            let op = op.clone();
+            tokio::spawn(async move {
+                let mut tally = Tally::default();
+                let mut next = i;
+                while window.running() {
+                    let started = Instant::now();
+                    let ok = op(next).await;
+                    next += 1;
+                    window.record(started, ok, &mut tally);
+                }
+                tally
+            })
+        })
+        .collect();
+    let mut tallies = Vec::with_capacity(clients);
+    for t in tasks {
+        tallies.push(t.await?);
+    }
+    Ok(Summary::from_tallies(tallies, &window))
+}
+
 /// The columns the server decodes for an audit entry, decoded the same way.
 #[derive(sqlx::FromRow)]
 #[allow(dead_code)] // decoded to cost what the server's decoding costs, never read
@@ -195,32 +243,67 @@ impl Owner {
         measured: Duration,
     ) -> anyhow::Result<Summary> {
         let keys: Arc<Vec<Uuid>> = Arc::new(keys.to_vec());
-        let window = Window::start(warmup, measured);
-        let tasks: Vec<_> = (0..clients)
-            .map(|i| {
-                let (owner, keys) = (self.clone(), Arc::clone(&keys));
-                tokio::spawn(async move {
-                    let mut tally = Tally::default();
-                    let mut next = i;
-                    while window.running() {
-                        let key = keys
-                            .get(next % keys.len().max(1))
-                            .copied()
-                            .unwrap_or_default();
-                        next += 1;
-                        let started = Instant::now();
-                        let ok = owner.once(query, customer, key).await;
-                        window.record(started, ok, &mut tally);
-                    }
-                    tally
-                })
-            })
-            .collect();
-        let mut tallies = Vec::with_capacity(clients);
-        for t in tasks {
-            tallies.push(t.await?);
-        }
-        Ok(Summary::from_tallies(tallies, &window))
+        let owner = self.clone();
+        closed_loop(clients, warmup, measured, move |n| {
+            let (owner, keys) = (owner.clone(), Arc::clone(&keys));
+            async move {
+                let key = keys.get(n % keys.len().max(1)).copied().unwrap_or_default();
+                owner.once(query, customer, key).await
+            }
+        })
+        .await
+    }
+
+    /// Times the bare insert of a webhook delivery row (the store's `RECORD` in
+    /// `crates/store/src/workflow_triggers.rs`), one fresh delivery id each, with
+    /// `clients` concurrent tasks: what persisting a delivery costs without the run it
+    /// starts, the signature check, the tenant transaction or HTTP.
+    pub async fn insert_deliveries(
+        &self,
+        target: DeliveryTarget,
+        clients: usize,
+        warmup: Duration,
+        measured: Duration,
+    ) -> anyhow::Result<Summary> {
+        let owner = self.clone();
+        closed_loop(clients, warmup, measured, move |_| {
+            let owner = owner.clone();
+            async move {
+                let id = Uuid::new_v4().to_string();
+                on_pool!(&owner, |p| sqlx::query(RECORD_DELIVERY)
+                    .bind(target.customer)
+                    .bind(target.trigger)
+                    .bind(id.as_str())
+                    .bind(target.execution)
+                    .bind(Utc::now())
+                    .execute(p)
+                    .await
+                    .is_ok_and(|r| r.rows_affected() == 1))
+            }
+        })
+        .await
+    }
+
+    /// Runs of `workflow` that succeeded so far.
+    pub async fn succeeded_runs(&self, customer: Uuid, workflow: Uuid) -> anyhow::Result<i64> {
+        const SQL: &str = "SELECT COUNT(*) FROM workflow_executions \
+             WHERE customer_id = $1 AND workflow_id = $2 AND status = 'succeeded'";
+        Ok(on_pool!(self, |p| sqlx::query_scalar(SQL)
+            .bind(customer)
+            .bind(workflow)
+            .fetch_one(p)
+            .await?))
+    }
+
+    /// Step records of one execution (what the pgbench queue baseline writes).
+    pub async fn step_records(&self, customer: Uuid, execution: Uuid) -> anyhow::Result<i64> {
+        const SQL: &str =
+            "SELECT COUNT(*) FROM workflow_step_runs WHERE customer_id = $1 AND execution_id = $2";
+        Ok(on_pool!(self, |p| sqlx::query_scalar(SQL)
+            .bind(customer)
+            .bind(execution)
+            .fetch_one(p)
+            .await?))
     }
 
     async fn once(&self, query: RawQuery, customer: Uuid, key: Uuid) -> bool {

@@ -1,4 +1,6 @@
-//! The scenarios of issue 5 on each backend, and the goals they are held to.
+//! The scenarios of issue 5 on each backend, and the goals they are held to; the
+//! workflow scenarios of issue 12 run on the same server afterwards ([`crate::flows`],
+//! and with `peers` the n8n comparison of [`crate::peer`]).
 //!
 //! - P1 a 50-row keyset page of the large tenant's audit log (signed-in admin, JWT)
 //!   vs the same SQL on raw sqlx; the server's memory is read right after it.
@@ -10,8 +12,9 @@
 //!   pinned CPU with the load generator on the other.
 
 use crate::dataset::{self, Dataset};
+use crate::flows;
 use crate::http::{Conn, request};
-use crate::loadgen::Pin;
+use crate::loadgen::{Mode, Pin};
 use crate::probe::{Load, Probe, compare};
 use crate::report::Report;
 use crate::roundtrips::{self, Proxy};
@@ -26,20 +29,24 @@ pub struct Plan<'a> {
     pub obera: &'a Path,
     pub scratch: &'a Path,
     pub load: Load,
-    /// Scenario names to run (`p1`…`p4`, `memory`); empty means all.
+    /// Scenario names to run (`p1`…`p4`, `memory`, `w1`…`w3` or `workflows` for all
+    /// three, `peers`); empty means all but `peers`, which runs only when named.
     pub only: Vec<String>,
     /// CPUs for the one-worker runs: `(server, load generator)`.
     pub cpus: Option<(usize, usize)>,
+    /// The folder n8n is installed in, for `peers`.
+    pub n8n: Option<&'a Path>,
 }
 
 /// One server start within the plan.
-struct Launch<'a> {
-    url: &'a str,
-    dir: &'a Path,
-    pool_size: u32,
-    pin: Pin,
-    label: &'a str,
-    rust_log: &'a str,
+pub struct Launch<'a> {
+    pub url: &'a str,
+    pub dir: &'a Path,
+    pub pool_size: u32,
+    pub pin: Pin,
+    pub label: &'a str,
+    pub rust_log: &'a str,
+    pub workflow_concurrency: Option<u32>,
 }
 
 /// The login role the server under test serves PostgreSQL requests as (created by
@@ -48,24 +55,25 @@ pub const REQUEST_ROLE: &str = "obera_bench_app";
 
 /// A `postgres://` URL logging in as `user` instead, without a password (the
 /// benchmark's PostgreSQL trusts local connections).
-fn with_user(url: &str, user: &str) -> String {
+pub fn with_user(url: &str, user: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
     let host_and_db = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
     format!("{scheme}://{user}@{host_and_db}")
 }
 
 /// The server's default log filter: one access-log line per request.
-const DEFAULT_LOG: &str = "info,sqlx=warn";
+pub const DEFAULT_LOG: &str = "info,sqlx=warn";
 
 impl Plan<'_> {
-    fn wants(&self, name: &str) -> bool {
-        self.only.is_empty() || self.only.iter().any(|n| n == name)
+    pub fn wants(&self, name: &str) -> bool {
+        let grouped = name.starts_with('w') && self.only.iter().any(|n| n == "workflows");
+        (self.only.is_empty() && name != "peers") || grouped || self.only.iter().any(|n| n == name)
     }
 
     /// Starts the release server under test. On PostgreSQL `l.url` is the owner's:
     /// the server migrates with it and serves requests as [`REQUEST_ROLE`], as in
     /// production.
-    fn start(&self, l: Launch<'_>) -> anyhow::Result<Process> {
+    pub fn start(&self, l: Launch<'_>) -> anyhow::Result<Process> {
         let postgres = l.url.starts_with("postgres");
         Obera {
             bin: self.obera,
@@ -81,6 +89,7 @@ impl Plan<'_> {
             pin: l.pin,
             label: l.label,
             rust_log: l.rust_log,
+            workflow_concurrency: l.workflow_concurrency,
         }
         .start()
     }
@@ -112,7 +121,8 @@ fn member_requests(data: &Dataset) -> Vec<String> {
         .collect()
 }
 
-/// Starts the server on `url`, loads the data, runs P1, P3 and (if asked) P2, P4.
+/// Starts the server on `url`, loads the data, runs P1, P3 and (if asked) P2, P4, and
+/// the workflow scenarios of [`flows`] (on a tenant of their own).
 pub async fn backend(
     plan: &Plan<'_>,
     report: &mut Report,
@@ -128,30 +138,95 @@ pub async fn backend(
         pin: Pin(None),
         label: name,
         rust_log: DEFAULT_LOG,
+        workflow_concurrency: None,
     })?;
     // Connect as the owner only once the server has created and migrated the database.
     let owner = &Owner::connect(url, crate::setup::CLIENTS as u32).await?;
     report.machine.push(owner.version().await?);
-    eprintln!("[{name}] loading data…");
-    let data = dataset::load(server.addr, owner).await?;
-    report.notes.push(format!(
-        "{name}: bulk load of {} audit rows, {} customers and {} members took {:.1} s",
-        dataset::AUDIT_ROWS,
-        dataset::CUSTOMERS,
-        dataset::MEMBERS,
-        data.load_secs
-    ));
+    let data = if ["p1", "p2", "p3", "p4", "memory"]
+        .iter()
+        .any(|n| plan.wants(n))
+    {
+        eprintln!("[{name}] loading data…");
+        let data = dataset::load(server.addr, owner).await?;
+        report.notes.push(format!(
+            "{name}: bulk load of {} audit rows, {} customers and {} members took {:.1} s",
+            dataset::AUDIT_ROWS,
+            dataset::CUSTOMERS,
+            dataset::MEMBERS,
+            data.load_secs
+        ));
+        api(plan, report, name, url, pgbench_url, &server, owner, &data).await?;
+        Some(data)
+    } else {
+        None
+    };
+    let flows = if flows::wanted(plan) {
+        Some(flows::prepare(server.addr).await?)
+    } else {
+        None
+    };
+    if let Some(f) = &flows {
+        if plan.wants("w1") {
+            flows::end_to_end(plan, report, name, &server, f).await?;
+        }
+        if plan.wants("w3") {
+            let queue_url = pgbench_url.map(|_| url);
+            flows::runs_per_second(plan, report, name, &server, f, owner, queue_url).await?;
+        }
+        // n8n runs on SQLite by default, so it is compared with Obera on SQLite.
+        if plan.wants("peers") && pgbench_url.is_none() {
+            match plan.n8n {
+                Some(install) => {
+                    crate::peer::compare_with_n8n(plan, report, &server, f, owner, install).await?
+                }
+                None => report
+                    .notes
+                    .push("peers skipped: no --n8n install folder".to_owned()),
+            }
+        }
+    }
+    drop(server);
+    if let Some(data) = &data
+        && plan.wants("p4")
+        && pgbench_url.is_none()
+    {
+        one_worker(plan, report, url, &dir, data).await?;
+    }
+    // Last: its queue is left full of runs no server executes.
+    if let Some(f) = &flows
+        && plan.wants("w2")
+    {
+        flows::ingest(plan, report, name, url, &dir, f, owner).await?;
+    }
+    owner.close().await;
+    Ok(())
+}
+
+/// P1 to P3 on the running server, with the loaded data.
+#[allow(clippy::too_many_arguments)]
+async fn api(
+    plan: &Plan<'_>,
+    report: &mut Report,
+    name: &str,
+    url: &str,
+    pgbench_url: Option<&str>,
+    server: &Process,
+    owner: &Owner,
+    data: &Dataset,
+) -> anyhow::Result<()> {
     let http = |requests: Vec<String>, expect_status: u16| Probe::Http {
         addr: server.addr,
         requests,
         expect_status,
         pin: Pin(None),
+        mode: Mode::Plain,
     };
     let load = plan.load;
 
     if plan.wants("p1") || plan.wants("memory") || plan.wants("p2") {
         eprintln!("[{name}] P1 list page vs raw sqlx…");
-        let page = http(page_requests(&data), 200);
+        let page = http(page_requests(data), 200);
         let raw = Probe::Raw {
             owner,
             query: RawQuery::AuditPage,
@@ -192,10 +267,10 @@ pub async fn backend(
 
         if pgbench_url.is_some() && plan.wants("p2") {
             eprintln!("[{name}] P2 row-level security on vs off…");
-            let on = http(page_requests(&data), 200);
+            let on = http(page_requests(data), 200);
             let off = Probe::WithoutRls {
                 owner,
-                inner: Box::new(http(page_requests(&data), 200)),
+                inner: Box::new(http(page_requests(data), 200)),
             };
             let r = compare(&[&on, &off], load).await?;
             report.add(&format!("{name}.p2.rls_on"), "P2 P1 request, RLS on", &r[0]);
@@ -210,13 +285,13 @@ pub async fn backend(
                 r[1].rps / r[0].rps,
                 format!("{:.0} req/s off ÷ {:.0} on", r[1].rps, r[0].rps),
             );
-            round_trips(plan, report, name, url, &data).await?;
+            round_trips(plan, report, name, url, data).await?;
         }
     }
 
     if plan.wants("p3") {
         eprintln!("[{name}] P3 single-row GET…");
-        let get = http(member_requests(&data), 200);
+        let get = http(member_requests(data), 200);
         let r = match pgbench_url {
             Some(pg) => {
                 let bench = Probe::Pgbench { url: pg.to_owned() };
@@ -284,11 +359,6 @@ pub async fn backend(
         );
     }
 
-    if plan.wants("p4") && pgbench_url.is_none() {
-        drop(server);
-        one_worker(plan, report, url, &dir, &data).await?;
-    }
-    owner.close().await;
     Ok(())
 }
 
@@ -310,6 +380,7 @@ async fn round_trips(
         pin: Pin(None),
         label: "proxied",
         rust_log: DEFAULT_LOG,
+        workflow_concurrency: None,
     })?;
     for (key, requests) in [
         ("P2.round_trips.P1", page_requests(data)),
@@ -384,6 +455,7 @@ async fn one_worker(
         pin: Pin(server_cpu),
         label: "one-worker",
         rust_log: DEFAULT_LOG,
+        workflow_concurrency: None,
     })?;
     // The same server with the access log off, to show what the log line costs.
     let quiet = plan.start(Launch {
@@ -393,12 +465,14 @@ async fn one_worker(
         pin: Pin(server_cpu),
         label: "one-worker-quiet",
         rust_log: "warn",
+        workflow_concurrency: None,
     })?;
     let probe = |addr, path: &str, token: Option<&str>, status| Probe::Http {
         addr,
         requests: vec![String::from_utf8_lossy(&request("GET", path, token, None)).into_owned()],
         expect_status: status,
         pin: Pin(client_cpu),
+        mode: Mode::Plain,
     };
     // Another tenant's customer: JWT verified, then 404 before any database call.
     let protected_path = format!("/api/v1/customers/{}", data.other_customer);
