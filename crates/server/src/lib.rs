@@ -23,6 +23,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod request_meta;
 pub mod routes;
+pub mod run_endings;
 pub mod run_events;
 pub mod spa;
 pub mod startup;

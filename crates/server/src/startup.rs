@@ -85,7 +85,9 @@ impl Application {
         let port = listener.local_addr()?.port();
         let evaluator = Arc::new(obera_engine::Evaluator::new(obera_engine::Limits::default()));
         let keyring = Arc::new(keyring);
+        let run_endings = Arc::new(crate::run_endings::RunEndings::default());
         let runner = WorkflowRunner {
+            endings: run_endings.clone(),
             db: db.clone(),
             evaluator: evaluator.clone(),
             http: HttpCaller::new(
@@ -106,6 +108,7 @@ impl Application {
             },
         );
         let state = AppState {
+            run_endings,
             workflow_runs: runs.waker(),
             db,
             keys: Arc::new(keys),

@@ -29,4 +29,6 @@ pub struct AppState {
     /// Wakes this process's workflow-run worker after a run is queued, so it starts
     /// at once instead of at the worker's next idle poll.
     pub workflow_runs: Arc<tokio::sync::Notify>,
+    /// Tells a synchronous webhook's reply that the run it waits on ended here.
+    pub run_endings: Arc<crate::run_endings::RunEndings>,
 }

@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 
 /// How long a synchronous webhook waits for its run.
 pub const SYNC_WAIT: Duration = Duration::from_secs(30);
-/// How often the run is read while waiting.
+/// How often the run is read while waiting, for a run another instance executes; one
+/// this instance ends wakes the wait at once ([`crate::run_endings`]).
 const POLL: Duration = Duration::from_millis(50);
 
 /// What a `respond` step records (the contract with the step's executor).
@@ -40,6 +41,7 @@ pub async fn answer(
     id: ExecutionId,
 ) -> ApiResult<HttpResponse> {
     let until = Instant::now() + SYNC_WAIT;
+    let ended = state.run_endings.watch(id);
     loop {
         let (execution, definition) = state.db.workflow_run_for_worker(customer, id).await?;
         if execution.status.is_finished() {
@@ -51,7 +53,10 @@ pub async fn answer(
                 SYNC_WAIT.as_secs()
             )));
         }
-        tokio::time::sleep(POLL).await;
+        tokio::select! {
+            () = ended.ended() => {}
+            () = tokio::time::sleep(POLL) => {}
+        }
     }
 }
 

@@ -67,6 +67,8 @@ pub struct WorkflowRunner {
     pub http: HttpCaller,
     /// `None` when no SMTP server is configured.
     pub mailer: Option<Mailer>,
+    /// Told when a run ends here, for a synchronous webhook waiting on it.
+    pub endings: Arc<crate::run_endings::RunEndings>,
 }
 
 /// Why a run could not go on, and whether trying later may help.
@@ -807,6 +809,7 @@ impl WorkflowRunner {
             )
             .await?
         {
+            self.endings.ended(execution.id);
             Ok(())
         } else {
             Err(Stop::Gone)
