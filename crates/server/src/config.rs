@@ -117,6 +117,10 @@ pub struct Settings {
     /// How long a worker's claim on a run lasts unless renewed (every third of it).
     /// A run whose instance died resumes elsewhere once its lease runs out.
     pub workflow_lease_secs: u64,
+    /// Runs of one customer going at once across all instances (at least 1), so one
+    /// customer's burst leaves workers for the others; raise it on a deployment that
+    /// serves one customer.
+    pub workflow_per_customer: u32,
     /// The SMTP server workflow `notify` emails go through, e.g.
     /// `smtp://user:pass@mail.example.com:587?tls=required` (STARTTLS),
     /// `smtps://mail.example.com` (TLS) or `smtp://127.0.0.1:25` (plain, a local relay).
@@ -166,6 +170,7 @@ impl Default for Settings {
             outbound_allow_hosts: String::new(),
             workflow_concurrency: 8,
             workflow_lease_secs: 30,
+            workflow_per_customer: 4,
             smtp_url: None,
             smtp_from: "Obera <workflows@obera.invalid>".to_owned(),
             cron_interval_secs: 1,

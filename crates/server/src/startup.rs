@@ -104,6 +104,7 @@ impl Application {
             WorkerSettings {
                 concurrency: settings.workflow_concurrency,
                 lease: Duration::from_secs(settings.workflow_lease_secs.max(1)),
+                per_customer: settings.workflow_per_customer.max(1),
                 ..WorkerSettings::default()
             },
         );
