@@ -8,8 +8,8 @@
 //! the run and step, so compliance scoring can tell events a workflow logged from the
 //! platform's own.
 
-use super::{Attempt, StepFailure};
-use obera_engine::{Bindings, CompiledTemplate, Evaluator};
+use super::{Attempt, StepFailure, render};
+use obera_engine::{Bindings, Evaluator};
 use obera_store::{AuditEvent, Db, PageRequest, StoreError, TenantScope};
 use obera_types::{DbOperation, DbStep, ExecutionId, Template, UserId, UserProfile, WorkflowId};
 use serde_json::{Value, json};
@@ -44,7 +44,7 @@ pub async fn run(
             result: list_users(db, context.scope).await,
         },
         DbOperation::GetUser(get) => {
-            let id = render(&get.user_id, evaluator, bindings, "user_id");
+            let id = render::text(evaluator, bindings, &get.user_id, "user_id");
             let input = json!({ "operation": "get_user", "user_id": id.as_ref().ok() });
             let result = match id {
                 Ok(id) => get_user(db, context.scope, &id).await,
@@ -116,31 +116,13 @@ async fn get_user(db: &Db, scope: &TenantScope, id: &str) -> Result<Value, StepF
     }
 }
 
-fn render(
-    template: &Template,
-    evaluator: &Evaluator,
-    bindings: &mut Bindings,
-    field: &str,
-) -> Result<String, StepFailure> {
-    CompiledTemplate::compile(evaluator, template)
-        .map_err(|e| e.to_string())
-        .and_then(|t| {
-            t.render_text(evaluator, bindings)
-                .map_err(|e| e.to_string())
-        })
-        .map_err(|e| StepFailure::invalid(format!("`{field}` could not be rendered: {e}")))
-}
-
+/// `detail` rendered; it must be a JSON object.
 fn render_object(
     template: &Template,
     evaluator: &Evaluator,
     bindings: &mut Bindings,
 ) -> Result<serde_json::Map<String, Value>, StepFailure> {
-    let value = CompiledTemplate::compile(evaluator, template)
-        .map_err(|e| e.to_string())
-        .and_then(|t| t.render(evaluator, bindings).map_err(|e| e.to_string()))
-        .map_err(|e| StepFailure::invalid(format!("`detail` could not be rendered: {e}")))?;
-    match value {
+    match render::value(evaluator, bindings, template, "detail")? {
         Value::Object(map) => Ok(map),
         other => Err(StepFailure::invalid(format!(
             "`detail` must render to a JSON object, not {other}"

@@ -8,7 +8,7 @@
 //! (5xx) fails the step at once; a temporary one (4xx, a dropped connection) is
 //! retried on the step's policy.
 
-use super::http::render;
+use super::render;
 use super::{Attempt, StepFailure};
 use lettre::message::{Mailbox, Message, header::ContentType};
 use lettre::transport::smtp::AsyncSmtpTransport;
@@ -110,19 +110,19 @@ impl Rendered {
         }
         let mut to = Vec::with_capacity(config.to.len());
         for (i, template) in config.to.iter().enumerate() {
-            let text = render(evaluator, bindings, template, &format!("to[{i}]"))?;
+            let text = render::text(evaluator, bindings, template, &format!("to[{i}]"))?;
             let mailbox = text.trim().parse::<Mailbox>().map_err(|e| {
                 StepFailure::invalid(format!("to[{i}]: `{text}` is not an email address: {e}"))
             })?;
             to.push(mailbox);
         }
-        let subject = render(evaluator, bindings, &config.subject, "subject")?;
+        let subject = render::text(evaluator, bindings, &config.subject, "subject")?;
         if subject.chars().any(char::is_control) {
             return Err(StepFailure::invalid(
                 "subject: a subject is one line, without control characters",
             ));
         }
-        let body = render(evaluator, bindings, &config.body, "body")?;
+        let body = render::text(evaluator, bindings, &config.body, "body")?;
         Ok(Self { to, subject, body })
     }
 

@@ -17,12 +17,13 @@
 use super::http_access::{authorization, trusted};
 use super::outbound::{AllowList, GuardedResolver};
 use super::redact::Redactor;
+use super::render;
 use super::{Attempt, StepFailure};
 use crate::credentials::CredentialResolver;
 use futures_util::StreamExt;
-use obera_engine::{Bindings, CompiledTemplate, Evaluator, FailureKind};
+use obera_engine::{Bindings, Evaluator, FailureKind};
 use obera_store::{Db, TenantScope};
-use obera_types::{CredentialRef, HttpMethod, HttpStep, Template};
+use obera_types::{CredentialRef, HttpMethod, HttpStep};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -243,20 +244,15 @@ impl Outbound {
         evaluator: &Evaluator,
         bindings: &mut Bindings,
     ) -> Result<Self, StepFailure> {
-        let url = render(evaluator, bindings, &step.url, "url")?;
+        let url = render::text(evaluator, bindings, &step.url, "url")?;
         let mut headers = Vec::with_capacity(step.headers.len());
         for header in &step.headers {
-            let value = render(evaluator, bindings, &header.value, &header.name)?;
+            let value = render::text(evaluator, bindings, &header.value, &header.name)?;
             headers.push((header.name.clone(), value));
         }
         let body = match &step.body {
             None => None,
-            Some(body) => Some(
-                CompiledTemplate::compile(evaluator, body)
-                    .map_err(|e| StepFailure::invalid(format!("body: {e}")))?
-                    .render(evaluator, bindings)
-                    .map_err(|e| StepFailure::invalid(format!("body: {e}")))?,
-            ),
+            Some(body) => Some(render::value(evaluator, bindings, body, "body")?),
         };
         Ok(Self {
             url,
@@ -299,19 +295,6 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
         .parse::<u64>()
         .ok()
         .map(Duration::from_secs)
-}
-
-/// A text template rendered for `what` (a field name, for the error).
-pub fn render(
-    evaluator: &Evaluator,
-    bindings: &mut Bindings,
-    template: &Template,
-    what: &str,
-) -> Result<String, StepFailure> {
-    CompiledTemplate::compile(evaluator, template)
-        .map_err(|e| StepFailure::invalid(format!("{what}: {e}")))?
-        .render_text(evaluator, bindings)
-        .map_err(|e| StepFailure::invalid(format!("{what}: {e}")))
 }
 
 fn method(m: HttpMethod) -> reqwest::Method {

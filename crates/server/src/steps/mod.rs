@@ -12,6 +12,7 @@ pub mod http_access;
 pub mod notify;
 pub mod outbound;
 pub mod redact;
+pub mod render;
 
 use obera_engine::FailureKind;
 use serde_json::Value;

@@ -13,12 +13,11 @@
 //! Without a `body`, the payload is `{ "type": "workflow.notification", "timestamp",
 //! "data": { "workflow_id", "execution_id" } }`, the envelope the spec recommends.
 
-use super::http::{DEFAULT_TIMEOUT, HttpCaller, Outbound, render};
+use super::http::{DEFAULT_TIMEOUT, HttpCaller, Outbound};
+use super::render;
 use super::{Attempt, StepFailure};
 use crate::hooks::verify::{standard_webhooks_headers, standard_webhooks_key};
-use obera_engine::{
-    Bindings, CompiledTemplate, DataModel, Evaluator, FailureKind, disables_endpoint,
-};
+use obera_engine::{Bindings, DataModel, Evaluator, FailureKind, disables_endpoint};
 use obera_store::{Db, TenantScope};
 use obera_types::{HttpMethod, WebhookNotification};
 use serde_json::{Value, json};
@@ -99,13 +98,10 @@ async fn prepare(
     data: &DataModel,
     scope: &TenantScope,
 ) -> Result<Outbound, StepFailure> {
-    let url = render(evaluator, bindings, &config.url, "url")?;
+    let url = render::text(evaluator, bindings, &config.url, "url")?;
     let now = obera_store::now();
     let body = match &config.body {
-        Some(body) => CompiledTemplate::compile(evaluator, body)
-            .map_err(|e| StepFailure::invalid(format!("body: {e}")))?
-            .render(evaluator, bindings)
-            .map_err(|e| StepFailure::invalid(format!("body: {e}")))?,
+        Some(body) => render::value(evaluator, bindings, body, "body")?,
         None => json!({
             "type": "workflow.notification",
             "timestamp": now,

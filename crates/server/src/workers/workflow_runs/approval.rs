@@ -3,7 +3,8 @@
 //! visit reads the approval and settles the step once it has settled.
 
 use super::{Run, StepProgress, Stop, WorkflowRunner, fresh};
-use obera_engine::{Bindings, CompiledTemplate, DataModel, StepPath, eligible_approvers};
+use crate::steps::render;
+use obera_engine::{Bindings, DataModel, StepPath, eligible_approvers};
 use obera_store::NewWorkflowApproval;
 use obera_types::{
     ApprovalDecision, ApprovalStatus, ApprovalStep, Step, StepRun, StepRunStatus, WorkflowApproval,
@@ -32,13 +33,8 @@ impl WorkflowRunner {
             None => match self.open(run, config, &at, data).await? {
                 Ok(approval) => approval,
                 Err(error) => {
-                    let record = StepRun {
-                        error: Some(error),
-                        completed_at: Some(now),
-                        ..fresh(path, &step.key, StepRunStatus::Failed, started_at)
-                    };
-                    self.save(run, record, None).await?;
-                    return Ok(StepProgress::Settled);
+                    let record = fresh(path, &step.key, StepRunStatus::Failed, started_at);
+                    return self.settle_failed(run, record, error, now).await;
                 }
             },
         };
@@ -92,13 +88,11 @@ impl WorkflowRunner {
                 approvers.len()
             )));
         }
-        let message = CompiledTemplate::compile(&self.evaluator, &config.message)
+        let message = Bindings::new(data)
             .map_err(|e| e.to_string())
-            .and_then(|template| {
-                let mut bindings = Bindings::new(data).map_err(|e| e.to_string())?;
-                template
-                    .render_text(&self.evaluator, &mut bindings)
-                    .map_err(|e| e.to_string())
+            .and_then(|mut bindings| {
+                render::text(&self.evaluator, &mut bindings, &config.message, "message")
+                    .map_err(|f| f.message)
             });
         let message = match message {
             Ok(message) => message,

@@ -630,13 +630,8 @@ impl WorkflowRunner {
         let items = match items {
             Ok(items) => items,
             Err(error) => {
-                let record = StepRun {
-                    error: Some(error),
-                    completed_at: Some(now),
-                    ..fresh(path, &step.key, StepRunStatus::Failed, started_at)
-                };
-                self.save(run, record, None).await?;
-                return Ok(StepProgress::Settled);
+                let record = fresh(path, &step.key, StepRunStatus::Failed, started_at);
+                return self.settle_failed(run, record, error, now).await;
             }
         };
         if existing.is_none() {
@@ -737,6 +732,26 @@ impl WorkflowRunner {
         self.evaluator
             .evaluate(&compiled, &mut bindings)
             .map_err(|e| e.to_string())
+    }
+
+    /// Settles `record` as failed at `at` with `error`, the end of a step that could
+    /// not even start its work (bad items, an approval no one can give, a child that
+    /// cannot start).
+    async fn settle_failed(
+        &self,
+        run: &Run<'_>,
+        record: StepRun,
+        error: String,
+        at: DateTime<Utc>,
+    ) -> Result<StepProgress, Stop> {
+        let record = StepRun {
+            status: StepRunStatus::Failed,
+            error: Some(error),
+            completed_at: Some(at),
+            ..record
+        };
+        self.save(run, record, None).await?;
+        Ok(StepProgress::Settled)
     }
 
     /// Records a step (and the attempt that just ended) and keeps it for planning.

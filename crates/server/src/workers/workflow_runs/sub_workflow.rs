@@ -49,24 +49,15 @@ impl WorkflowRunner {
                     }
                     child
                 }
-                Err(error) => {
-                    record.status = StepRunStatus::Failed;
-                    record.error = Some(error);
-                    record.completed_at = Some(now);
-                    self.save(run, record, None).await?;
-                    return Ok(StepProgress::Settled);
-                }
+                Err(error) => return self.settle_failed(run, record, error, now).await,
             },
         };
         let customer = run.execution.customer_id;
         let (execution, definition) = match self.db.workflow_run_for_worker(customer, child).await {
             Ok(found) => found,
             Err(StoreError::NotFound) => {
-                record.status = StepRunStatus::Failed;
-                record.error = Some(format!("the sub-workflow run {child} no longer exists"));
-                record.completed_at = Some(now);
-                self.save(run, record, None).await?;
-                return Ok(StepProgress::Settled);
+                let error = format!("the sub-workflow run {child} no longer exists");
+                return self.settle_failed(run, record, error, now).await;
             }
             Err(other) => return Err(other.into()),
         };
