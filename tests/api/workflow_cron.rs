@@ -7,7 +7,7 @@
 
 use crate::both_backends;
 use crate::helpers::*;
-use crate::workflow_runs::{published, step, transform};
+use crate::workflow_runs::{draft, published, step, transform};
 use chrono::{DateTime, Duration, Timelike, Utc};
 use obera_types::*;
 use reqwest::{Method, StatusCode};
@@ -192,19 +192,7 @@ async fn a_disabled_trigger_or_an_inactive_or_unpublished_workflow_starts_nothin
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
 
-    let reply = app
-        .post(
-            &format!("/api/v1/customers/{}/workflows", admin.customer_id),
-            Some(&admin.token),
-            &json!({ "name": "Draft", "definition": doubling() }),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
-    let draft: Workflow = reply.json();
-    let unpublished = format!(
-        "/api/v1/customers/{}/workflows/{}",
-        admin.customer_id, draft.id
-    );
+    let unpublished = draft(&app, &admin, doubling()).await;
     let pending = cron(&app, &admin, &unpublished, config).await;
 
     let at = planned(&off);

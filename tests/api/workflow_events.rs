@@ -8,7 +8,7 @@
 
 use crate::both_backends;
 use crate::helpers::*;
-use crate::workflow_runs::{published, step, transform};
+use crate::workflow_runs::{draft, published, step, transform};
 use chrono::{DateTime, Utc};
 use obera_types::*;
 use reqwest::StatusCode;
@@ -161,19 +161,7 @@ async fn a_disabled_trigger_or_an_inactive_or_unpublished_workflow_starts_nothin
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
 
-    let reply = app
-        .post(
-            &format!("/api/v1/customers/{}/workflows", admin.customer_id),
-            Some(&admin.token),
-            &json!({ "name": "Draft", "definition": echoing() }),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
-    let draft: Workflow = reply.json();
-    let unpublished = format!(
-        "/api/v1/customers/{}/workflows/{}",
-        admin.customer_id, draft.id
-    );
+    let unpublished = draft(&app, &admin, echoing()).await;
     let pending = listen(&app, &admin, &unpublished, "user.invited").await;
 
     let invitation = invite(&app, &admin, Department::Sales).await;

@@ -26,8 +26,9 @@ fn branching() -> Value {
     ] })
 }
 
-/// Creates a workflow with `definition` and publishes version 1: its base path.
-pub(crate) async fn published(app: &TestApp, member: &Member, definition: Value) -> String {
+/// Creates a workflow with `definition`, saved as version 1 and not published: its
+/// base path.
+pub(crate) async fn draft(app: &TestApp, member: &Member, definition: Value) -> String {
     let base = format!("/api/v1/customers/{}/workflows", member.customer_id);
     let reply = app
         .post(
@@ -38,7 +39,12 @@ pub(crate) async fn published(app: &TestApp, member: &Member, definition: Value)
         .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     let flow: Workflow = reply.json();
-    let base = format!("{base}/{}", flow.id);
+    format!("{base}/{}", flow.id)
+}
+
+/// Creates a workflow with `definition` and publishes version 1: its base path.
+pub(crate) async fn published(app: &TestApp, member: &Member, definition: Value) -> String {
+    let base = draft(app, member, definition).await;
     let reply = app
         .post(
             &format!("{base}/publish"),
