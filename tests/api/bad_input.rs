@@ -251,24 +251,43 @@ both_backends!(a_request_that_trips_a_foreign_key_is_never_a_500);
 /// A refused page parameter is a 422 whose field error names that parameter.
 async fn a_refused_page_parameter_is_named_in_the_problem(app: TestApp) {
     let admin = app.signup("Acme").await;
-    let users = format!("/api/v1/customers/{}/users", admin.customer_id);
-    for (query, field) in [
-        ("?limit=0", "limit"),
-        ("?limit=201", "limit"),
-        ("?cursor=not-a-cursor", "cursor"),
-        ("?limit=5&cursor=zz", "cursor"),
-    ] {
-        let reply = app.get(&format!("{users}{query}"), &admin.token).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{query}: {}",
-            reply.text
-        );
-        let problem = reply.problem();
-        assert_eq!(problem.code, ErrorCode::ValidationFailed, "{query}");
-        let fields: Vec<&str> = problem.errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, [field], "{query}");
+    let c = format!("/api/v1/customers/{}", admin.customer_id);
+    for list in ["users", "workflow-approvals", "notify-endpoints"] {
+        for (query, field) in [
+            ("?limit=0", "limit"),
+            ("?limit=201", "limit"),
+            ("?cursor=not-a-cursor", "cursor"),
+            ("?limit=5&cursor=zz", "cursor"),
+        ] {
+            let reply = app.get(&format!("{c}/{list}{query}"), &admin.token).await;
+            assert_eq!(
+                reply.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{list}{query}: {}",
+                reply.text
+            );
+            let problem = reply.problem();
+            assert_eq!(problem.code, ErrorCode::ValidationFailed, "{list}{query}");
+            let fields: Vec<&str> = problem.errors.iter().map(|e| e.field.as_str()).collect();
+            assert_eq!(fields, [field], "{list}{query}");
+        }
     }
+    // The approval list's filters take only their own values.
+    for query in ["?status=maybe", "?execution_id=not-an-id", "?mine=perhaps"] {
+        let reply = app
+            .get(&format!("{c}/workflow-approvals{query}"), &admin.token)
+            .await;
+        assert!(reply.status.is_client_error(), "{query}: {}", reply.text);
+        assert_ne!(reply.status, StatusCode::NOT_FOUND, "{query}");
+    }
+    // A path id that is not an id is refused, not looked up.
+    let reply = app
+        .post(
+            &format!("{c}/notify-endpoints/not-an-id/enable"),
+            Some(&admin.token),
+            &json!({}),
+        )
+        .await;
+    assert!(reply.status.is_client_error(), "{}", reply.text);
 }
 both_backends!(a_refused_page_parameter_is_named_in_the_problem);
