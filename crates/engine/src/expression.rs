@@ -166,11 +166,22 @@ impl Bindings {
     }
 }
 
+/// Where the evaluation running on this thread stands against its wall-clock limit.
+#[derive(Clone, Copy)]
+enum Deadline {
+    /// No evaluation is running.
+    Unset,
+    /// The evaluation must end by then.
+    At(Instant),
+    /// The limit has passed: every operation from now on ends the evaluation.
+    Passed,
+}
+
 thread_local! {
-    /// The wall-clock deadline of the evaluation running on this thread. The engine is
-    /// shared, so the deadline cannot live in it; an evaluation runs on one thread
-    /// from start to end, so a thread-local is exactly its extent.
-    static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+    /// The deadline of the evaluation running on this thread. The engine is shared, so
+    /// the deadline cannot live in it; an evaluation runs on one thread from start to
+    /// end, so a thread-local is exactly its extent.
+    static DEADLINE: Cell<Deadline> = const { Cell::new(Deadline::Unset) };
 }
 
 /// How often (in operations) the clock is read; reading it every operation would
@@ -217,11 +228,19 @@ impl Evaluator {
             .on_print(|_| {})
             .on_debug(|_, _, _| {});
         engine.on_progress(|operations| {
-            if operations % CLOCK_EVERY != 0 {
-                return None;
-            }
-            let expired = DEADLINE.with(|d| d.get().is_some_and(|at| Instant::now() >= at));
-            expired.then(|| Dynamic::from("time limit"))
+            let passed = DEADLINE.with(|d| match d.get() {
+                Deadline::Passed => true,
+                Deadline::At(at) if operations % CLOCK_EVERY == 0 && Instant::now() >= at => {
+                    d.set(Deadline::Passed);
+                    true
+                }
+                Deadline::At(_) | Deadline::Unset => false,
+            });
+            // Once passed, every operation says so, not only every CLOCK_EVERY-th: rhai
+            // drops an error raised inside a string interpolation's `to_string`, and a
+            // loop whose body has a fixed number of operations can put every clock read
+            // there (the hostile-input tests found one that ran four times its limit).
+            passed.then(|| Dynamic::from("time limit"))
         });
         // `sleep` would block the worker's thread where no operation count or clock
         // check can interrupt it.
@@ -278,12 +297,12 @@ impl Evaluator {
         bindings: &mut Bindings,
     ) -> Result<Value, ExprError> {
         let depth = bindings.scope.len();
-        DEADLINE.with(|d| d.set(Some(Instant::now() + self.limits.timeout)));
+        DEADLINE.with(|d| d.set(Deadline::At(Instant::now() + self.limits.timeout)));
         let result = catch_unwind(AssertUnwindSafe(|| {
             self.engine
                 .eval_ast_with_scope::<Dynamic>(&mut bindings.scope, &compiled.ast)
         }));
-        DEADLINE.with(|d| d.set(None));
+        DEADLINE.with(|d| d.set(Deadline::Unset));
         // Drop whatever the expression declared, so the bindings can be reused.
         bindings.scope.rewind(depth);
         match result {

@@ -209,6 +209,27 @@ fn the_wall_clock_bound_stops_an_expression_within_its_operation_budget() {
     assert!(started.elapsed() < Duration::from_secs(2));
 }
 
+/// rhai drops errors raised while a string interpolation formats a value, so a clock
+/// read that always lands there must not be the only one that ends the evaluation:
+/// loop bodies of every length up to a dozen operations, one of which puts every
+/// 256th operation inside the interpolation, all end on the time limit.
+#[test]
+fn the_time_limit_holds_when_a_loop_body_interpolates_values() {
+    let evaluator = Evaluator::new(obera_engine::Limits {
+        max_operations: u64::MAX,
+        timeout: Duration::from_millis(5),
+        ..Default::default()
+    });
+    for padding in 0..12 {
+        let filler = "let p = 1; ".repeat(padding);
+        let source = format!(
+            "{{ let s = {{ let x = []; for i in range(0, 20000) {{ {filler}x.push(`${{steps}}`); }} x }}; 1 }}"
+        );
+        let result = evaluator.eval(&source, &data());
+        assert_eq!(limit_kind(result), Some(LimitKind::Time), "{source}");
+    }
+}
+
 #[test]
 fn deep_recursion_hits_the_call_depth_limit() {
     let kind = limit_kind(eval("fn f(x) { f(x + 1) } f(0)"));

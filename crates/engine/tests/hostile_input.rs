@@ -238,6 +238,16 @@ fn program() -> impl Strategy<Value = String> {
     ]
 }
 
+/// `cases` generated inputs. Shrinking a slow case re-runs slow cases, so it is cut
+/// off after a minute: CI once spent 70 minutes shrinking one failure.
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        max_shrink_time: 60_000,
+        ..ProptestConfig::default()
+    }
+}
+
 /// Compiles and evaluates, checking the time and that a failure is a typed error.
 fn run_expression(source: &str) -> Result<(), TestCaseError> {
     let started = Instant::now();
@@ -255,7 +265,7 @@ fn run_expression(source: &str) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2_500, ..ProptestConfig::default() })]
+    #![proptest_config(config(2_500))]
 
     #[test]
     fn generated_programs_end_quickly_with_a_value_or_a_typed_error(source in program()) {
@@ -264,7 +274,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1_500, ..ProptestConfig::default() })]
+    #![proptest_config(config(1_500))]
 
     #[test]
     fn token_soups_end_quickly_with_a_value_or_a_typed_error(source in token_soup()) {
@@ -273,7 +283,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1_000, ..ProptestConfig::default() })]
+    #![proptest_config(config(1_000))]
 
     #[test]
     fn arbitrary_text_ends_quickly_with_a_value_or_a_typed_error(source in any::<String>()) {
@@ -296,7 +306,7 @@ fn template_text() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1_500, ..ProptestConfig::default() })]
+    #![proptest_config(config(1_500))]
 
     #[test]
     fn templates_parse_and_render_quickly_or_fail_with_a_typed_error(text in template_text()) {
