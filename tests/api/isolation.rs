@@ -300,6 +300,36 @@ const NOT_TENANT_SCOPED: &[(&str, &str, &str)] = &[
         "the caller's own account",
     ),
     ("POST", "/api/v1/me/mfa/disable", "the caller's own account"),
+    (
+        "GET",
+        "/api/v1/msp/workflows",
+        "operators only: `msp_workflows.rs` checks customer admins and keys get 403",
+    ),
+    (
+        "POST",
+        "/api/v1/msp/workflows",
+        "operators only: `msp_workflows.rs` checks customer admins and keys get 403",
+    ),
+    (
+        "GET",
+        "/api/v1/msp/workflows/{msp_workflow_id}",
+        "operators only: `msp_workflows.rs` checks customer admins and keys get 403",
+    ),
+    (
+        "PATCH",
+        "/api/v1/msp/workflows/{msp_workflow_id}",
+        "operators only: `msp_workflows.rs` checks customer admins and keys get 403",
+    ),
+    (
+        "POST",
+        "/api/v1/msp/workflows/{msp_workflow_id}/deploy",
+        "operators only: `msp_workflows.rs` checks customer admins and keys get 403",
+    ),
+    (
+        "POST",
+        "/api/v1/msp/workflows/{msp_workflow_id}/runs",
+        "operators only: `msp_workflows.rs` checks customer admins and keys get 403",
+    ),
 ];
 
 /// Tenant routes outside the OpenAPI document (webhooks, `/mcp`, event streams) as

@@ -24,6 +24,7 @@ mod keys_and_users;
 mod last_admin;
 mod metrics;
 mod mfa;
+mod msp_workflows;
 mod refresh_cookie;
 mod rls;
 mod run_retention;

@@ -24,6 +24,7 @@ fn catalog() -> Catalog {
             "return {".to_owned(),
             "SyntaxError: unexpected end of input".to_owned(),
         )]),
+        references_deferred: false,
     }
 }
 
@@ -389,6 +390,44 @@ fn unknown_credentials_workflows_and_approvers_are_refused() {
     assert_error(&errs, "steps.child.config.workflow_id", "no workflow");
     assert_error(&errs, "steps.ok.config.approvers[0]", "no user");
     assert_error(&errs, "steps.ok.config.approvers[2]", "listed twice");
+}
+
+/// An MSP-level definition names credentials, workflows and approvers each customer
+/// settles at deploy; everything else is still checked.
+#[test]
+fn deferred_references_leave_only_the_customers_records_unchecked() {
+    let deferred = Catalog {
+        references_deferred: true,
+        ..Catalog::default()
+    };
+    let steps = json!([
+        step(
+            "call",
+            json!({ "type": "http", "method": "GET", "url": "https://x.test", "credential": "anything" })
+        ),
+        step(
+            "child",
+            json!({ "type": "sub_workflow", "workflow_id": USER })
+        ),
+        step(
+            "ok",
+            json!({ "type": "approval", "approvers": [USER, USER], "required": 1,
+            "timeout_secs": 3600, "message": "ok?" })
+        ),
+        step("sum", json!({ "type": "transform", "expression": "1 +" })),
+    ]);
+    let errs = validate(&definition(steps), &deferred, &Evaluator::default())
+        .err()
+        .unwrap_or_default();
+    let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "steps.ok.config.approvers[1]",
+            "steps.sum.config.expression"
+        ],
+        "{errs:?}"
+    );
 }
 
 #[test]

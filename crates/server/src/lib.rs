@@ -31,3 +31,4 @@ pub mod state;
 pub mod steps;
 pub mod telemetry;
 pub mod workers;
+pub mod workflow_validation;

@@ -22,6 +22,7 @@ mod error;
 mod idempotency;
 mod jobs;
 mod maintenance;
+mod msp_workflows;
 mod notify_endpoints;
 mod operators;
 mod page;

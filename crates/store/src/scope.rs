@@ -27,12 +27,15 @@ impl Actor {
 
 /// Permission to touch one customer's data.
 ///
-/// Minted in two places only: the server's auth extractor, after it has verified
-/// the caller belongs to (or, for an operator, has chosen) the customer; and the
-/// workflow-run worker (`obera_server::workers::workflow_runs`), for the customer of
-/// the job it claimed, after re-checking that the person the run acts for is still
-/// an active member or operator. Store functions take `&TenantScope`, so no query can
-/// run on tenant data without one.
+/// Minted in three places only: the server's auth module
+/// (`obera_server::auth::access`), by the extractor after it has verified the caller
+/// belongs to (or, for an operator, has chosen) the customer, and by
+/// `operator_scope` for an operator endpoint acting on each customer an MSP workflow
+/// targets; the workflow-run worker (`obera_server::workers::workflow_runs`), for the
+/// customer of the job it claimed, after re-checking that the person the run acts for
+/// is still an active member or operator; and demo seeding, for the demo customer it
+/// has just created. Store functions take `&TenantScope`, so no query can run on
+/// tenant data without one.
 ///
 /// A scope may also carry the read opened by the access check ([`RequestReads`]);
 /// the store's reads in the scope then run on it instead of beginning their own.

@@ -12,14 +12,16 @@ use crate::rows::parse;
 use crate::{Db, PageRequest, StoreError, StoreResult, TenantScope, now};
 use chrono::{DateTime, Utc};
 use obera_types::{
-    AuditAction, CreateWorkflow, UpdateWorkflow, UserId, Workflow, WorkflowDefinition, WorkflowId,
-    WorkflowLabel, WorkflowVersion, compliance,
+    AuditAction, CreateWorkflow, MspWorkflow, MspWorkflowId, UpdateWorkflow, UserId, Workflow,
+    WorkflowDefinition, WorkflowId, WorkflowLabel, WorkflowVersion, compliance,
 };
 use sqlx::types::Json;
 use uuid::Uuid;
 
-const INSERT: &str = "INSERT INTO workflows (customer_id, id, name, description, tags, systems_involved, workflow_type, active, latest_version, created_by, created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE, 1, $8, $9, $9) RETURNING *";
+const INSERT: &str = "INSERT INTO workflows (customer_id, id, name, description, tags, systems_involved, workflow_type, active, latest_version, created_by, created_at, updated_at, msp_workflow_id) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE, 1, $8, $9, $9, $10) RETURNING *";
+const MANAGED_COPY: &str =
+    "SELECT * FROM workflows WHERE customer_id = $1 AND msp_workflow_id = $2";
 const GET: &str = "SELECT * FROM workflows WHERE customer_id = $1 AND id = $2";
 const LIST: &str =
     "SELECT * FROM workflows WHERE customer_id = $1 AND id > $2 ORDER BY id LIMIT $3";
@@ -56,6 +58,7 @@ struct WorkflowRow {
     created_by: Option<Uuid>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    msp_workflow_id: Option<Uuid>,
 }
 
 /// A stored version number (always ≥ 1) as the API's unsigned number.
@@ -82,6 +85,7 @@ impl TryFrom<WorkflowRow> for Workflow {
             created_by: r.created_by.map(UserId),
             created_at: r.created_at,
             updated_at: r.updated_at,
+            msp_workflow_id: r.msp_workflow_id.map(MspWorkflowId),
         })
     }
 }
@@ -160,6 +164,64 @@ async fn record_change(
     record_in(tx, &scoped(scope, event)).await
 }
 
+/// Inserts a workflow with `new.definition` as version 1 (unpublished); `msp` marks
+/// it the managed copy of that MSP workflow.
+async fn insert_workflow(
+    tx: &mut Tx,
+    scope: &TenantScope,
+    new: &CreateWorkflow,
+    msp: Option<MspWorkflowId>,
+) -> StoreResult<Workflow> {
+    let id = WorkflowId::new();
+    let at = now();
+    let row: WorkflowRow = fetch!(
+        tx,
+        query_as(INSERT).fetch_one,
+        scope.customer_id().0,
+        id.0,
+        new.name.as_str(),
+        new.description.as_str(),
+        Json(&new.tags),
+        Json(&new.systems_involved),
+        new.workflow_type.as_str(),
+        scope.actor().user_id().map(|u| u.0),
+        at,
+        msp.map(|m| m.0)
+    );
+    insert_version(tx, scope, id, 1, &new.definition, at).await?;
+    record_change(tx, scope, AuditAction::WORKFLOW_CREATED, id, Some(1)).await?;
+    row.try_into()
+}
+
+/// Makes version `n` (which exists) the published one, by `publisher`.
+async fn publish_in(
+    tx: &mut Tx,
+    scope: &TenantScope,
+    id: WorkflowId,
+    n: i32,
+    publisher: UserId,
+    at: DateTime<Utc>,
+) -> StoreResult<Workflow> {
+    let row: WorkflowRow = fetch!(
+        tx,
+        query_as(PUBLISH).fetch_one,
+        scope.customer_id().0,
+        id.0,
+        n,
+        publisher.0,
+        at
+    );
+    record_change(
+        tx,
+        scope,
+        AuditAction::WORKFLOW_PUBLISHED,
+        id,
+        Some(version_number(n)?),
+    )
+    .await?;
+    row.try_into()
+}
+
 impl Db {
     /// Creates a workflow with its definition as version 1 (unpublished).
     #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id()), err(level = "debug"))]
@@ -168,25 +230,83 @@ impl Db {
         scope: &TenantScope,
         new: &CreateWorkflow,
     ) -> StoreResult<Workflow> {
-        let id = WorkflowId::new();
+        self.write(scope, async |tx| {
+            insert_workflow(tx, scope, new, None).await
+        })
+        .await
+    }
+
+    /// Deploys `msp` into the scope's customer: creates its managed copy there, or
+    /// saves the MSP definition as the copy's next version and takes the MSP
+    /// workflow's fields, then publishes that version as `publisher` and activates
+    /// the copy. One transaction, so a copy never holds a deployed version left
+    /// unpublished. The caller has validated the definition against this customer.
+    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %scope.customer_id(), msp_workflow_id = %msp.id), err(level = "debug"))]
+    pub async fn deploy_managed_workflow(
+        &self,
+        scope: &TenantScope,
+        msp: &MspWorkflow,
+        publisher: UserId,
+    ) -> StoreResult<Workflow> {
         let at = now();
         self.write(scope, async |tx| {
-            let row: WorkflowRow = fetch!(
+            let copy: Option<WorkflowRow> = fetch!(
                 tx,
-                query_as(INSERT).fetch_one,
+                query_as(MANAGED_COPY).fetch_optional,
                 scope.customer_id().0,
-                id.0,
-                new.name.as_str(),
-                new.description.as_str(),
-                Json(&new.tags),
-                Json(&new.systems_involved),
-                new.workflow_type.as_str(),
-                scope.actor().user_id().map(|u| u.0),
-                at
+                msp.id.0
             );
-            insert_version(tx, scope, id, 1, &new.definition, at).await?;
-            record_change(tx, scope, AuditAction::WORKFLOW_CREATED, id, Some(1)).await?;
-            row.try_into()
+            let (id, number) = match copy {
+                None => {
+                    let name = msp
+                        .name
+                        .parse()
+                        .map_err(|e: String| StoreError::Corrupt(e))?;
+                    let new = CreateWorkflow {
+                        name,
+                        description: msp.description.clone(),
+                        tags: msp.tags.clone(),
+                        systems_involved: msp.systems_involved.clone(),
+                        workflow_type: msp.workflow_type,
+                        definition: msp.definition.clone(),
+                    };
+                    (insert_workflow(tx, scope, &new, Some(msp.id)).await?.id, 1)
+                }
+                Some(copy) => {
+                    let id = WorkflowId(copy.id);
+                    execute!(
+                        tx,
+                        UPDATE,
+                        scope.customer_id().0,
+                        id.0,
+                        msp.name.as_str(),
+                        msp.description.as_str(),
+                        Json(&msp.tags),
+                        Json(&msp.systems_involved),
+                        msp.workflow_type.as_str(),
+                        true,
+                        at
+                    );
+                    let n: i32 = fetch!(
+                        tx,
+                        query_scalar(NEXT_VERSION).fetch_one,
+                        scope.customer_id().0,
+                        id.0,
+                        at
+                    );
+                    let version = insert_version(tx, scope, id, n, &msp.definition, at).await?;
+                    record_change(
+                        tx,
+                        scope,
+                        AuditAction::WORKFLOW_VERSION_SAVED,
+                        id,
+                        Some(version.number),
+                    )
+                    .await?;
+                    (id, n)
+                }
+            };
+            publish_in(tx, scope, id, number, publisher, at).await
         })
         .await
     }
@@ -358,24 +478,7 @@ impl Db {
                     "version {version} does not exist"
                 )));
             }
-            let row: WorkflowRow = fetch!(
-                tx,
-                query_as(PUBLISH).fetch_one,
-                scope.customer_id().0,
-                id.0,
-                n,
-                publisher.0,
-                now()
-            );
-            record_change(
-                tx,
-                scope,
-                AuditAction::WORKFLOW_PUBLISHED,
-                id,
-                Some(version),
-            )
-            .await?;
-            row.try_into()
+            publish_in(tx, scope, id, n, publisher, now()).await
         })
         .await
     }

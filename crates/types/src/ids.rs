@@ -72,6 +72,10 @@ id_type!(
     WorkflowId
 );
 id_type!(
+    /// Identifies an MSP-level workflow, deployed into each customer it targets.
+    MspWorkflowId
+);
+id_type!(
     /// Identifies one run (execution) of a workflow.
     ExecutionId
 );

@@ -67,14 +67,14 @@ pub use enums::{
 };
 pub use error::{ErrorCode, FieldError, Problem};
 pub use ids::{
-    ApiKeyId, ApprovalId, AuditLogId, CredentialId, CustomerId, ExecutionId, NotifyEndpointId,
-    TriggerId, UserId, WorkflowId,
+    ApiKeyId, ApprovalId, AuditLogId, CredentialId, CustomerId, ExecutionId, MspWorkflowId,
+    NotifyEndpointId, TriggerId, UserId, WorkflowId,
 };
 pub use mfa::{MfaCode, MfaEnrolment, MfaStatus, RecoveryCodes};
 pub use page::{
-    ApiKeyPage, AuditLogPage, CredentialPage, CustomerPage, NotifyEndpointPage, PageParams,
-    UserPage, WorkflowApprovalPage, WorkflowExecutionPage, WorkflowPage, WorkflowTriggerPage,
-    WorkflowVersionPage,
+    ApiKeyPage, AuditLogPage, CredentialPage, CustomerPage, MspWorkflowPage, NotifyEndpointPage,
+    PageParams, UserPage, WorkflowApprovalPage, WorkflowExecutionPage, WorkflowPage,
+    WorkflowTriggerPage, WorkflowVersionPage,
 };
 pub use users::{Invitation, InviteUser, UpdateUser, UserProfile};
 pub use validated::{DisplayName, Email, HexColor, Password, WebUrl};
@@ -103,5 +103,9 @@ pub use workflows::{
     WorkflowApproval, WorkflowApprovalFilter, WorkflowDefinition, WorkflowExecution,
     WorkflowExport, WorkflowLabel, WorkflowRunBatch, WorkflowRunFilter, WorkflowType,
     WorkflowVersion,
+};
+pub use workflows::{
+    CreateMspWorkflow, MAX_MSP_WORKFLOW_TARGETS, MspWorkflow, MspWorkflowRun, MspWorkflowRuns,
+    MspWorkflowTarget, StartMspWorkflowRuns, UpdateMspWorkflow,
 };
 pub use workflows::{NotifyEndpoint, NotifyEndpointStatus};

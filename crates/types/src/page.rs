@@ -92,3 +92,8 @@ page_type!(
     NotifyEndpointPage,
     crate::NotifyEndpoint
 );
+page_type!(
+    /// A page of MSP-level workflows.
+    MspWorkflowPage,
+    crate::MspWorkflow
+);

@@ -228,6 +228,14 @@ actions! {
     WORKFLOW_TRIGGER_DELETED = "workflow.trigger_deleted";
     /// A trigger's signing secret was replaced (the old one may verify for an overlap).
     WORKFLOW_TRIGGER_SECRET_ROTATED = "workflow.trigger_secret_rotated";
+    /// An MSP operator created an MSP-level workflow (a platform event).
+    MSP_WORKFLOW_CREATED = "msp_workflow.created";
+    /// An MSP operator changed an MSP-level workflow: its fields, definition or
+    /// targets (a platform event).
+    MSP_WORKFLOW_UPDATED = "msp_workflow.updated";
+    /// An MSP operator deployed an MSP-level workflow to its targets (a platform
+    /// event; each customer it reached also records the version saved and published).
+    MSP_WORKFLOW_DEPLOYED = "msp_workflow.deployed";
 }
 
 /// The sets of tags the platform attaches to its own events, so compliance scoring

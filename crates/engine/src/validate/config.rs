@@ -39,7 +39,7 @@ impl Checker<'_> {
             }
             StepConfig::Approval(approval) => self.approval(approval, config),
             StepConfig::SubWorkflow(sub) => {
-                if !self.catalog.workflows.contains(&sub.workflow_id) {
+                if !self.catalog.knows_workflow(&sub.workflow_id) {
                     self.error(
                         format!("{config}.workflow_id"),
                         format!("no workflow with id {} in this customer", sub.workflow_id),
@@ -128,6 +128,7 @@ impl Checker<'_> {
     /// http step's); each needs its own kind.
     fn credential(&mut self, credential: &CredentialRef, field: String, signs: bool) {
         match self.catalog.credentials.get(credential) {
+            None if self.catalog.references_deferred => {}
             None => self.error(
                 field,
                 format!("there is no credential named `{credential}`"),
@@ -297,7 +298,7 @@ impl Checker<'_> {
                     format!("{at}.approvers[{i}]"),
                     "this approver is listed twice",
                 );
-            } else if !self.catalog.users.contains(user) {
+            } else if !self.catalog.knows_user(user) {
                 self.error(
                     format!("{at}.approvers[{i}]"),
                     format!("no user with id {user} in this customer"),

@@ -28,6 +28,20 @@ pub struct Catalog {
     /// engine is the server's (this crate runs no scripts), so the caller compiles
     /// the definition's scripts and says here which failed.
     pub script_errors: HashMap<String, String>,
+    /// Leaves the references to a customer's records (credentials, workflows,
+    /// approvers) unchecked: an MSP-level definition runs in several customers, so
+    /// it is checked against each one's records when it is deployed there.
+    pub references_deferred: bool,
+}
+
+impl Catalog {
+    fn knows_workflow(&self, id: &WorkflowId) -> bool {
+        self.references_deferred || self.workflows.contains(id)
+    }
+
+    fn knows_user(&self, id: &UserId) -> bool {
+        self.references_deferred || self.users.contains(id)
+    }
 }
 
 /// Numeric bounds, shared with the docs on the fields in `obera_types`.
@@ -120,7 +134,7 @@ impl Checker<'_> {
                     format!("{prefix}error_workflow_id"),
                     "a loop body has no error workflow of its own: set the workflow's",
                 );
-            } else if !self.catalog.workflows.contains(&id) {
+            } else if !self.catalog.knows_workflow(&id) {
                 self.error(
                     format!("{prefix}error_workflow_id"),
                     format!("no workflow with id {id} in this customer"),

@@ -1,6 +1,7 @@
 //! `CustomerAccess`: the caller's verified right to act on the customer named in
-//! the path (`/customers/{customer_id}/…`). This is the only place a
-//! `TenantScope` is minted. Another customer's id answers 404, never 403.
+//! the path (`/customers/{customer_id}/…`), and [`operator_scope`] for operator
+//! endpoints that act on several customers in one request. This is the only place a
+//! request's `TenantScope` is minted. Another customer's id answers 404, never 403.
 
 use crate::auth::principal::{Principal, authenticate, bearer};
 use crate::error::ApiError;
@@ -12,7 +13,8 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 use obera_store::{Actor, AuditEvent, RequestReads, StoreError, TenantScope};
 use obera_types::{
-    ApiScope, AuditAction, CustomerId, CustomerStatus, Department, Role, UserStatus, compliance,
+    ApiScope, AuditAction, CustomerId, CustomerStatus, Department, Role, UserId, UserStatus,
+    compliance,
 };
 
 /// How the caller reached the customer.
@@ -173,27 +175,52 @@ async fn resolve(
     }
     let scope = TenantScope::for_verified_actor(customer, actor).reading_through(reads);
     if via == Via::Operator {
-        // Privileged access by MSP staff to a client's data is always on the client's
-        // record, and starts the client's `audit.privileged_access` listeners.
-        let event = AuditEvent::new(
-            AuditAction::OPERATOR_ACCESSED_CUSTOMER,
-            compliance::PRIVILEGED,
-        )
-        .detail("method", req.method().as_str())
-        .detail("path", req.path());
-        let runs = state
-            .db
-            .record_operator_access(&scope, with_request(event, &req), &*state.event_filters)
-            .await?;
-        if runs.any() {
-            state.workflow_runs.notify_one();
-        }
+        record_operator_entry(&state, &scope, &req).await?;
     }
     Ok(CustomerAccess {
         scope,
         via,
         principal,
     })
+}
+
+/// Privileged access by MSP staff to a client's data is always on the client's
+/// record, and starts the client's `audit.privileged_access` listeners.
+async fn record_operator_entry(
+    state: &AppState,
+    scope: &TenantScope,
+    req: &HttpRequest,
+) -> Result<(), ApiError> {
+    let event = AuditEvent::new(
+        AuditAction::OPERATOR_ACCESSED_CUSTOMER,
+        compliance::PRIVILEGED,
+    )
+    .detail("method", req.method().as_str())
+    .detail("path", req.path());
+    let runs = state
+        .db
+        .record_operator_access(scope, with_request(event, req), &*state.event_filters)
+        .await?;
+    if runs.any() {
+        state.workflow_runs.notify_one();
+    }
+    Ok(())
+}
+
+/// The scope in which `operator` acts on `customer` for an operator endpoint that
+/// reaches into several customers at once (an MSP workflow's deploy or runs), with
+/// the customer's status. Like choosing the customer by path, it is recorded as an
+/// access on the customer's own audit log. `NotFound` when the customer is gone.
+pub(crate) async fn operator_scope(
+    state: &AppState,
+    req: &HttpRequest,
+    operator: UserId,
+    customer: CustomerId,
+) -> Result<(TenantScope, CustomerStatus), ApiError> {
+    let status = state.db.customer_by_id(customer).await?.status;
+    let scope = TenantScope::for_verified_actor(customer, Actor::Operator(operator));
+    record_operator_entry(state, &scope, req).await?;
+    Ok((scope, status))
 }
 
 impl FromRequest for CustomerAccess {

@@ -35,6 +35,8 @@ stable `code`. Lists are keyset-paginated: pass `next_cursor` back as `cursor`."
         (name = "customization", description = "Branding and feature toggles"),
         (name = "api_keys", description = "API keys for third parties"),
         (name = "audit", description = "Audit log"),
+        (name = "workflows", description = "A customer's workflows: definitions and versions, triggers, runs, approvals"),
+        (name = "msp_workflows", description = "MSP-level workflows (operators only): one definition deployed into and run in each customer it targets"),
         (name = "webhooks", description = "Deliveries to workflow webhook triggers (signed, no bearer token)"),
         (name = "credentials", description = "Secrets workflow steps use by name, and the hosts they may reach"),
         (name = "health", description = "Liveness and readiness")

@@ -15,6 +15,7 @@ pub mod customers;
 pub mod customization;
 pub mod health;
 pub mod mfa;
+pub mod msp_workflows;
 pub mod notify_endpoints;
 pub mod outbound_allow_list;
 pub mod users;
@@ -42,6 +43,7 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     workflow_approvals::configure(cfg);
     notify_endpoints::configure(cfg);
     workflow_triggers::configure(cfg);
+    msp_workflows::configure(cfg);
     credentials::configure(cfg);
     outbound_allow_list::configure(cfg);
 }
@@ -52,8 +54,8 @@ pub fn page(params: &PageParams) -> Result<PageRequest, ApiError> {
         .map_err(|e| ApiError::field(e.field(), e.to_string()))
 }
 
-/// The description shared by every `customer_id` path parameter.
 /// The description shared by every `Idempotency-Key` header parameter.
 pub const IDEMPOTENCY_KEY_DOC: &str = "Repeat a request safely: for 24 hours the same key, from the same caller on the same customer and operation, returns the first response (a different body answers 422; 409 while the first request is still in flight). Replayed responses carry `Idempotent-Replayed: true`.";
 
+/// The description shared by every `customer_id` path parameter.
 pub const CUSTOMER_ID_DOC: &str = "The customer (tenant). Members may only name their own customer; another customer's id answers 404.";

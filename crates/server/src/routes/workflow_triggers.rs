@@ -12,7 +12,7 @@
 //! (not a viewer) or `workflows:write`. Secrets are sealed with the keyring
 //! (`Purpose::WebhookSecrets`); URL tokens are stored only as their hash.
 
-use crate::auth::access::{CustomerAccess, Need};
+use crate::auth::access::{CustomerAccess, Need, Via};
 use crate::auth::secrets;
 use crate::body::Body;
 use crate::error::{ApiError, ApiResult};
@@ -29,7 +29,7 @@ use obera_types::{
     ApiScope, CreateWorkflowTrigger, CreatedWorkflowTrigger, CronConfig, CronFire, CronPreview,
     CronPreviewRequest, CustomerId, DEFAULT_PREVIEW_FIRES, DEFAULT_SECRET_OVERLAP_SECS,
     EventConfig, MAX_PREVIEW_FIRES, MAX_SECRET_OVERLAP_SECS, PageParams, RotateTriggerSecret,
-    RotatedTriggerSecret, TriggerConfig, TriggerId, UpdateWorkflowTrigger, WebhookConfig,
+    RotatedTriggerSecret, TriggerConfig, TriggerId, UpdateWorkflowTrigger, WebhookConfig, Workflow,
     WorkflowId, WorkflowTrigger, WorkflowTriggerPage,
 };
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -189,6 +189,7 @@ async fn create_workflow_trigger(
     let scope = access.require(Need::Editor, ApiScope::WorkflowsWrite)?;
     let input = body.0;
     let workflow = state.db.get_workflow(&scope, path.1).await?;
+    ensure_may_change_triggers(&access, &workflow)?;
     let id = TriggerId::new();
     let mut new = NewWorkflowTrigger {
         id,
@@ -224,6 +225,17 @@ async fn create_workflow_trigger(
         })
     })
     .await
+}
+
+/// The triggers of a managed copy of an MSP workflow start runs with the authority of
+/// the operator who deployed it, so only the MSP's operators may change them.
+fn ensure_may_change_triggers(access: &CustomerAccess, workflow: &Workflow) -> ApiResult<()> {
+    if workflow.msp_workflow_id.is_some() && access.via != Via::Operator {
+        return Err(ApiError::Forbidden(
+            "this workflow is managed by your MSP; its operators change its triggers".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// Read a trigger (never its secret or URL token).
@@ -264,6 +276,7 @@ async fn update_workflow_trigger(
     body: Body<UpdateWorkflowTrigger>,
 ) -> ApiResult<web::Json<WorkflowTrigger>> {
     let scope = access.require(Need::Editor, ApiScope::WorkflowsWrite)?;
+    ensure_may_change_triggers(&access, &state.db.get_workflow(&scope, path.1).await?)?;
     let patch = body.0;
     let current = state
         .db
@@ -303,6 +316,7 @@ async fn delete_workflow_trigger(
     path: web::Path<(CustomerId, WorkflowId, TriggerId)>,
 ) -> ApiResult<HttpResponse> {
     let scope = access.require(Need::Editor, ApiScope::WorkflowsWrite)?;
+    ensure_may_change_triggers(&access, &state.db.get_workflow(&scope, path.1).await?)?;
     state
         .db
         .delete_workflow_trigger(&scope, path.1, path.2)
@@ -325,6 +339,7 @@ async fn rotate_workflow_trigger_secret(
     body: Body<RotateTriggerSecret>,
 ) -> ApiResult<web::Json<RotatedTriggerSecret>> {
     let scope = access.require(Need::Editor, ApiScope::WorkflowsWrite)?;
+    ensure_may_change_triggers(&access, &state.db.get_workflow(&scope, path.1).await?)?;
     let overlap = body.0.overlap_secs.unwrap_or(DEFAULT_SECRET_OVERLAP_SECS);
     if overlap > MAX_SECRET_OVERLAP_SECS {
         return Err(ApiError::field(

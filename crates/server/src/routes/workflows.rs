@@ -13,17 +13,15 @@ use crate::error::{ApiError, ApiResult};
 use crate::idempotency::{IdempotencyKey, created};
 use crate::routes::page;
 use crate::state::AppState;
+use crate::workflow_validation::validated;
 use actix_web::{get, patch, post, web};
-use obera_engine::Catalog;
-use obera_store::{StoreError, TenantScope};
+use obera_store::StoreError;
 use obera_types::{
-    ApiScope, CreateWorkflow, CustomerId, NotifyChannel, PageParams, PublishWorkflow,
-    SaveWorkflowVersion, Step, StepConfig, UpdateWorkflow, WORKFLOW_EXPORT_FORMAT, Workflow,
-    WorkflowDefinition, WorkflowExport, WorkflowId, WorkflowPage, WorkflowVersion,
-    WorkflowVersionPage,
+    ApiScope, CreateWorkflow, CustomerId, PageParams, PublishWorkflow, SaveWorkflowVersion,
+    UpdateWorkflow, WORKFLOW_EXPORT_FORMAT, Workflow, WorkflowExport, WorkflowId, WorkflowPage,
+    WorkflowVersion, WorkflowVersionPage,
 };
 use serde::Deserialize;
-use std::collections::HashMap;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -41,89 +39,16 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 const WORKFLOW_ID_DOC: &str = "The workflow";
 
-/// Checks `definition` against the engine's rules and the customer's own records
-/// (approvers who are its people, sub-workflows that are its workflows, credentials
-/// it has stored).
-async fn validated(
-    state: &AppState,
-    scope: &TenantScope,
-    definition: &WorkflowDefinition,
-    field: &str,
-) -> ApiResult<()> {
-    let (mut users, mut workflows, mut names_credentials) = (Vec::new(), Vec::new(), false);
-    workflows.extend(definition.error_workflow_id);
-    let mut scripts: Vec<String> = Vec::new();
-    let mut steps: Vec<&Step> = definition.steps.iter().collect();
-    while let Some(step) = steps.pop() {
-        match &step.config {
-            StepConfig::Approval(approval) => users.extend(approval.approvers.iter().copied()),
-            StepConfig::SubWorkflow(sub) => workflows.push(sub.workflow_id),
-            StepConfig::Loop(body) => steps.extend(body.body.steps.iter()),
-            StepConfig::Code(code) => scripts.push(code.source.clone()),
-            StepConfig::Http(http) => names_credentials |= http.credential.is_some(),
-            StepConfig::Notify(notify) => {
-                names_credentials |= matches!(notify.channel, NotifyChannel::Webhook(_));
-            }
-            _ => {}
-        }
+/// Refuses to change a managed copy of an MSP workflow (`obera_types::workflows::msp`):
+/// it changes only through its MSP workflow, so every customer that workflow targets
+/// runs the steps the MSP deployed.
+pub(crate) fn ensure_not_managed(workflow: &Workflow) -> ApiResult<()> {
+    match workflow.msp_workflow_id {
+        Some(msp) => Err(ApiError::Conflict(format!(
+            "this workflow is managed by your MSP (MSP workflow {msp}) and changes only there"
+        ))),
+        None => Ok(()),
     }
-    let mut catalog = Catalog {
-        script_errors: script_errors(scripts).await?,
-        ..Catalog::default()
-    };
-    if names_credentials {
-        // One query for all the names, whatever the number of steps naming them.
-        catalog
-            .credentials
-            .extend(state.db.credential_kinds(scope).await?);
-    }
-    // A reference that is not the customer's is left out, for validation to name;
-    // any other failure (the database) is the request's.
-    let known = |found: Result<_, StoreError>| match found {
-        Ok(_) => Ok(true),
-        Err(StoreError::NotFound) => Ok(false),
-        Err(e) => Err(ApiError::from(e)),
-    };
-    for user in users {
-        if known(state.db.get_profile(scope, user).await.map(drop))? {
-            catalog.users.insert(user);
-        }
-    }
-    for workflow in workflows {
-        if known(state.db.get_workflow(scope, workflow).await.map(drop))? {
-            catalog.workflows.insert(workflow);
-        }
-    }
-    obera_engine::validate(definition, &catalog, &state.evaluator).map_err(|errors| {
-        ApiError::Validation(
-            errors
-                .into_iter()
-                .map(|mut e| {
-                    e.field = format!("{field}.{}", e.field);
-                    e
-                })
-                .collect(),
-        )
-    })
-}
-
-/// The syntax errors of `code` steps' scripts, by source, compiled (not run) on the
-/// blocking pool: the JavaScript engine is the server's, not the pure engine's.
-async fn script_errors(scripts: Vec<String>) -> ApiResult<HashMap<String, String>> {
-    if scripts.is_empty() {
-        return Ok(HashMap::new());
-    }
-    web::block(move || {
-        scripts
-            .into_iter()
-            .filter_map(|source| {
-                let error = crate::steps::code::syntax_error(&source)?;
-                Some((source, error))
-            })
-            .collect()
-    })
-    .await
-    .map_err(|e| ApiError::Internal(anyhow::anyhow!("the scripts could not be checked: {e}")))
 }
 
 /// List the customer's workflows, oldest first.
@@ -158,7 +83,7 @@ async fn create_workflow(
 ) -> ApiResult<actix_web::HttpResponse> {
     let scope = access.require(Need::Editor, ApiScope::WorkflowsWrite)?;
     let input = body.0;
-    validated(&state, &scope, &input.definition, "definition").await?;
+    validated(&state, Some(&scope), &input.definition, "definition").await?;
     created(&state, key, access.principal.id(), &input, async {
         Ok(state.db.create_workflow(&scope, &input).await?)
     })
@@ -187,7 +112,7 @@ async fn import_workflow(
             format!("must be `{WORKFLOW_EXPORT_FORMAT}`"),
         ));
     }
-    validated(&state, &scope, &doc.definition, "definition").await?;
+    validated(&state, Some(&scope), &doc.definition, "definition").await?;
     let input = CreateWorkflow {
         name: doc.name.clone(),
         description: doc.description.clone(),
@@ -231,6 +156,7 @@ async fn update_workflow(
     body: Body<UpdateWorkflow>,
 ) -> ApiResult<web::Json<Workflow>> {
     let scope = access.require(Need::Editor, ApiScope::WorkflowsWrite)?;
+    ensure_not_managed(&state.db.get_workflow(&scope, path.1).await?)?;
     Ok(web::Json(
         state.db.update_workflow(&scope, path.1, &body.0).await?,
     ))
@@ -299,8 +225,8 @@ async fn save_workflow_version(
 ) -> ApiResult<actix_web::HttpResponse> {
     let scope = access.require(Need::Editor, ApiScope::WorkflowsWrite)?;
     // A workflow of another customer is 404 before its definition is judged.
-    state.db.get_workflow(&scope, path.1).await?;
-    validated(&state, &scope, &body.0.definition, "definition").await?;
+    ensure_not_managed(&state.db.get_workflow(&scope, path.1).await?)?;
+    validated(&state, Some(&scope), &body.0.definition, "definition").await?;
     let version = state
         .db
         .save_workflow_version(&scope, path.1, &body.0.definition)
@@ -349,6 +275,7 @@ async fn publish_workflow(
             "API keys cannot publish workflows; a signed-in person must".to_owned(),
         ));
     };
+    ensure_not_managed(&state.db.get_workflow(&scope, path.1).await?)?;
     match state
         .db
         .publish_workflow(&scope, path.1, body.0.version, publisher)

@@ -28,6 +28,7 @@
 pub mod approval;
 pub mod definition;
 pub mod execution;
+pub mod msp;
 pub mod notify;
 pub mod record;
 pub mod run;
@@ -46,6 +47,10 @@ pub use execution::{
     CancelledWorkflowRuns, ParentRun, RerunVersion, RerunWorkflowRun, RerunWorkflowRuns,
     StartWorkflowRun, StepAttempt, StepRun, TriggerKind, WorkflowExecution, WorkflowRunBatch,
     WorkflowRunFilter,
+};
+pub use msp::{
+    CreateMspWorkflow, MAX_MSP_WORKFLOW_TARGETS, MspWorkflow, MspWorkflowRun, MspWorkflowRuns,
+    MspWorkflowTarget, StartMspWorkflowRuns, UpdateMspWorkflow,
 };
 pub use notify::{NotifyEndpoint, NotifyEndpointStatus};
 pub use record::{

@@ -3,7 +3,7 @@
 
 use super::definition::WorkflowDefinition;
 use crate::enums::text_enum;
-use crate::ids::{CustomerId, UserId, WorkflowId};
+use crate::ids::{CustomerId, MspWorkflowId, UserId, WorkflowId};
 use crate::validated::{DisplayName, validated_string};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -69,6 +69,9 @@ pub struct Workflow {
     pub created_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Set on a managed copy of an MSP-level workflow (see [`super::msp`]): it changes
+    /// only through that MSP workflow, not through this customer's edits.
+    pub msp_workflow_id: Option<MspWorkflowId>,
 }
 
 /// Create a workflow; its definition is saved as version 1 (not yet published).

@@ -1,0 +1,288 @@
+//! MSP-level workflows (operators only): create, list, read and change them, deploy
+//! one into every customer it targets, and start a run of it in each.
+//!
+//! See `obera_types::workflows::msp` for the model. A definition is checked against
+//! the engine's rules when saved, and against each target customer's own records
+//! (credentials by name, people, workflows) when deployed there; a customer whose
+//! records do not fit keeps the revision it had and is reported with the problems.
+//! Each customer a deploy or a start reaches records the operator's access on its
+//! own audit log, as choosing the customer by path does.
+
+use crate::auth::access::operator_scope;
+use crate::auth::principal::Principal;
+use crate::body::Body;
+use crate::error::{ApiError, ApiResult};
+use crate::idempotency::{IdempotencyKey, created};
+use crate::routes::page;
+use crate::state::AppState;
+use crate::workflow_validation::validated;
+use actix_web::{HttpRequest, get, patch, post, web};
+use obera_store::{NewWorkflowRun, StoreError};
+use obera_types::{
+    CreateMspWorkflow, CustomerId, CustomerStatus, MAX_MSP_WORKFLOW_TARGETS, MspWorkflow,
+    MspWorkflowId, MspWorkflowPage, MspWorkflowRun, MspWorkflowRuns, PageParams,
+    StartMspWorkflowRuns, TriggerKind, UpdateMspWorkflow, UpdateWorkflow, UserId,
+};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_msp_workflows)
+        .service(create_msp_workflow)
+        .service(get_msp_workflow)
+        .service(update_msp_workflow)
+        .service(deploy_msp_workflow)
+        .service(start_msp_workflow_runs);
+}
+
+const MSP_WORKFLOW_ID_DOC: &str = "The MSP workflow";
+
+/// The operator making a change (demo sessions change nothing).
+fn changing_operator(principal: &Principal) -> ApiResult<UserId> {
+    let operator = principal.require_operator()?;
+    if principal.read_only() {
+        return Err(ApiError::Forbidden(
+            "demo sessions are read-only".to_owned(),
+        ));
+    }
+    Ok(operator)
+}
+
+fn check_target_count(customers: &[CustomerId]) -> ApiResult<()> {
+    if customers.len() > MAX_MSP_WORKFLOW_TARGETS {
+        return Err(ApiError::field(
+            "customer_ids",
+            format!("name at most {MAX_MSP_WORKFLOW_TARGETS} customers"),
+        ));
+    }
+    Ok(())
+}
+
+/// A store refusal of the target list names the field.
+fn targets_refused(error: StoreError) -> ApiError {
+    match error {
+        StoreError::Rule(message) => ApiError::field("customer_ids", message),
+        other => other.into(),
+    }
+}
+
+/// List the MSP workflows, oldest first, each with its targets.
+#[utoipa::path(tag = "msp_workflows", operation_id = "list_msp_workflows", security(("bearer" = [])), params(PageParams),
+    responses((status = 200, description = "Success", body = MspWorkflowPage)))]
+#[get("/msp/workflows")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+async fn list_msp_workflows(
+    state: web::Data<AppState>,
+    principal: Principal,
+    params: web::Query<PageParams>,
+) -> ApiResult<web::Json<MspWorkflowPage>> {
+    principal.require_operator()?;
+    let (items, next_cursor) = state.db.list_msp_workflows(page(&params)?).await?;
+    Ok(web::Json(MspWorkflowPage { items, next_cursor }))
+}
+
+/// Create an MSP workflow targeting `customer_ids`. Its definition is checked against
+/// the engine's rules (references to a customer's records are checked per customer
+/// at deploy); nothing runs anywhere until it is deployed.
+#[utoipa::path(tag = "msp_workflows", operation_id = "create_msp_workflow", security(("bearer" = [])), request_body = CreateMspWorkflow,
+    params(("Idempotency-Key" = Option<String>, Header, description = super::IDEMPOTENCY_KEY_DOC)),
+    responses((status = 201, description = "Created", body = MspWorkflow)))]
+#[post("/msp/workflows")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+async fn create_msp_workflow(
+    state: web::Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    body: Body<CreateMspWorkflow>,
+) -> ApiResult<actix_web::HttpResponse> {
+    let operator = changing_operator(&principal)?;
+    let input = body.0;
+    check_target_count(&input.customer_ids)?;
+    validated(&state, None, &input.definition, "definition").await?;
+    created(&state, key, principal.id(), &input, async {
+        state
+            .db
+            .create_msp_workflow(operator, &input)
+            .await
+            .map_err(targets_refused)
+    })
+    .await
+}
+
+/// Read an MSP workflow with its targets and what each last received.
+#[utoipa::path(tag = "msp_workflows", operation_id = "get_msp_workflow", security(("bearer" = [])),
+    params(("msp_workflow_id" = MspWorkflowId, Path, description = MSP_WORKFLOW_ID_DOC)),
+    responses((status = 200, description = "Success", body = MspWorkflow)))]
+#[get("/msp/workflows/{msp_workflow_id}")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+async fn get_msp_workflow(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<MspWorkflowId>,
+) -> ApiResult<web::Json<MspWorkflow>> {
+    principal.require_operator()?;
+    Ok(web::Json(state.db.get_msp_workflow(*path).await?))
+}
+
+/// Change an MSP workflow (only the fields given). A new `definition` is the next
+/// revision and runs nowhere until deployed; a new `customer_ids` replaces the
+/// targets at once: a customer no longer named has its managed copy deactivated
+/// (its runs stay in its history), a newly named one receives the next deploy.
+#[utoipa::path(tag = "msp_workflows", operation_id = "update_msp_workflow", security(("bearer" = [])), request_body = UpdateMspWorkflow,
+    params(("msp_workflow_id" = MspWorkflowId, Path, description = MSP_WORKFLOW_ID_DOC)),
+    responses((status = 200, description = "Success", body = MspWorkflow)))]
+#[patch("/msp/workflows/{msp_workflow_id}")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+async fn update_msp_workflow(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    path: web::Path<MspWorkflowId>,
+    body: Body<UpdateMspWorkflow>,
+) -> ApiResult<web::Json<MspWorkflow>> {
+    let operator = changing_operator(&principal)?;
+    let patch = body.0;
+    if let Some(customers) = &patch.customer_ids {
+        check_target_count(customers)?;
+    }
+    if let Some(definition) = &patch.definition {
+        // Another id is 404 before its definition is judged.
+        state.db.get_msp_workflow(*path).await?;
+        validated(&state, None, definition, "definition").await?;
+    }
+    let (workflow, removed) = state
+        .db
+        .update_msp_workflow(operator, *path, &patch)
+        .await
+        .map_err(targets_refused)?;
+    let deactivate = UpdateWorkflow {
+        active: Some(false),
+        ..Default::default()
+    };
+    for (customer, copy) in removed {
+        let (scope, _) = operator_scope(&state, &req, operator, customer).await?;
+        match state.db.update_workflow(&scope, copy, &deactivate).await {
+            // A customer or copy removed since is nothing to deactivate.
+            Ok(_) | Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(web::Json(workflow))
+}
+
+/// Deploy an MSP workflow's current revision into every customer it targets: each
+/// receives it as the next version of its managed copy (made on the first deploy),
+/// published by you and active, after the definition is checked against that
+/// customer's records. A customer whose records do not fit (a credential it lacks,
+/// say) keeps the revision it had; the answer lists per target what it runs now and
+/// any problems.
+#[utoipa::path(tag = "msp_workflows", operation_id = "deploy_msp_workflow", security(("bearer" = [])),
+    params(("msp_workflow_id" = MspWorkflowId, Path, description = MSP_WORKFLOW_ID_DOC)),
+    responses((status = 200, description = "Success", body = MspWorkflow)))]
+#[post("/msp/workflows/{msp_workflow_id}/deploy")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+async fn deploy_msp_workflow(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    path: web::Path<MspWorkflowId>,
+) -> ApiResult<web::Json<MspWorkflow>> {
+    let operator = changing_operator(&principal)?;
+    let msp = state.db.get_msp_workflow(*path).await?;
+    let (mut reached, mut refused) = (0, 0);
+    for target in &msp.targets {
+        let (scope, _) = operator_scope(&state, &req, operator, target.customer_id).await?;
+        let outcome = match validated(&state, Some(&scope), &msp.definition, "definition").await {
+            Ok(()) => {
+                let copy = state
+                    .db
+                    .deploy_managed_workflow(&scope, &msp, operator)
+                    .await?;
+                reached += 1;
+                Ok((copy.id, msp.revision))
+            }
+            Err(ApiError::Validation(problems)) => {
+                refused += 1;
+                Err(problems)
+            }
+            Err(other) => return Err(other),
+        };
+        state
+            .db
+            .record_msp_deployment(
+                msp.id,
+                target.customer_id,
+                outcome.as_ref().map(|o| *o).map_err(Vec::as_slice),
+            )
+            .await?;
+    }
+    state
+        .db
+        .record_msp_deploy(operator, msp.id, msp.revision, reached, refused)
+        .await?;
+    Ok(web::Json(state.db.get_msp_workflow(msp.id).await?))
+}
+
+/// Start a run of an MSP workflow in every target customer it is deployed to, each
+/// with `input` as its trigger data and acting with your authority. Each run is the
+/// customer's, read at `/customers/{customer_id}/workflow-runs/{id}`. A target not
+/// deployed to yet, or suspended, is listed with why no run started there.
+#[utoipa::path(tag = "msp_workflows", operation_id = "start_msp_workflow_runs", security(("bearer" = [])), request_body = StartMspWorkflowRuns,
+    params(("msp_workflow_id" = MspWorkflowId, Path, description = MSP_WORKFLOW_ID_DOC),
+        ("Idempotency-Key" = Option<String>, Header, description = super::IDEMPOTENCY_KEY_DOC)),
+    responses((status = 201, description = "Created", body = MspWorkflowRuns)))]
+#[post("/msp/workflows/{msp_workflow_id}/runs")]
+#[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
+async fn start_msp_workflow_runs(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    key: IdempotencyKey,
+    path: web::Path<MspWorkflowId>,
+    body: Body<StartMspWorkflowRuns>,
+) -> ApiResult<actix_web::HttpResponse> {
+    let operator = changing_operator(&principal)?;
+    let input = body.0;
+    let msp = state.db.get_msp_workflow(*path).await?;
+    let reply = created(&state, key, principal.id(), &input, async {
+        let mut runs = Vec::with_capacity(msp.targets.len());
+        for target in &msp.targets {
+            let skipped = |why: &str| MspWorkflowRun {
+                customer_id: target.customer_id,
+                execution_id: None,
+                skipped: Some(why.to_owned()),
+            };
+            let (Some(copy), Some(_)) = (target.workflow_id, target.deployed_revision) else {
+                runs.push(skipped("not deployed to this customer yet"));
+                continue;
+            };
+            let (scope, status) =
+                operator_scope(&state, &req, operator, target.customer_id).await?;
+            if status == CustomerStatus::Suspended {
+                runs.push(skipped("the customer is suspended"));
+                continue;
+            }
+            let workflow = state.db.get_workflow(&scope, copy).await?;
+            let Some(version) = workflow.published_version.filter(|_| workflow.active) else {
+                runs.push(skipped("the managed copy is inactive"));
+                continue;
+            };
+            let run = NewWorkflowRun::new(
+                copy,
+                version,
+                TriggerKind::Manual,
+                input.input.clone(),
+                Some(operator),
+            );
+            let execution = state.db.start_workflow_run(&scope, &run).await?;
+            runs.push(MspWorkflowRun {
+                customer_id: target.customer_id,
+                execution_id: Some(execution.id),
+                skipped: None,
+            });
+        }
+        Ok(MspWorkflowRuns { runs })
+    })
+    .await;
+    state.workflow_runs.notify_one();
+    reply
+}
