@@ -350,6 +350,18 @@ async fn only_operators_reach_msp_workflows_and_bad_input_changes_nothing(app: T
         "{}",
         reply.text
     );
+    for (query, field) in [("limit=0", "limit"), ("cursor=nope", "cursor")] {
+        let reply = app.get(&format!("{MSP}?{query}"), &operator.token).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}: {}",
+            reply.text
+        );
+        assert_eq!(reply.invalid_fields(), [field], "{}", reply.text);
+    }
+    let reply = app.get(&format!("{MSP}/not-an-id"), &operator.token).await;
+    assert!(reply.status.is_client_error(), "{}", reply.text);
     let missing = format!("{MSP}/{}", MspWorkflowId::new());
     assert_eq!(
         app.get(&missing, &operator.token).await.status,

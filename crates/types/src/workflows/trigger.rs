@@ -65,8 +65,9 @@
 //!   is `operator.accessed_customer`, `user_id` the operator, and `action_details`
 //!   holds the request's `method` and `path`. Every request an operator makes in
 //!   the customer is one access, so a listener runs once per request.
-//! - `customer.created`: emitted for MSP-level workflows once they exist; a new
-//!   customer has no workflows of its own to listen for it.
+//! - `customer.created`: declared, not emitted yet: a new customer has no workflows
+//!   of its own to listen for it, and MSP-level workflows ([`super::msp`]) reach a
+//!   customer when an operator deploys them.
 //!
 //! So `trigger.data.role` reads an invited person's role and
 //! `trigger.data.action_details.path` what an operator opened.
@@ -102,8 +103,8 @@ text_enum!(
     /// the modules that emit them land (`integration.sync_failed` with integrations).
     /// `user.invited`: a person was added to the customer. `audit.privileged_access`:
     /// privileged access to the customer's data was recorded (an MSP operator entering
-    /// it). `customer.created`: a customer was created; emitted for MSP-level
-    /// workflows once they exist (a new customer has no workflows of its own).
+    /// it). `customer.created`: a customer was created; declared, not emitted yet (a
+    /// new customer has no workflows of its own; MSP workflows reach it by deploy).
     PlatformEvent {
         CustomerCreated => "customer.created",
         UserInvited => "user.invited",
