@@ -4,7 +4,7 @@
 
 use crate::both_backends;
 use crate::helpers::*;
-use crate::workflow_runs::{step, transform};
+use crate::workflow_runs::{start, step, transform};
 use obera_types::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -33,6 +33,20 @@ async fn deploy(app: &TestApp, operator: &Member, msp: &MspWorkflow) -> MspWorkf
     let path = format!("{MSP}/{}/deploy", msp.id);
     let reply = app.post(&path, Some(&operator.token), &json!({})).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    reply.json()
+}
+
+/// Starts a run of `msp` in every target: one line per target.
+async fn start_everywhere(app: &TestApp, operator: &Member, msp: &MspWorkflow) -> MspWorkflowRuns {
+    let path = format!("{MSP}/{}/runs", msp.id);
+    let reply = app
+        .post(
+            &path,
+            Some(&operator.token),
+            &StartMspWorkflowRuns::default(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     reply.json()
 }
 
@@ -83,15 +97,7 @@ async fn an_msp_workflow_runs_in_each_target_customers_own_scope_and_history(app
     }
     assert!(workflows_of(&app, &outsider).await.is_empty());
 
-    let reply = app
-        .post(
-            &format!("{MSP}/{}/runs", msp.id),
-            Some(&operator.token),
-            &StartMspWorkflowRuns::default(),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
-    let started: MspWorkflowRuns = reply.json();
+    let started = start_everywhere(&app, &operator, &msp).await;
     assert_eq!(started.runs.len(), 2, "{started:?}");
     for member in [&a, &b] {
         let line = started
@@ -168,15 +174,7 @@ async fn a_customer_reads_and_runs_a_managed_copy_but_cannot_change_it(app: Test
         .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     // Reading and running are the customer's.
-    let reply = app
-        .post(
-            &format!("{base}/runs"),
-            Some(&a.token),
-            &StartWorkflowRun::default(),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
-    let run: WorkflowExecution = reply.json();
+    let run = start(&app, &base, &a.token, &StartWorkflowRun::default()).await;
     assert_eq!(
         app.finished_run(&a, run.id).await.status,
         ExecutionStatus::Succeeded
@@ -251,14 +249,7 @@ async fn a_new_revision_reaches_the_targets_and_a_removed_customers_copy_stops(a
     assert_eq!(target(&msp, &stays).deployed_revision, Some(2));
     let copy = workflows_of(&app, &stays).await.remove(0);
     assert_eq!((copy.latest_version, copy.published_version), (2, Some(2)));
-    let reply = app
-        .post(
-            &format!("{MSP}/{}/runs", msp.id),
-            Some(&operator.token),
-            &StartMspWorkflowRuns::default(),
-        )
-        .await;
-    let started: MspWorkflowRuns = reply.json();
+    let started = start_everywhere(&app, &operator, &msp).await;
     assert_eq!(started.runs.len(), 1, "{started:?}");
     let execution = started.runs[0]
         .execution_id

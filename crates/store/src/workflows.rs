@@ -193,6 +193,42 @@ async fn insert_workflow(
     row.try_into()
 }
 
+/// Saves `definition` as workflow `id`'s next version. `NotFound` when the workflow
+/// is not the scope's.
+async fn save_next_version(
+    tx: &mut Tx,
+    scope: &TenantScope,
+    id: WorkflowId,
+    definition: &WorkflowDefinition,
+    at: DateTime<Utc>,
+) -> StoreResult<WorkflowVersion> {
+    let n: Option<i32> = fetch!(
+        tx,
+        query_scalar(NEXT_VERSION).fetch_optional,
+        scope.customer_id().0,
+        id.0,
+        at
+    );
+    let version = insert_version(
+        tx,
+        scope,
+        id,
+        n.ok_or(StoreError::NotFound)?,
+        definition,
+        at,
+    )
+    .await?;
+    record_change(
+        tx,
+        scope,
+        AuditAction::WORKFLOW_VERSION_SAVED,
+        id,
+        Some(version.number),
+    )
+    .await?;
+    Ok(version)
+}
+
 /// Makes version `n` (which exists) the published one, by `publisher`.
 async fn publish_in(
     tx: &mut Tx,
@@ -287,23 +323,8 @@ impl Db {
                         true,
                         at
                     );
-                    let n: i32 = fetch!(
-                        tx,
-                        query_scalar(NEXT_VERSION).fetch_one,
-                        scope.customer_id().0,
-                        id.0,
-                        at
-                    );
-                    let version = insert_version(tx, scope, id, n, &msp.definition, at).await?;
-                    record_change(
-                        tx,
-                        scope,
-                        AuditAction::WORKFLOW_VERSION_SAVED,
-                        id,
-                        Some(version.number),
-                    )
-                    .await?;
-                    (id, n)
+                    let version = save_next_version(tx, scope, id, &msp.definition, at).await?;
+                    (id, bind_version(version.number)?)
                 }
             };
             publish_in(tx, scope, id, number, publisher, at).await
@@ -368,31 +389,7 @@ impl Db {
     ) -> StoreResult<WorkflowVersion> {
         let at = now();
         self.write(scope, async |tx| {
-            let n: Option<i32> = fetch!(
-                tx,
-                query_scalar(NEXT_VERSION).fetch_optional,
-                scope.customer_id().0,
-                id.0,
-                at
-            );
-            let version = insert_version(
-                tx,
-                scope,
-                id,
-                n.ok_or(StoreError::NotFound)?,
-                definition,
-                at,
-            )
-            .await?;
-            record_change(
-                tx,
-                scope,
-                AuditAction::WORKFLOW_VERSION_SAVED,
-                id,
-                Some(version.number),
-            )
-            .await?;
-            Ok(version)
+            save_next_version(tx, scope, id, definition, at).await
         })
         .await
     }
