@@ -367,3 +367,39 @@ async fn only_operators_reach_msp_workflows_and_bad_input_changes_nothing(app: T
     assert_eq!((kept.revision, kept.targets.len()), (1, 1), "{kept:?}");
 }
 both_backends!(only_operators_reach_msp_workflows_and_bad_input_changes_nothing);
+
+/// A managed copy's runs started by a trigger or key act as the operator who deployed
+/// it, re-checked at run time: once that operator is deactivated they fail, saying why.
+async fn a_deactivated_operators_managed_runs_fail_with_the_reason(app: TestApp) {
+    let operator = app.operator().await;
+    let admin = app.signup("Keyed").await;
+    let msp = create(&app, &operator, whose_run(), &[&admin]).await;
+    let msp = deploy(&app, &operator, &msp).await;
+    let copy = target(&msp, &admin)
+        .workflow_id
+        .unwrap_or_else(|| panic!("{msp:?}"));
+    let base = format!("/api/v1/customers/{}/workflows/{copy}", admin.customer_id);
+    let key = app
+        .api_key(&admin, &[ApiScope::WorkflowsRead, ApiScope::WorkflowsWrite])
+        .await;
+    let queued = start(&app, &base, &key.secret, &StartWorkflowRun::default()).await;
+    let run = app.finished_run(&admin, queued.id).await;
+    assert_eq!(
+        (run.status, run.acting_user),
+        (ExecutionStatus::Succeeded, Some(operator.user_id))
+    );
+    app.db
+        .set_operator_active(&parse(&operator.email), false)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let queued = start(&app, &base, &key.secret, &StartWorkflowRun::default()).await;
+    let run = app.finished_run(&admin, queued.id).await;
+    assert_eq!(run.status, ExecutionStatus::Failed);
+    assert!(
+        run.steps.is_empty(),
+        "a step ran without authority: {run:?}"
+    );
+    let why = run.error_message.unwrap_or_default();
+    assert!(why.contains("can no longer act"), "{why}");
+}
+both_backends!(a_deactivated_operators_managed_runs_fail_with_the_reason);
