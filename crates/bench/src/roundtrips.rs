@@ -12,6 +12,7 @@ use anyhow::Context;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -53,6 +54,26 @@ impl Proxy {
             }
         });
         Ok(Proxy { addr, counts })
+    }
+
+    /// Waits until no chunk has passed for `quiet` (the server's start-up work is
+    /// done), at most `limit`.
+    pub async fn wait_quiet(&self, quiet: Duration, limit: Duration) -> anyhow::Result<()> {
+        let until = Instant::now() + limit;
+        let mut last = self.snapshot();
+        let mut since = Instant::now();
+        while since.elapsed() < quiet {
+            anyhow::ensure!(
+                Instant::now() < until,
+                "the server kept talking to PostgreSQL for {limit:?} after start-up"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let now = self.snapshot();
+            if now != last {
+                (last, since) = (now, Instant::now());
+            }
+        }
+        Ok(())
     }
 
     /// `(critical, release)` so far.

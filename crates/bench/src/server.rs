@@ -31,7 +31,9 @@ pub struct Obera<'a> {
     pub label: &'a str,
     /// `RUST_LOG`; the default (`info,sqlx=warn`) writes one access-log line per request.
     pub rust_log: &'a str,
-    /// `OBERA_WORKFLOW_CONCURRENCY`; `None` keeps the server's default (8).
+    /// `OBERA_WORKFLOW_CONCURRENCY`; `None` keeps the server's default (8). `Some(0)`
+    /// serves the API only: no run workers and no cron scheduler either, whose polls
+    /// would otherwise land in what a scenario counts.
     pub workflow_concurrency: Option<u32>,
 }
 
@@ -63,6 +65,9 @@ impl Obera<'_> {
             .stderr(Stdio::from(log));
         if let Some(n) = self.workflow_concurrency {
             cmd.env("OBERA_WORKFLOW_CONCURRENCY", n.to_string());
+            if n == 0 {
+                cmd.env("OBERA_CRON_INTERVAL_SECS", "0");
+            }
         }
         if let Some(owner) = &self.migrate_url {
             cmd.env("OBERA_MIGRATE_URL", owner);
