@@ -203,6 +203,11 @@ const MATRIX: &[(&str, &str, Option<&str>)] = &[
     ),
     (
         "GET",
+        "/api/v1/customers/{customer_id}/workflow-insights",
+        None,
+    ),
+    (
+        "GET",
         "/api/v1/customers/{customer_id}/workflow-approvals",
         None,
     ),

@@ -41,6 +41,7 @@ mod workflow_durable;
 mod workflow_errors;
 mod workflow_events;
 mod workflow_http;
+mod workflow_insights;
 mod workflow_notify;
 mod workflow_runs;
 mod workflow_sub;

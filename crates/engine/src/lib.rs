@@ -41,6 +41,7 @@ pub mod dry_run;
 pub mod expression;
 mod graph;
 pub mod idempotency;
+pub mod insights;
 pub mod iteration;
 pub mod output;
 pub mod parse;
@@ -63,6 +64,7 @@ pub use expression::{
     Bindings, Compiled, Evaluator, ExprError, LimitKind, Limits, MAX_VALUE_DEPTH,
 };
 pub use idempotency::{StepPath, idempotency_key};
+pub use insights::{RunSample, WorkflowFacts, nearest_rank, summarise};
 pub use iteration::{
     IterationPlan, IterationState, LoopError, LoopOutcome, last_step_output, loop_items,
     plan_iterations,

@@ -33,6 +33,7 @@ mod scope;
 mod second_factor;
 mod users;
 mod workflow_approvals;
+mod workflow_insights;
 mod workflow_runs;
 mod workflow_triggers;
 mod workflows;
@@ -57,6 +58,7 @@ pub use scope::{Actor, RequestReads, TenantScope};
 pub use second_factor::{FactorOwner, SecondFactor};
 pub use users::NewProfile;
 pub use workflow_approvals::{ApprovalChoice, NewWorkflowApproval};
+pub use workflow_insights::{InsightData, InsightRun, MAX_INSIGHT_RUNS};
 pub use workflow_runs::{MAX_SUB_WORKFLOW_DEPTH, NewWorkflowRun, RunJob, WORKFLOW_RUN_QUEUE};
 pub use workflow_triggers::{
     Accepted, DELIVERY_REPLAY_WINDOW, NewWorkflowTrigger, TriggerChange, WebhookSecrets,

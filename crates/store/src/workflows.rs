@@ -18,8 +18,8 @@ use obera_types::{
 use sqlx::types::Json;
 use uuid::Uuid;
 
-const INSERT: &str = "INSERT INTO workflows (customer_id, id, name, description, tags, systems_involved, workflow_type, active, latest_version, created_by, created_at, updated_at, msp_workflow_id) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE, 1, $8, $9, $9, $10) RETURNING *";
+const INSERT: &str = "INSERT INTO workflows (customer_id, id, name, description, tags, systems_involved, workflow_type, active, latest_version, created_by, created_at, updated_at, msp_workflow_id, minutes_saved_per_run) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE, 1, $8, $9, $9, $10, $11) RETURNING *";
 const MANAGED_COPY: &str =
     "SELECT * FROM workflows WHERE customer_id = $1 AND msp_workflow_id = $2";
 const GET: &str = "SELECT * FROM workflows WHERE customer_id = $1 AND id = $2";
@@ -27,7 +27,8 @@ const LIST: &str =
     "SELECT * FROM workflows WHERE customer_id = $1 AND id > $2 ORDER BY id LIMIT $3";
 const UPDATE: &str = "UPDATE workflows SET name = COALESCE($3, name), description = COALESCE($4, description), \
      tags = COALESCE($5, tags), systems_involved = COALESCE($6, systems_involved), \
-     workflow_type = COALESCE($7, workflow_type), active = COALESCE($8, active), updated_at = $9 \
+     workflow_type = COALESCE($7, workflow_type), active = COALESCE($8, active), updated_at = $9, \
+     minutes_saved_per_run = COALESCE($10, minutes_saved_per_run) \
      WHERE customer_id = $1 AND id = $2 RETURNING *";
 const NEXT_VERSION: &str = "UPDATE workflows SET latest_version = latest_version + 1, updated_at = $3 \
      WHERE customer_id = $1 AND id = $2 RETURNING latest_version";
@@ -59,6 +60,7 @@ struct WorkflowRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     msp_workflow_id: Option<Uuid>,
+    minutes_saved_per_run: i32,
 }
 
 /// A stored version number (always ≥ 1) as the API's unsigned number.
@@ -86,6 +88,9 @@ impl TryFrom<WorkflowRow> for Workflow {
             created_at: r.created_at,
             updated_at: r.updated_at,
             msp_workflow_id: r.msp_workflow_id.map(MspWorkflowId),
+            minutes_saved_per_run: u32::try_from(r.minutes_saved_per_run).map_err(|_| {
+                StoreError::Corrupt(format!("minutes_saved_per_run {}", r.minutes_saved_per_run))
+            })?,
         })
     }
 }
@@ -110,6 +115,11 @@ impl TryFrom<VersionRow> for WorkflowVersion {
             created_at: r.created_at,
         })
     }
+}
+
+/// Minutes saved per run as bound in SQL (the API caps them far below `i32::MAX`).
+fn minutes(n: u32) -> StoreResult<i32> {
+    i32::try_from(n).map_err(|_| StoreError::Rule(format!("{n} minutes is too many")))
 }
 
 /// The version as its number is bound in SQL.
@@ -186,7 +196,8 @@ async fn insert_workflow(
         new.workflow_type.as_str(),
         scope.actor().user_id().map(|u| u.0),
         at,
-        msp.map(|m| m.0)
+        msp.map(|m| m.0),
+        minutes(new.minutes_saved_per_run)?
     );
     insert_version(tx, scope, id, 1, &new.definition, at).await?;
     record_change(tx, scope, AuditAction::WORKFLOW_CREATED, id, Some(1)).await?;
@@ -305,6 +316,7 @@ impl Db {
                         systems_involved: msp.systems_involved.clone(),
                         workflow_type: msp.workflow_type,
                         definition: msp.definition.clone(),
+                        minutes_saved_per_run: 0,
                     };
                     (insert_workflow(tx, scope, &new, Some(msp.id)).await?.id, 1)
                 }
@@ -321,7 +333,8 @@ impl Db {
                         Json(&msp.systems_involved),
                         msp.workflow_type.as_str(),
                         true,
-                        at
+                        at,
+                        None::<i32>
                     );
                     let version = save_next_version(tx, scope, id, &msp.definition, at).await?;
                     (id, bind_version(version.number)?)
@@ -370,7 +383,8 @@ impl Db {
                 patch.systems_involved.as_ref().map(Json),
                 patch.workflow_type.map(|t| t.as_str()),
                 patch.active,
-                now()
+                now(),
+                patch.minutes_saved_per_run.map(minutes).transpose()?
             );
             let workflow: Workflow = row.ok_or(StoreError::NotFound)?.try_into()?;
             record_change(tx, scope, AuditAction::WORKFLOW_UPDATED, id, None).await?;

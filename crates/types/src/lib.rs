@@ -108,4 +108,8 @@ pub use workflows::{
     CreateMspWorkflow, MAX_MSP_WORKFLOW_TARGETS, MspWorkflow, MspWorkflowRun, MspWorkflowRuns,
     MspWorkflowTarget, StartMspWorkflowRuns, UpdateMspWorkflow,
 };
+pub use workflows::{
+    FailingStep, InsightDay, InsightFigures, MAX_FAILING_STEPS, MAX_INSIGHT_DAYS,
+    MAX_MINUTES_SAVED_PER_RUN, WorkflowInsightLine, WorkflowInsights, WorkflowInsightsQuery,
+};
 pub use workflows::{NotifyEndpoint, NotifyEndpointStatus};

@@ -20,6 +20,7 @@ pub mod notify_endpoints;
 pub mod outbound_allow_list;
 pub mod users;
 pub mod workflow_approvals;
+pub mod workflow_insights;
 pub mod workflow_runs;
 pub mod workflow_triggers;
 pub mod workflows;
@@ -41,6 +42,7 @@ pub fn configure_api(cfg: &mut ServiceConfig) {
     workflows::configure(cfg);
     workflow_runs::configure(cfg);
     workflow_approvals::configure(cfg);
+    workflow_insights::configure(cfg);
     notify_endpoints::configure(cfg);
     workflow_triggers::configure(cfg);
     msp_workflows::configure(cfg);

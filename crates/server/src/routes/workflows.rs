@@ -17,9 +17,9 @@ use crate::workflow_validation::validated;
 use actix_web::{get, patch, post, web};
 use obera_store::StoreError;
 use obera_types::{
-    ApiScope, CreateWorkflow, CustomerId, PageParams, PublishWorkflow, SaveWorkflowVersion,
-    UpdateWorkflow, WORKFLOW_EXPORT_FORMAT, Workflow, WorkflowExport, WorkflowId, WorkflowPage,
-    WorkflowVersion, WorkflowVersionPage,
+    ApiScope, CreateWorkflow, CustomerId, MAX_MINUTES_SAVED_PER_RUN, PageParams, PublishWorkflow,
+    SaveWorkflowVersion, UpdateWorkflow, WORKFLOW_EXPORT_FORMAT, Workflow, WorkflowExport,
+    WorkflowId, WorkflowPage, WorkflowVersion, WorkflowVersionPage,
 };
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -38,6 +38,16 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 const WORKFLOW_ID_DOC: &str = "The workflow";
+
+fn check_minutes_saved(minutes: Option<u32>) -> ApiResult<()> {
+    match minutes {
+        Some(n) if n > MAX_MINUTES_SAVED_PER_RUN => Err(ApiError::field(
+            "minutes_saved_per_run",
+            format!("must be at most {MAX_MINUTES_SAVED_PER_RUN}"),
+        )),
+        _ => Ok(()),
+    }
+}
 
 /// Refuses to change a managed copy of an MSP workflow (`obera_types::workflows::msp`):
 /// it changes only through its MSP workflow, so every customer that workflow targets
@@ -83,6 +93,7 @@ async fn create_workflow(
 ) -> ApiResult<actix_web::HttpResponse> {
     let scope = access.require(Need::Editor, ApiScope::WorkflowsWrite)?;
     let input = body.0;
+    check_minutes_saved(Some(input.minutes_saved_per_run))?;
     validated(&state, Some(&scope), &input.definition, "definition").await?;
     created(&state, key, access.principal.id(), &input, async {
         Ok(state.db.create_workflow(&scope, &input).await?)
@@ -112,6 +123,7 @@ async fn import_workflow(
             format!("must be `{WORKFLOW_EXPORT_FORMAT}`"),
         ));
     }
+    check_minutes_saved(Some(doc.minutes_saved_per_run))?;
     validated(&state, Some(&scope), &doc.definition, "definition").await?;
     let input = CreateWorkflow {
         name: doc.name.clone(),
@@ -120,6 +132,7 @@ async fn import_workflow(
         systems_involved: doc.systems_involved.clone(),
         workflow_type: doc.workflow_type,
         definition: doc.definition.clone(),
+        minutes_saved_per_run: doc.minutes_saved_per_run,
     };
     created(&state, key, access.principal.id(), &doc, async {
         Ok(state.db.create_workflow(&scope, &input).await?)
@@ -156,6 +169,7 @@ async fn update_workflow(
     body: Body<UpdateWorkflow>,
 ) -> ApiResult<web::Json<Workflow>> {
     let scope = access.require(Need::Editor, ApiScope::WorkflowsWrite)?;
+    check_minutes_saved(body.0.minutes_saved_per_run)?;
     ensure_not_managed(&state.db.get_workflow(&scope, path.1).await?)?;
     Ok(web::Json(
         state.db.update_workflow(&scope, path.1, &body.0).await?,
@@ -329,5 +343,6 @@ async fn export_workflow(
         systems_involved: workflow.systems_involved,
         workflow_type: workflow.workflow_type,
         definition: version.definition,
+        minutes_saved_per_run: workflow.minutes_saved_per_run,
     }))
 }

@@ -28,6 +28,7 @@
 pub mod approval;
 pub mod definition;
 pub mod execution;
+pub mod insights;
 pub mod msp;
 pub mod notify;
 pub mod record;
@@ -48,14 +49,19 @@ pub use execution::{
     StartWorkflowRun, StepAttempt, StepRun, TriggerKind, WorkflowExecution, WorkflowRunBatch,
     WorkflowRunFilter,
 };
+pub use insights::{
+    FailingStep, InsightDay, InsightFigures, MAX_FAILING_STEPS, MAX_INSIGHT_DAYS,
+    WorkflowInsightLine, WorkflowInsights, WorkflowInsightsQuery,
+};
 pub use msp::{
     CreateMspWorkflow, MAX_MSP_WORKFLOW_TARGETS, MspWorkflow, MspWorkflowRun, MspWorkflowRuns,
     MspWorkflowTarget, StartMspWorkflowRuns, UpdateMspWorkflow,
 };
 pub use notify::{NotifyEndpoint, NotifyEndpointStatus};
 pub use record::{
-    CreateWorkflow, PublishWorkflow, SaveWorkflowVersion, UpdateWorkflow, WORKFLOW_EXPORT_FORMAT,
-    Workflow, WorkflowExport, WorkflowLabel, WorkflowType, WorkflowVersion,
+    CreateWorkflow, MAX_MINUTES_SAVED_PER_RUN, PublishWorkflow, SaveWorkflowVersion,
+    UpdateWorkflow, WORKFLOW_EXPORT_FORMAT, Workflow, WorkflowExport, WorkflowLabel, WorkflowType,
+    WorkflowVersion,
 };
 pub use run::{ExecutionStatus, StepRunStatus};
 pub use schedule::{

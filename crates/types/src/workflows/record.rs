@@ -72,6 +72,9 @@ pub struct Workflow {
     /// Set on a managed copy of an MSP-level workflow (see [`super::msp`]): it changes
     /// only through that MSP workflow, not through this customer's edits.
     pub msp_workflow_id: Option<MspWorkflowId>,
+    /// Minutes of someone's work one successful run saves, as estimated by whoever
+    /// built it; insights add it up as time saved.
+    pub minutes_saved_per_run: u32,
 }
 
 /// Create a workflow; its definition is saved as version 1 (not yet published).
@@ -89,6 +92,9 @@ pub struct CreateWorkflow {
     #[serde(default)]
     pub workflow_type: WorkflowType,
     pub definition: WorkflowDefinition,
+    /// Minutes one successful run saves (0 to 10,000; default 0), for insights.
+    #[serde(default)]
+    pub minutes_saved_per_run: u32,
 }
 
 /// Change a workflow's metadata; its steps change by saving a version.
@@ -108,6 +114,9 @@ pub struct UpdateWorkflow {
     pub workflow_type: Option<WorkflowType>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
+    /// Minutes one successful run saves (0 to 10,000), for insights.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minutes_saved_per_run: Option<u32>,
 }
 
 /// Save an edited definition as the workflow's next version.
@@ -138,6 +147,9 @@ pub struct PublishWorkflow {
     pub version: u32,
 }
 
+/// The most minutes a workflow may claim one run saves (a week of working days).
+pub const MAX_MINUTES_SAVED_PER_RUN: u32 = 10_000;
+
 /// The format name an export document carries, checked on import.
 pub const WORKFLOW_EXPORT_FORMAT: &str = "obera.workflow/v1";
 
@@ -159,4 +171,6 @@ pub struct WorkflowExport {
     #[serde(default)]
     pub workflow_type: WorkflowType,
     pub definition: WorkflowDefinition,
+    #[serde(default)]
+    pub minutes_saved_per_run: u32,
 }
