@@ -152,6 +152,19 @@ impl<'s> ToResponse<'s> for Conflict {
     }
 }
 
+/// A 422 on a route without a JSON body, whose query values are checked beyond
+/// their type (a time range, say): `(status = 422, response = ValidationFailed)`.
+pub struct ValidationFailed;
+
+impl<'s> ToResponse<'s> for ValidationFailed {
+    fn response() -> (&'s str, RefOr<Response>) {
+        (
+            VALIDATION_FAILED.name,
+            RefOr::T(VALIDATION_FAILED.response()),
+        )
+    }
+}
+
 /// Registers the shared responses and adds, to every operation, those its shape
 /// says it can answer.
 pub fn add_by_shape(api: &mut OpenApi) {

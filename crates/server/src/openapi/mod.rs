@@ -3,7 +3,7 @@
 
 mod errors;
 
-pub use errors::{Conflict, RateLimited};
+pub use errors::{Conflict, RateLimited, ValidationFailed};
 
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};

@@ -24,7 +24,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// `workflow_id`, only that workflow's runs.
 #[utoipa::path(tag = "workflows", operation_id = "get_workflow_insights", security(("bearer" = [])),
     params(("customer_id" = CustomerId, Path, description = super::CUSTOMER_ID_DOC), WorkflowInsightsQuery),
-    responses((status = 200, description = "Success", body = WorkflowInsights)))]
+    responses((status = 200, description = "Success", body = WorkflowInsights), (status = 422, response = crate::openapi::ValidationFailed)))]
 #[get("/customers/{customer_id}/workflow-insights")]
 #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
 async fn get_workflow_insights(
