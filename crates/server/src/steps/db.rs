@@ -8,46 +8,30 @@
 //! the run and step, so compliance scoring can tell events a workflow logged from the
 //! platform's own.
 
-use super::{Attempt, StepFailure, render};
+use super::{Attempt, StepContext, StepFailure, render};
 use obera_engine::{Bindings, Evaluator};
 use obera_store::{AuditEvent, Db, PageRequest, StoreError, TenantScope};
-use obera_types::{DbOperation, DbStep, ExecutionId, Template, UserId, UserProfile, WorkflowId};
+use obera_types::{DbOperation, DbStep, Template, UserId, UserProfile};
 use serde_json::{Value, json};
 use std::borrow::Cow;
-use uuid::Uuid;
 
 /// The most people `list_users` returns; a customer with more fails the step rather
 /// than hand a workflow a silently cut list.
 pub const MAX_LISTED_USERS: usize = 1_000;
 
-/// Where a `db` step runs: the run's scope, its ids for the audit trail, and the
-/// step's idempotency key.
-pub struct DbContext<'a> {
-    pub scope: &'a TenantScope,
-    pub workflow_id: WorkflowId,
-    pub execution_id: ExecutionId,
-    pub step_path: String,
-    pub idempotency_key: Uuid,
-}
-
 /// Runs one attempt of the step's operation.
-pub async fn run(
-    step: &DbStep,
-    db: &Db,
-    context: &DbContext<'_>,
-    evaluator: &Evaluator,
-    bindings: &mut Bindings,
-) -> Attempt {
+pub async fn run(step: &DbStep, cx: &StepContext<'_>, bindings: &mut Bindings) -> Attempt {
+    let (db, evaluator) = (cx.db, cx.evaluator);
     match &step.operation {
         DbOperation::ListUsers(_) => Attempt {
             input: json!({ "operation": "list_users" }),
-            result: list_users(db, context.scope).await,
+            result: list_users(db, cx.scope).await,
         },
         DbOperation::GetUser(get) => {
             let id = render::text(evaluator, bindings, &get.user_id, "user_id");
             let input = json!({ "operation": "get_user", "user_id": id.as_ref().ok() });
             let result = match id {
-                Ok(id) => get_user(db, context.scope, &id).await,
+                Ok(id) => get_user(db, cx.scope, &id).await,
                 Err(failure) => Err(failure),
             };
             Attempt { input, result }
@@ -65,13 +49,13 @@ pub async fn run(
                     let mut event = AuditEvent::new(record.action.clone(), &[]);
                     event.compliance_tags = Cow::Owned(record.tags.clone());
                     event.details = detail;
-                    event.idempotency_key = Some(context.idempotency_key);
+                    event.idempotency_key = Some(cx.idempotency_key);
                     let event = event
                         .detail("source", "workflow")
-                        .detail("workflow_id", context.workflow_id.to_string())
-                        .detail("execution_id", context.execution_id.to_string())
-                        .detail("step", context.step_path.as_str());
-                    db.record_keyed_audit(context.scope, event)
+                        .detail("workflow_id", cx.workflow_id.to_string())
+                        .detail("execution_id", cx.execution_id.to_string())
+                        .detail("step", cx.path.to_string());
+                    db.record_keyed_audit(cx.scope, event)
                         .await
                         .map_err(store_failure)
                         .and_then(|entry| to_json(&entry))

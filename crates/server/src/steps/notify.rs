@@ -13,48 +13,31 @@
 //! Without a `body`, the payload is `{ "type": "workflow.notification", "timestamp",
 //! "data": { "workflow_id", "execution_id" } }`, the envelope the spec recommends.
 
-use super::http::{DEFAULT_TIMEOUT, HttpCaller, Outbound};
+use super::http::{DEFAULT_TIMEOUT, Outbound};
 use super::render;
-use super::{Attempt, StepFailure};
+use super::{Attempt, StepContext, StepFailure};
 use crate::hooks::verify::{standard_webhooks_headers, standard_webhooks_key};
-use obera_engine::{Bindings, DataModel, Evaluator, FailureKind, disables_endpoint};
-use obera_store::{Db, TenantScope};
+use obera_engine::{Bindings, FailureKind, disables_endpoint};
 use obera_types::{HttpMethod, WebhookNotification};
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 /// What a receiver may answer with: enough for an acknowledgement, never a download.
 const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 
 /// Sends one attempt of a webhook notification.
-#[allow(clippy::too_many_arguments)]
 pub async fn webhook(
     config: &WebhookNotification,
-    http: &HttpCaller,
-    db: &Db,
-    idempotency_key: Uuid,
-    evaluator: &Evaluator,
+    cx: &StepContext<'_>,
     bindings: &mut Bindings,
-    data: &DataModel,
-    scope: &TenantScope,
 ) -> Attempt {
-    let prepared = prepare(
-        config,
-        http,
-        db,
-        idempotency_key,
-        evaluator,
-        bindings,
-        data,
-        scope,
-    )
-    .await;
+    let (http, db, scope) = (cx.http, cx.db, cx.scope);
+    let prepared = prepare(config, cx, bindings).await;
     let request = match prepared {
         Ok(request) => request,
         Err(failure) => return Attempt::computed(Err(failure)),
     };
     let url = request.url.clone();
-    let mut attempt = http.deliver(request, idempotency_key, scope).await;
+    let mut attempt = http.deliver(request, cx.idempotency_key, scope).await;
     // Only the receiver's own failures count against it, not a refusal by the guard.
     let counted = match &attempt.result {
         Ok(_) => Some(Ok(())),
@@ -87,17 +70,12 @@ pub async fn webhook(
 }
 
 /// The signed request, or why it cannot be sent.
-#[allow(clippy::too_many_arguments)]
 async fn prepare(
     config: &WebhookNotification,
-    http: &HttpCaller,
-    db: &Db,
-    idempotency_key: Uuid,
-    evaluator: &Evaluator,
+    cx: &StepContext<'_>,
     bindings: &mut Bindings,
-    data: &DataModel,
-    scope: &TenantScope,
 ) -> Result<Outbound, StepFailure> {
+    let (evaluator, http, db, scope, data) = (cx.evaluator, cx.http, cx.db, cx.scope, cx.data);
     let url = render::text(evaluator, bindings, &config.url, "url")?;
     let now = obera_store::now();
     let body = match &config.body {
@@ -151,7 +129,7 @@ async fn prepare(
         max_response_bytes: MAX_RESPONSE_BYTES,
     };
     let bytes = request.body_bytes().unwrap_or_default();
-    let id = format!("msg_{}", idempotency_key.simple());
+    let id = format!("msg_{}", cx.idempotency_key.simple());
     for (name, value) in standard_webhooks_headers(&key, &id, now.timestamp(), &bytes) {
         request.headers.push((name.to_owned(), value));
     }

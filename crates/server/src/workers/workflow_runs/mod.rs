@@ -46,8 +46,8 @@ use obera_engine::{
 };
 use obera_store::{Actor, Db, Job, RunJob, StoreError, TenantScope};
 use obera_types::{
-    Branch, DelayStep, ExecutionStatus, Expression, LoopStep, NotifyChannel, Step, StepAttempt,
-    StepConfig, StepKey, StepRun, StepRunStatus, UserStatus, WorkflowDefinition, WorkflowExecution,
+    Branch, DelayStep, ExecutionStatus, Expression, LoopStep, Step, StepAttempt, StepConfig,
+    StepKey, StepRun, StepRunStatus, UserStatus, WorkflowDefinition, WorkflowExecution,
 };
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -503,59 +503,32 @@ impl WorkflowRunner {
             Ok(bindings) => bindings,
             Err(e) => return Attempt::computed(Err(StepFailure::invalid(e.to_string()))),
         };
-        match &step.config {
-            StepConfig::Http(http) => {
-                let key = idempotency_key(run.execution.id, path);
-                self.http
-                    .call(http, key, &self.evaluator, &mut bindings, &run.scope)
-                    .await
-            }
-            StepConfig::Code(code) => crate::steps::code::run(code, data).await,
-            StepConfig::Notify(notify) => match &notify.channel {
-                NotifyChannel::Webhook(webhook) => {
-                    let key = idempotency_key(run.execution.id, path);
-                    crate::steps::notify::webhook(
-                        webhook,
-                        &self.http,
-                        &self.db,
-                        key,
-                        &self.evaluator,
-                        &mut bindings,
-                        data,
-                        &run.scope,
-                    )
-                    .await
-                }
-                NotifyChannel::Email(email) => match &self.mailer {
-                    Some(mailer) => {
-                        let key = idempotency_key(run.execution.id, path);
-                        mailer
-                            .send(email, key, &self.evaluator, &mut bindings)
-                            .await
-                    }
-                    None => crate::steps::email::not_configured(),
-                },
-            },
-            StepConfig::Db(db) => {
-                let context = crate::steps::db::DbContext {
-                    scope: &run.scope,
-                    workflow_id: run.execution.workflow_id,
-                    execution_id: run.execution.id,
-                    step_path: path.to_string(),
-                    idempotency_key: idempotency_key(run.execution.id, path),
-                };
-                crate::steps::db::run(db, &self.db, &context, &self.evaluator, &mut bindings).await
-            }
-            config => Attempt::computed(match compute(config, &self.evaluator, &mut bindings) {
+        let cx = crate::steps::StepContext {
+            scope: &run.scope,
+            workflow_id: run.execution.workflow_id,
+            execution_id: run.execution.id,
+            path,
+            idempotency_key: idempotency_key(run.execution.id, path),
+            data,
+            evaluator: &self.evaluator,
+            db: &self.db,
+            http: &self.http,
+            mailer: self.mailer.as_ref(),
+        };
+        if let Some(attempt) = crate::steps::attempt(&step.config, &cx, &mut bindings).await {
+            return attempt;
+        }
+        Attempt::computed(
+            match compute(&step.config, &self.evaluator, &mut bindings) {
                 Some(result) => result.map_err(|e| StepFailure::invalid(e.to_string())),
                 // Loops, delays, approvals and sub-workflows are driven by `step`, not
                 // attempted: reaching here is the runner's bug, reported as such.
                 None => Err(StepFailure::invalid(format!(
                     "`{}` steps are not run as attempts (a bug in the runner)",
-                    config.tag()
+                    step.config.tag()
                 ))),
-            }),
-        }
+            },
+        )
     }
 
     /// A delay: the first visit records when it ends and waits; a visit after that
