@@ -23,7 +23,8 @@ async fn create(
     targets: &[&Member],
 ) -> MspWorkflow {
     let ids: Vec<CustomerId> = targets.iter().map(|m| m.customer_id).collect();
-    let body = json!({ "name": "Nightly hygiene", "tags": ["msp"], "definition": definition, "customer_ids": ids });
+    let body = json!({ "name": "Nightly hygiene", "tags": ["msp"], "minutes_saved_per_run": 20,
+                       "definition": definition, "customer_ids": ids });
     let reply = app.post(MSP, Some(&operator.token), &body).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
     reply.json()
@@ -86,6 +87,7 @@ async fn an_msp_workflow_runs_in_each_target_customers_own_scope_and_history(app
         assert_eq!(copies[0].msp_workflow_id, Some(msp.id));
         assert_eq!(copies[0].published_version, Some(1));
         assert_eq!(copies[0].published_by, Some(operator.user_id));
+        assert_eq!(copies[0].minutes_saved_per_run, 20);
         let actions = app.audit_actions(member).await;
         for action in [
             "operator.accessed_customer",
@@ -114,6 +116,10 @@ async fn an_msp_workflow_runs_in_each_target_customers_own_scope_and_history(app
             step(&run, "whose").output,
             json!(member.customer_id.to_string())
         );
+        // Its time saved counts in the customer's own insights.
+        let path = format!("/api/v1/customers/{}/workflow-insights", member.customer_id);
+        let insights: WorkflowInsights = app.get(&path, &member.token).await.json();
+        assert_eq!(insights.totals.minutes_saved, 20, "{insights:?}");
         // The other target's people cannot read it.
         let other = if member.customer_id == a.customer_id {
             &b

@@ -9,7 +9,7 @@
 use crate::audit::{AuditEvent, record_in};
 use crate::db::{Tx, TxTenant};
 use crate::rows::parse;
-use crate::workflows::version_number;
+use crate::workflows::{minutes, version_number};
 use crate::{Db, PageRequest, StoreError, StoreResult, now};
 use chrono::{DateTime, Utc};
 use obera_types::{
@@ -21,15 +21,16 @@ use sqlx::types::Json;
 use std::collections::{BTreeSet, HashSet};
 use uuid::Uuid;
 
-const INSERT: &str = "INSERT INTO msp_workflows (id, name, description, tags, systems_involved, workflow_type, definition, revision, created_by, created_at, updated_by, updated_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $8, $9)";
+const INSERT: &str = "INSERT INTO msp_workflows (id, name, description, tags, systems_involved, workflow_type, definition, revision, created_by, created_at, updated_by, updated_at, minutes_saved_per_run) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $8, $9, $10)";
 const GET: &str = "SELECT * FROM msp_workflows WHERE id = $1";
 const LIST: &str = "SELECT * FROM msp_workflows WHERE id > $1 ORDER BY id LIMIT $2";
 /// `$9` is 1 when the definition changes (the next revision), else 0.
 const UPDATE: &str = "UPDATE msp_workflows SET name = COALESCE($2, name), description = COALESCE($3, description), \
      tags = COALESCE($4, tags), systems_involved = COALESCE($5, systems_involved), \
      workflow_type = COALESCE($6, workflow_type), definition = COALESCE($7, definition), \
-     revision = revision + $8, updated_by = $9, updated_at = $10 WHERE id = $1 RETURNING id";
+     revision = revision + $8, updated_by = $9, updated_at = $10, \
+     minutes_saved_per_run = COALESCE($11, minutes_saved_per_run) WHERE id = $1 RETURNING id";
 /// The targets of the MSP workflows with ids in `$1..=$2`: a page's workflows are
 /// one contiguous range of ids, so one query reads the targets of all of them.
 const TARGETS_IN: &str = "SELECT * FROM msp_workflow_targets WHERE msp_workflow_id >= $1 AND msp_workflow_id <= $2 \
@@ -58,6 +59,7 @@ struct MspWorkflowRow {
     created_at: DateTime<Utc>,
     updated_by: Uuid,
     updated_at: DateTime<Utc>,
+    minutes_saved_per_run: i32,
 }
 
 #[derive(sqlx::FromRow)]
@@ -93,6 +95,12 @@ fn with_targets(row: MspWorkflowRow, targets: Vec<MspWorkflowTarget>) -> StoreRe
         workflow_type: parse("workflow_type", &row.workflow_type)?,
         definition: row.definition.0,
         revision: version_number(row.revision)?,
+        minutes_saved_per_run: u32::try_from(row.minutes_saved_per_run).map_err(|_| {
+            StoreError::Corrupt(format!(
+                "minutes_saved_per_run {}",
+                row.minutes_saved_per_run
+            ))
+        })?,
         targets,
         created_by: UserId(row.created_by),
         created_at: row.created_at,
@@ -182,7 +190,8 @@ impl Db {
                 new.workflow_type.as_str(),
                 Json(&new.definition),
                 operator.0,
-                at
+                at,
+                minutes(new.minutes_saved_per_run)?
             );
             for customer in &new.customer_ids {
                 execute!(tx, ADD_TARGET, id.0, customer.0, at);
@@ -240,7 +249,8 @@ impl Db {
                 patch.definition.as_ref().map(Json),
                 i32::from(patch.definition.is_some()),
                 operator.0,
-                at
+                at,
+                patch.minutes_saved_per_run.map(minutes).transpose()?
             );
             updated.ok_or(StoreError::NotFound)?;
             let mut removed = Vec::new();

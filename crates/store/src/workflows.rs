@@ -118,7 +118,7 @@ impl TryFrom<VersionRow> for WorkflowVersion {
 }
 
 /// Minutes saved per run as bound in SQL (the API caps them far below `i32::MAX`).
-fn minutes(n: u32) -> StoreResult<i32> {
+pub(crate) fn minutes(n: u32) -> StoreResult<i32> {
     i32::try_from(n).map_err(|_| StoreError::Rule(format!("{n} minutes is too many")))
 }
 
@@ -316,7 +316,7 @@ impl Db {
                         systems_involved: msp.systems_involved.clone(),
                         workflow_type: msp.workflow_type,
                         definition: msp.definition.clone(),
-                        minutes_saved_per_run: 0,
+                        minutes_saved_per_run: msp.minutes_saved_per_run,
                     };
                     (insert_workflow(tx, scope, &new, Some(msp.id)).await?.id, 1)
                 }
@@ -334,7 +334,7 @@ impl Db {
                         msp.workflow_type.as_str(),
                         true,
                         at,
-                        None::<i32>
+                        minutes(msp.minutes_saved_per_run)?
                     );
                     let version = save_next_version(tx, scope, id, &msp.definition, at).await?;
                     (id, bind_version(version.number)?)

@@ -14,6 +14,7 @@ use crate::body::Body;
 use crate::error::{ApiError, ApiResult};
 use crate::idempotency::{IdempotencyKey, created};
 use crate::routes::page;
+use crate::routes::workflows::check_minutes_saved;
 use crate::state::AppState;
 use crate::workflow_validation::validated;
 use actix_web::{HttpRequest, get, patch, post, web};
@@ -97,6 +98,7 @@ async fn create_msp_workflow(
     let operator = changing_operator(&principal)?;
     let input = body.0;
     check_target_count(&input.customer_ids)?;
+    check_minutes_saved(Some(input.minutes_saved_per_run))?;
     validated(&state, None, &input.definition, "definition").await?;
     created(&state, key, principal.id(), &input, async {
         state
@@ -144,6 +146,7 @@ async fn update_msp_workflow(
     if let Some(customers) = &patch.customer_ids {
         check_target_count(customers)?;
     }
+    check_minutes_saved(patch.minutes_saved_per_run)?;
     if let Some(definition) = &patch.definition {
         // Another id is 404 before its definition is judged.
         state.db.get_msp_workflow(*path).await?;

@@ -39,7 +39,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 const WORKFLOW_ID_DOC: &str = "The workflow";
 
-fn check_minutes_saved(minutes: Option<u32>) -> ApiResult<()> {
+pub(crate) fn check_minutes_saved(minutes: Option<u32>) -> ApiResult<()> {
     match minutes {
         Some(n) if n > MAX_MINUTES_SAVED_PER_RUN => Err(ApiError::field(
             "minutes_saved_per_run",

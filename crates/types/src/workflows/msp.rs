@@ -39,6 +39,8 @@ pub struct MspWorkflow {
     /// 1 when created, one more for each change of the definition; a target runs the
     /// revision it was last deployed.
     pub revision: u32,
+    /// Minutes one successful run saves, given to every managed copy it deploys.
+    pub minutes_saved_per_run: u32,
     /// The customers it runs in, by customer id.
     pub targets: Vec<MspWorkflowTarget>,
     pub created_by: UserId,
@@ -77,6 +79,9 @@ pub struct CreateMspWorkflow {
     #[serde(default)]
     pub workflow_type: WorkflowType,
     pub definition: WorkflowDefinition,
+    /// Minutes one successful run saves (0 to 10,000; default 0), for insights.
+    #[serde(default)]
+    pub minutes_saved_per_run: u32,
     /// The customers to run in (at most 1,000, each once).
     #[serde(default)]
     pub customer_ids: Vec<CustomerId>,
@@ -102,6 +107,9 @@ pub struct UpdateMspWorkflow {
     pub workflow_type: Option<WorkflowType>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub definition: Option<WorkflowDefinition>,
+    /// Minutes one successful run saves (0 to 10,000); copies take it at the next deploy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minutes_saved_per_run: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_ids: Option<Vec<CustomerId>>,
 }
