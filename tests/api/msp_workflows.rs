@@ -409,3 +409,100 @@ async fn a_deactivated_operators_managed_runs_fail_with_the_reason(app: TestApp)
     assert!(why.contains("can no longer act"), "{why}");
 }
 both_backends!(a_deactivated_operators_managed_runs_fail_with_the_reason);
+
+async fn triggers_of(app: &TestApp, member: &Member, copy: WorkflowId) -> Vec<WorkflowTrigger> {
+    let path = format!(
+        "/api/v1/customers/{}/workflows/{copy}/triggers",
+        member.customer_id
+    );
+    let reply = app.get(&path, &member.token).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    reply.json::<WorkflowTriggerPage>().items
+}
+
+/// An MSP schedule is one setting: each deploy keeps one cron trigger with it on every
+/// copy, fires start runs in each customer, and removing it removes the triggers.
+async fn an_msp_schedule_is_kept_as_one_cron_trigger_on_each_copy(app: TestApp) {
+    let operator = app.operator().await;
+    let (a, b) = (app.signup("Night A").await, app.signup("Night B").await);
+    let bad =
+        json!({ "name": "X", "definition": whose_run(), "schedule": { "schedule": "61 2 * * *" } });
+    let reply = app.post(MSP, Some(&operator.token), &bad).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.text
+    );
+    assert_eq!(
+        reply.invalid_fields(),
+        ["schedule.schedule"],
+        "{}",
+        reply.text
+    );
+
+    let ids = [a.customer_id, b.customer_id];
+    let body = json!({ "name": "Nightly", "definition": whose_run(), "customer_ids": ids,
+                       "schedule": { "schedule": "0 2 * * *", "time_zone": "Europe/Berlin" } });
+    let reply = app.post(MSP, Some(&operator.token), &body).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let msp = deploy(&app, &operator, &reply.json()).await;
+    let mut fires = Vec::new();
+    for member in [&a, &b] {
+        let t = target(&msp, member);
+        let copy = t.workflow_id.unwrap_or_else(|| panic!("{t:?}"));
+        let triggers = triggers_of(&app, member, copy).await;
+        assert_eq!(triggers.len(), 1, "{triggers:?}");
+        assert_eq!(Some(triggers[0].id), t.schedule_trigger_id);
+        let TriggerConfig::Cron(cron) = &triggers[0].config else {
+            panic!("{triggers:?}")
+        };
+        assert_eq!(cron.schedule.as_str(), "0 2 * * *");
+        fires.push(
+            triggers[0]
+                .next_fire_at
+                .unwrap_or_else(|| panic!("{triggers:?}")),
+        );
+    }
+    assert_eq!(fires[0], fires[1]);
+    assert_eq!(app.cron.tick(fires[0]).await.unwrap_or_default(), 2);
+    for member in [&a, &b] {
+        let copy = target(&msp, member).workflow_id.unwrap_or_default();
+        let path = format!(
+            "/api/v1/customers/{}/workflows/{copy}/runs",
+            member.customer_id
+        );
+        let runs: WorkflowExecutionPage = app.get(&path, &member.token).await.json();
+        assert_eq!(runs.items.len(), 1, "{runs:?}");
+        assert_eq!(runs.items[0].triggered_by, TriggerKind::Cron);
+    }
+
+    // A new schedule changes the same trigger; none removes it.
+    let path = format!("{MSP}/{}", msp.id);
+    let reply = app
+        .patch(
+            &path,
+            &operator.token,
+            &json!({ "schedule": { "schedule": "30 3 * * *" } }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let changed = deploy(&app, &operator, &reply.json()).await;
+    let copy = target(&changed, &a).workflow_id.unwrap_or_default();
+    let triggers = triggers_of(&app, &a, copy).await;
+    assert_eq!(triggers.len(), 1, "{triggers:?}");
+    assert_eq!(Some(triggers[0].id), target(&msp, &a).schedule_trigger_id);
+    assert!(
+        matches!(&triggers[0].config, TriggerConfig::Cron(c) if c.schedule.as_str() == "30 3 * * *")
+    );
+    let reply = app
+        .patch(&path, &operator.token, &json!({ "schedule": null }))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let unscheduled: MspWorkflow = reply.json();
+    assert_eq!(unscheduled.schedule, None);
+    let cleared = deploy(&app, &operator, &unscheduled).await;
+    assert_eq!(target(&cleared, &a).schedule_trigger_id, None);
+    assert!(triggers_of(&app, &a, copy).await.is_empty());
+}
+both_backends!(an_msp_schedule_is_kept_as_one_cron_trigger_on_each_copy);

@@ -13,16 +13,16 @@ use crate::workflows::{minutes, version_number};
 use crate::{Db, PageRequest, StoreError, StoreResult, now};
 use chrono::{DateTime, Utc};
 use obera_types::{
-    AuditAction, CreateMspWorkflow, CustomerId, FieldError, MspWorkflow, MspWorkflowId,
-    MspWorkflowTarget, UpdateMspWorkflow, UserId, WorkflowDefinition, WorkflowId, WorkflowLabel,
-    compliance,
+    AuditAction, CreateMspWorkflow, CronConfig, CustomerId, FieldError, MspWorkflow, MspWorkflowId,
+    MspWorkflowTarget, TriggerId, UpdateMspWorkflow, UserId, WorkflowDefinition, WorkflowId,
+    WorkflowLabel, compliance,
 };
 use sqlx::types::Json;
 use std::collections::{BTreeSet, HashSet};
 use uuid::Uuid;
 
-const INSERT: &str = "INSERT INTO msp_workflows (id, name, description, tags, systems_involved, workflow_type, definition, revision, created_by, created_at, updated_by, updated_at, minutes_saved_per_run) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $8, $9, $10)";
+const INSERT: &str = "INSERT INTO msp_workflows (id, name, description, tags, systems_involved, workflow_type, definition, revision, created_by, created_at, updated_by, updated_at, minutes_saved_per_run, schedule) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $8, $9, $10, $11)";
 const GET: &str = "SELECT * FROM msp_workflows WHERE id = $1";
 const LIST: &str = "SELECT * FROM msp_workflows WHERE id > $1 ORDER BY id LIMIT $2";
 /// `$9` is 1 when the definition changes (the next revision), else 0.
@@ -30,7 +30,8 @@ const UPDATE: &str = "UPDATE msp_workflows SET name = COALESCE($2, name), descri
      tags = COALESCE($4, tags), systems_involved = COALESCE($5, systems_involved), \
      workflow_type = COALESCE($6, workflow_type), definition = COALESCE($7, definition), \
      revision = revision + $8, updated_by = $9, updated_at = $10, \
-     minutes_saved_per_run = COALESCE($11, minutes_saved_per_run) WHERE id = $1 RETURNING id";
+     minutes_saved_per_run = COALESCE($11, minutes_saved_per_run), \
+     schedule = CASE WHEN $12 THEN $13 ELSE schedule END WHERE id = $1 RETURNING id";
 /// The targets of the MSP workflows with ids in `$1..=$2`: a page's workflows are
 /// one contiguous range of ids, so one query reads the targets of all of them.
 const TARGETS_IN: &str = "SELECT * FROM msp_workflow_targets WHERE msp_workflow_id >= $1 AND msp_workflow_id <= $2 \
@@ -40,7 +41,8 @@ const ADD_TARGET: &str = "INSERT INTO msp_workflow_targets (msp_workflow_id, cus
 const REMOVE_TARGET: &str = "DELETE FROM msp_workflow_targets WHERE msp_workflow_id = $1 AND customer_id = $2 RETURNING workflow_id";
 const TARGET_IDS: &str = "SELECT customer_id FROM msp_workflow_targets WHERE msp_workflow_id = $1";
 const ALL_CUSTOMERS: &str = "SELECT id FROM customers";
-const SET_DEPLOYED: &str = "UPDATE msp_workflow_targets SET workflow_id = $3, deployed_revision = $4, problems = NULL, updated_at = $5 \
+const SET_DEPLOYED: &str = "UPDATE msp_workflow_targets SET workflow_id = $3, deployed_revision = $4, problems = NULL, updated_at = $5, \
+     schedule_trigger_id = $6 \
      WHERE msp_workflow_id = $1 AND customer_id = $2";
 const SET_PROBLEMS: &str = "UPDATE msp_workflow_targets SET problems = $3, updated_at = $4 \
      WHERE msp_workflow_id = $1 AND customer_id = $2";
@@ -60,6 +62,7 @@ struct MspWorkflowRow {
     updated_by: Uuid,
     updated_at: DateTime<Utc>,
     minutes_saved_per_run: i32,
+    schedule: Option<Json<CronConfig>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -70,6 +73,7 @@ struct TargetRow {
     deployed_revision: Option<i32>,
     problems: Option<Json<Vec<FieldError>>>,
     updated_at: DateTime<Utc>,
+    schedule_trigger_id: Option<Uuid>,
 }
 
 impl TryFrom<TargetRow> for MspWorkflowTarget {
@@ -79,6 +83,7 @@ impl TryFrom<TargetRow> for MspWorkflowTarget {
             customer_id: r.customer_id.into(),
             workflow_id: r.workflow_id.map(WorkflowId),
             deployed_revision: r.deployed_revision.map(version_number).transpose()?,
+            schedule_trigger_id: r.schedule_trigger_id.map(TriggerId),
             problems: r.problems.map(|p| p.0).unwrap_or_default(),
             updated_at: r.updated_at,
         })
@@ -101,6 +106,7 @@ fn with_targets(row: MspWorkflowRow, targets: Vec<MspWorkflowTarget>) -> StoreRe
                 row.minutes_saved_per_run
             ))
         })?,
+        schedule: row.schedule.map(|s| s.0),
         targets,
         created_by: UserId(row.created_by),
         created_at: row.created_at,
@@ -191,7 +197,8 @@ impl Db {
                 Json(&new.definition),
                 operator.0,
                 at,
-                minutes(new.minutes_saved_per_run)?
+                minutes(new.minutes_saved_per_run)?,
+                new.schedule.as_ref().map(Json)
             );
             for customer in &new.customer_ids {
                 execute!(tx, ADD_TARGET, id.0, customer.0, at);
@@ -250,7 +257,9 @@ impl Db {
                 i32::from(patch.definition.is_some()),
                 operator.0,
                 at,
-                patch.minutes_saved_per_run.map(minutes).transpose()?
+                patch.minutes_saved_per_run.map(minutes).transpose()?,
+                patch.schedule.is_some(),
+                patch.schedule.as_ref().and_then(|s| s.as_ref().map(Json))
             );
             updated.ok_or(StoreError::NotFound)?;
             let mut removed = Vec::new();
@@ -279,23 +288,32 @@ impl Db {
         .await
     }
 
-    /// Records what a deploy did in one target: its managed copy now runs `revision`,
-    /// or the problems that kept the definition out (the copy, if any, keeps running
-    /// the revision it had).
+    /// Records what a deploy did in one target: its managed copy now runs `revision`
+    /// with the schedule kept by that trigger, or the problems that kept the
+    /// definition out (the copy, if any, keeps running the revision it had).
     #[tracing::instrument(level = "debug", skip_all, fields(id = %id, customer_id = %customer), err(level = "debug"))]
     pub async fn record_msp_deployment(
         &self,
         id: MspWorkflowId,
         customer: CustomerId,
-        outcome: Result<(WorkflowId, u32), &[FieldError]>,
+        outcome: Result<(WorkflowId, u32, Option<TriggerId>), &[FieldError]>,
     ) -> StoreResult<()> {
         let at = now();
         self.write(TxTenant::CrossTenant, async |tx| {
             match outcome {
-                Ok((workflow, revision)) => {
+                Ok((workflow, revision, trigger)) => {
                     let revision = i32::try_from(revision)
                         .map_err(|_| StoreError::Corrupt(format!("revision {revision}")))?;
-                    execute!(tx, SET_DEPLOYED, id.0, customer.0, workflow.0, revision, at);
+                    execute!(
+                        tx,
+                        SET_DEPLOYED,
+                        id.0,
+                        customer.0,
+                        workflow.0,
+                        revision,
+                        at,
+                        trigger.map(|t| t.0)
+                    );
                 }
                 Err(problems) => {
                     execute!(tx, SET_PROBLEMS, id.0, customer.0, Json(problems), at);

@@ -14,15 +14,17 @@ use crate::body::Body;
 use crate::error::{ApiError, ApiResult};
 use crate::idempotency::{IdempotencyKey, created};
 use crate::routes::page;
+use crate::routes::workflow_triggers::first_fire;
 use crate::routes::workflows::check_minutes_saved;
 use crate::state::AppState;
 use crate::workflow_validation::validated;
 use actix_web::{HttpRequest, get, patch, post, web};
-use obera_store::{NewWorkflowRun, StoreError};
+use obera_store::{NewWorkflowRun, NewWorkflowTrigger, StoreError, TenantScope, TriggerChange};
 use obera_types::{
     CreateMspWorkflow, CustomerId, CustomerStatus, MAX_MSP_WORKFLOW_TARGETS, MspWorkflow,
     MspWorkflowId, MspWorkflowPage, MspWorkflowRun, MspWorkflowRuns, PageParams,
-    StartMspWorkflowRuns, TriggerKind, UpdateMspWorkflow, UpdateWorkflow, UserId,
+    StartMspWorkflowRuns, TriggerConfig, TriggerId, TriggerKind, UpdateMspWorkflow, UpdateWorkflow,
+    UserId, WorkflowId,
 };
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -99,6 +101,9 @@ async fn create_msp_workflow(
     let input = body.0;
     check_target_count(&input.customer_ids)?;
     check_minutes_saved(Some(input.minutes_saved_per_run))?;
+    if let Some(cron) = &input.schedule {
+        first_fire(cron, obera_store::now(), "schedule.")?;
+    }
     validated(&state, None, &input.definition, "definition").await?;
     created(&state, key, principal.id(), &input, async {
         state
@@ -147,6 +152,9 @@ async fn update_msp_workflow(
         check_target_count(customers)?;
     }
     check_minutes_saved(patch.minutes_saved_per_run)?;
+    if let Some(Some(cron)) = &patch.schedule {
+        first_fire(cron, obera_store::now(), "schedule.")?;
+    }
     if let Some(definition) = &patch.definition {
         // Another id is 404 before its definition is judged.
         state.db.get_msp_workflow(*path).await?;
@@ -200,8 +208,11 @@ async fn deploy_msp_workflow(
                     .db
                     .deploy_managed_workflow(&scope, &msp, operator)
                     .await?;
+                let trigger =
+                    keep_schedule(&state, &scope, &msp, copy.id, target.schedule_trigger_id)
+                        .await?;
                 reached += 1;
-                Ok((copy.id, msp.revision))
+                Ok((copy.id, msp.revision, trigger))
             }
             Err(ApiError::Validation(problems)) => {
                 refused += 1;
@@ -224,6 +235,61 @@ async fn deploy_msp_workflow(
         .await?;
     Ok(web::Json(state.db.get_msp_workflow(msp.id).await?))
 }
+
+/// Keeps the copy's schedule trigger in step with the MSP workflow's `schedule`:
+/// changed (enabled, its next fire planned anew), made if there is none (or it was
+/// deleted since), or removed with the schedule. The trigger's id, if one is kept.
+async fn keep_schedule(
+    state: &AppState,
+    scope: &TenantScope,
+    msp: &MspWorkflow,
+    copy: WorkflowId,
+    current: Option<TriggerId>,
+) -> ApiResult<Option<TriggerId>> {
+    let Some(cron) = &msp.schedule else {
+        if let Some(id) = current {
+            match state.db.delete_workflow_trigger(scope, copy, id).await {
+                Ok(()) | Err(StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        return Ok(None);
+    };
+    let config = TriggerConfig::Cron(cron.clone());
+    let next_fire_at = first_fire(cron, obera_store::now(), "schedule.")?;
+    if let Some(id) = current {
+        let change = TriggerChange {
+            name: None,
+            enabled: Some(true),
+            config: config.clone(),
+            next_fire_at: Some(next_fire_at),
+        };
+        match state
+            .db
+            .update_workflow_trigger(scope, copy, id, &change)
+            .await
+        {
+            Ok(trigger) => return Ok(Some(trigger.id)),
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let new = NewWorkflowTrigger {
+        id: TriggerId::new(),
+        workflow_id: copy,
+        name: MSP_SCHEDULE_TRIGGER.to_owned(),
+        enabled: true,
+        config,
+        webhook: None,
+        next_fire_at,
+    };
+    Ok(Some(
+        state.db.create_workflow_trigger(scope, &new).await?.id,
+    ))
+}
+
+/// The name of the cron trigger that keeps an MSP workflow's schedule on a copy.
+const MSP_SCHEDULE_TRIGGER: &str = "MSP schedule";
 
 /// Start a run of an MSP workflow in every target customer it is deployed to, each
 /// with `input` as its trigger data and acting with your authority. Each run is the

@@ -65,7 +65,7 @@ fn new_secret(
 
 /// The first fire of `cron` after `now`, or a 422 naming `<prefix>schedule` or
 /// `<prefix>time_zone` when the schedule or zone is not valid.
-fn first_fire(
+pub(crate) fn first_fire(
     cron: &CronConfig,
     now: DateTime<Utc>,
     prefix: &str,

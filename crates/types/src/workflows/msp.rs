@@ -12,12 +12,17 @@
 //! its MSP workflow: the customer's people can read and run it, not edit, publish or
 //! re-trigger it. Removing a customer from the targets deactivates its copy (its runs
 //! stay in its history).
+//!
+//! An MSP workflow may carry a `schedule` (a cron trigger's settings, read in its time
+//! zone): each deploy keeps one cron trigger with it on every copy (made, changed, or
+//! removed with the schedule), so "every night at 02:00 in each client" is one setting.
 
 use super::definition::WorkflowDefinition;
 use super::record::{WorkflowLabel, WorkflowType};
 use crate::error::FieldError;
-use crate::ids::{CustomerId, ExecutionId, MspWorkflowId, UserId, WorkflowId};
+use crate::ids::{CustomerId, ExecutionId, MspWorkflowId, TriggerId, UserId, WorkflowId};
 use crate::validated::DisplayName;
+use crate::workflows::CronConfig;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -41,6 +46,8 @@ pub struct MspWorkflow {
     pub revision: u32,
     /// Minutes one successful run saves, given to every managed copy it deploys.
     pub minutes_saved_per_run: u32,
+    /// When each copy runs by itself; `None` for only when started.
+    pub schedule: Option<CronConfig>,
     /// The customers it runs in, by customer id.
     pub targets: Vec<MspWorkflowTarget>,
     pub created_by: UserId,
@@ -58,6 +65,8 @@ pub struct MspWorkflowTarget {
     pub workflow_id: Option<WorkflowId>,
     /// The revision the copy runs; `None` until a deploy reached the customer.
     pub deployed_revision: Option<u32>,
+    /// The copy's cron trigger that keeps the MSP schedule, once deployed.
+    pub schedule_trigger_id: Option<TriggerId>,
     /// Why the last deploy did not reach this customer (fields as in a validation
     /// problem, e.g. `definition.steps.fetch.config.credential`); empty when it did.
     pub problems: Vec<FieldError>,
@@ -82,6 +91,9 @@ pub struct CreateMspWorkflow {
     /// Minutes one successful run saves (0 to 10,000; default 0), for insights.
     #[serde(default)]
     pub minutes_saved_per_run: u32,
+    /// When each copy runs by itself (checked when saved); none by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<CronConfig>,
     /// The customers to run in (at most 1,000, each once).
     #[serde(default)]
     pub customer_ids: Vec<CustomerId>,
@@ -110,8 +122,26 @@ pub struct UpdateMspWorkflow {
     /// Minutes one successful run saves (0 to 10,000); copies take it at the next deploy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minutes_saved_per_run: Option<u32>,
+    /// A new schedule, or `null` to have none; copies take it at the next deploy.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<CronConfig>, nullable))]
+    pub schedule: Option<Option<CronConfig>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_ids: Option<Vec<CustomerId>>,
+}
+
+/// A field that is present, `null` included (`Some(None)`), as opposed to absent
+/// (`None`, through `default`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// Start a run of an MSP workflow in every target customer it is deployed to.

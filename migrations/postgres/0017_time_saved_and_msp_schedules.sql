@@ -3,3 +3,7 @@
 ALTER TABLE workflows ADD COLUMN minutes_saved_per_run INTEGER NOT NULL DEFAULT 0;
 -- An MSP workflow's estimate, given to each managed copy it deploys.
 ALTER TABLE msp_workflows ADD COLUMN minutes_saved_per_run INTEGER NOT NULL DEFAULT 0;
+-- An MSP workflow's schedule (a cron trigger's config, NULL for none), kept on each
+-- managed copy as one cron trigger whose id the target row records.
+ALTER TABLE msp_workflows ADD COLUMN schedule jsonb;
+ALTER TABLE msp_workflow_targets ADD COLUMN schedule_trigger_id uuid;
