@@ -282,3 +282,31 @@ async fn concurrent_claims_never_take_the_same_job(t: TestDb) {
     assert_eq!(distinct.len(), 200, "no job ran twice");
 }
 on_both_backends!(concurrent_claims_never_take_the_same_job);
+
+/// Dead jobs are kept for inspection as long as runs are, then purged; live jobs stay.
+async fn dead_jobs_are_purged_with_the_run_history_and_live_ones_stay(t: TestDb) {
+    let db = &t.db;
+    db.enqueue(&job(None, 1, t0()), t0()).await.unwrap();
+    let j = db.claim(&claim("w", t0(), 1)).await.unwrap().remove(0);
+    assert!(db.bury_job(&j.lease, "HTTP 400", t0()).await.unwrap());
+    db.enqueue(&job(None, 1, t0()), t0()).await.unwrap();
+    let kept = chrono::Duration::days(30);
+    let soon = db
+        .purge_expired(t0() + chrono::Duration::days(29), Some(kept))
+        .await
+        .unwrap();
+    assert_eq!(soon.dead_jobs, 0);
+    let forever = db
+        .purge_expired(t0() + chrono::Duration::days(400), None)
+        .await
+        .unwrap();
+    assert_eq!(forever.dead_jobs, 0);
+    let later = db
+        .purge_expired(t0() + chrono::Duration::days(31), Some(kept))
+        .await
+        .unwrap();
+    assert_eq!(later.dead_jobs, 1);
+    let depth = db.queue_depth(QUEUE, t0()).await.unwrap();
+    assert_eq!((depth.dead, depth.ready), (0, 1));
+}
+on_both_backends!(dead_jobs_are_purged_with_the_run_history_and_live_ones_stay);

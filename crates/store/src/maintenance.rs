@@ -48,6 +48,9 @@ pub struct Purged {
     pub approvals: u64,
     /// Webhook deliveries past the replay window or of a purged execution.
     pub webhook_deliveries: u64,
+    /// Jobs that failed for good (`dead`, kept for inspection) longer ago than runs
+    /// are kept: the runs they were for are gone by then too.
+    pub dead_jobs: u64,
 }
 
 // A used refresh token is kept until it expires: presenting it again before then
@@ -55,6 +58,8 @@ pub struct Purged {
 const REFRESH: &str = "DELETE FROM refresh_tokens WHERE expires_at < $1";
 const THROTTLE: &str = "DELETE FROM auth_throttle WHERE window_started_at < $1";
 const IDEMPOTENCY: &str = "DELETE FROM idempotency_keys WHERE created_at < $1";
+/// `updated_at` of a dead job is when it was given up.
+const DEAD_JOBS: &str = "DELETE FROM jobs WHERE state = 'dead' AND updated_at < $1";
 const CUSTOMERS: &str = "SELECT id FROM customers ORDER BY id";
 /// `$3` delivery rows received before `$2`. A row past the replay window no longer
 /// counts: its delivery id arriving again starts a new run and replaces it.
@@ -108,8 +113,8 @@ impl Db {
     /// Deletes what no request can use any more as of `at` (the current time in
     /// production; tests pass a later one): expired credentials and records, webhook
     /// deliveries past the replay window, and finished runs completed more than
-    /// `runs_kept` before `at` with everything recorded about them (`None` keeps
-    /// runs for ever). Live runs, and finished ones whose parent or child is live,
+    /// `runs_kept` before `at` with everything recorded about them, and dead jobs
+    /// given up as long ago (`None` keeps runs and dead jobs for ever). Live runs, and finished ones whose parent or child is live,
     /// are never deleted.
     ///
     /// Platform maintenance across every customer, done without bypassing
@@ -128,6 +133,10 @@ impl Db {
                     refresh_tokens: execute!(tx, REFRESH, at),
                     throttle_windows: execute!(tx, THROTTLE, at - THROTTLE_WINDOW),
                     idempotency_keys: execute!(tx, IDEMPOTENCY, at - IDEMPOTENCY_TTL),
+                    dead_jobs: match runs_kept {
+                        Some(kept) => execute!(tx, DEAD_JOBS, at - kept),
+                        None => 0,
+                    },
                     ..Purged::default()
                 })
             })
