@@ -7,3 +7,6 @@ ALTER TABLE msp_workflows ADD COLUMN minutes_saved_per_run INTEGER NOT NULL DEFA
 -- managed copy as one cron trigger whose id the target row records.
 ALTER TABLE msp_workflows ADD COLUMN schedule TEXT;
 ALTER TABLE msp_workflow_targets ADD COLUMN schedule_trigger_id BLOB;
+-- Whether a customer an operator creates joins the MSP workflow's targets and receives
+-- it at once.
+ALTER TABLE msp_workflows ADD COLUMN include_new_customers BOOLEAN NOT NULL DEFAULT 0;

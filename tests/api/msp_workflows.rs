@@ -506,3 +506,50 @@ async fn an_msp_schedule_is_kept_as_one_cron_trigger_on_each_copy(app: TestApp) 
     assert!(triggers_of(&app, &a, copy).await.is_empty());
 }
 both_backends!(an_msp_schedule_is_kept_as_one_cron_trigger_on_each_copy);
+
+/// A customer an operator creates joins the MSP workflows that include new customers
+/// and receives them as part of its creation; the others leave it alone.
+async fn a_new_customer_receives_the_msp_workflows_that_include_new_customers(app: TestApp) {
+    let operator = app.operator().await;
+    let existing = app.signup("Existing").await;
+    let body = json!({ "name": "Baseline", "definition": whose_run(), "include_new_customers": true,
+                       "customer_ids": [existing.customer_id],
+                       "schedule": { "schedule": "0 2 * * *" } });
+    let reply = app.post(MSP, Some(&operator.token), &body).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let baseline = deploy(&app, &operator, &reply.json()).await;
+    assert!(baseline.include_new_customers);
+    let opt_in = create(&app, &operator, whose_run(), &[]).await;
+    assert!(!opt_in.include_new_customers);
+
+    let reply = app
+        .create_customer(
+            &operator.token,
+            &create_customer("Newco", "it@newco.example.com"),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let newco: Customer = reply.json();
+    let baseline: MspWorkflow = app
+        .get(&format!("{MSP}/{}", baseline.id), &operator.token)
+        .await
+        .json();
+    assert_eq!(baseline.targets.len(), 2, "{baseline:?}");
+    let joined = baseline
+        .targets
+        .iter()
+        .find(|t| t.customer_id == newco.id)
+        .unwrap_or_else(|| panic!("{baseline:?}"));
+    assert_eq!(joined.deployed_revision, Some(1), "{joined:?}");
+    assert!(joined.schedule_trigger_id.is_some(), "{joined:?}");
+    let path = format!("/api/v1/customers/{}/workflows", newco.id);
+    let copies: WorkflowPage = app.get(&path, &operator.token).await.json();
+    assert_eq!(copies.items.len(), 1, "{copies:?}");
+    assert_eq!(copies.items[0].msp_workflow_id, Some(baseline.id));
+    let opt_in: MspWorkflow = app
+        .get(&format!("{MSP}/{}", opt_in.id), &operator.token)
+        .await
+        .json();
+    assert!(opt_in.targets.is_empty(), "{opt_in:?}");
+}
+both_backends!(a_new_customer_receives_the_msp_workflows_that_include_new_customers);

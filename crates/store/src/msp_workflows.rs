@@ -21,8 +21,8 @@ use sqlx::types::Json;
 use std::collections::{BTreeSet, HashSet};
 use uuid::Uuid;
 
-const INSERT: &str = "INSERT INTO msp_workflows (id, name, description, tags, systems_involved, workflow_type, definition, revision, created_by, created_at, updated_by, updated_at, minutes_saved_per_run, schedule) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $8, $9, $10, $11)";
+const INSERT: &str = "INSERT INTO msp_workflows (id, name, description, tags, systems_involved, workflow_type, definition, revision, created_by, created_at, updated_by, updated_at, minutes_saved_per_run, schedule, include_new_customers) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $8, $9, $10, $11, $12)";
 const GET: &str = "SELECT * FROM msp_workflows WHERE id = $1";
 const LIST: &str = "SELECT * FROM msp_workflows WHERE id > $1 ORDER BY id LIMIT $2";
 /// `$9` is 1 when the definition changes (the next revision), else 0.
@@ -31,7 +31,10 @@ const UPDATE: &str = "UPDATE msp_workflows SET name = COALESCE($2, name), descri
      workflow_type = COALESCE($6, workflow_type), definition = COALESCE($7, definition), \
      revision = revision + $8, updated_by = $9, updated_at = $10, \
      minutes_saved_per_run = COALESCE($11, minutes_saved_per_run), \
-     schedule = CASE WHEN $12 THEN $13 ELSE schedule END WHERE id = $1 RETURNING id";
+     schedule = CASE WHEN $12 THEN $13 ELSE schedule END, \
+     include_new_customers = COALESCE($14, include_new_customers) WHERE id = $1 RETURNING id";
+const FOR_NEW_CUSTOMERS: &str =
+    "SELECT id FROM msp_workflows WHERE include_new_customers ORDER BY id";
 /// The targets of the MSP workflows with ids in `$1..=$2`: a page's workflows are
 /// one contiguous range of ids, so one query reads the targets of all of them.
 const TARGETS_IN: &str = "SELECT * FROM msp_workflow_targets WHERE msp_workflow_id >= $1 AND msp_workflow_id <= $2 \
@@ -63,6 +66,7 @@ struct MspWorkflowRow {
     updated_at: DateTime<Utc>,
     minutes_saved_per_run: i32,
     schedule: Option<Json<CronConfig>>,
+    include_new_customers: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -107,6 +111,7 @@ fn with_targets(row: MspWorkflowRow, targets: Vec<MspWorkflowTarget>) -> StoreRe
             ))
         })?,
         schedule: row.schedule.map(|s| s.0),
+        include_new_customers: row.include_new_customers,
         targets,
         created_by: UserId(row.created_by),
         created_at: row.created_at,
@@ -198,7 +203,8 @@ impl Db {
                 operator.0,
                 at,
                 minutes(new.minutes_saved_per_run)?,
-                new.schedule.as_ref().map(Json)
+                new.schedule.as_ref().map(Json),
+                new.include_new_customers
             );
             for customer in &new.customer_ids {
                 execute!(tx, ADD_TARGET, id.0, customer.0, at);
@@ -259,7 +265,8 @@ impl Db {
                 at,
                 patch.minutes_saved_per_run.map(minutes).transpose()?,
                 patch.schedule.is_some(),
-                patch.schedule.as_ref().and_then(|s| s.as_ref().map(Json))
+                patch.schedule.as_ref().and_then(|s| s.as_ref().map(Json)),
+                patch.include_new_customers
             );
             updated.ok_or(StoreError::NotFound)?;
             let mut removed = Vec::new();
@@ -284,6 +291,23 @@ impl Db {
             }
             record(tx, operator, AuditAction::MSP_WORKFLOW_UPDATED, id).await?;
             Ok((get_in(tx, id).await?, removed))
+        })
+        .await
+    }
+
+    /// Adds `customer` to the targets of every MSP workflow that includes new
+    /// customers: those workflows, for the caller to deploy to it.
+    #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer), err(level = "debug"))]
+    pub async fn target_new_customer(&self, customer: CustomerId) -> StoreResult<Vec<MspWorkflow>> {
+        let at = now();
+        self.write(TxTenant::CrossTenant, async |tx| {
+            let ids: Vec<Uuid> = fetch!(tx, query_scalar(FOR_NEW_CUSTOMERS).fetch_all);
+            let mut joined = Vec::with_capacity(ids.len());
+            for id in ids {
+                execute!(tx, ADD_TARGET, id, customer.0, at);
+                joined.push(get_in(tx, MspWorkflowId(id)).await?);
+            }
+            Ok(joined)
         })
         .await
     }

@@ -46,7 +46,8 @@ async fn list_customers(
     Ok(web::Json(CustomerPage { items, next_cursor }))
 }
 
-/// Create a customer (operators only). It starts active, with the default branding.
+/// Create a customer (operators only). It starts active, with the default branding,
+/// and receives the MSP workflows that include new customers.
 #[utoipa::path(tag = "customers", operation_id = "create_customer", security(("bearer" = [])), request_body = CreateCustomer,
     params(("Idempotency-Key" = Option<String>, Header, description = super::IDEMPOTENCY_KEY_DOC)),
     responses((status = 201, description = "Created", body = Customer)))]
@@ -79,7 +80,9 @@ async fn create_customer(
         )
     };
     created(&state, key, principal.id(), &input, async {
-        Ok(state.db.create_customer(&new, event).await?)
+        let customer = state.db.create_customer(&new, event).await?;
+        crate::routes::msp_workflows::onboard(&state, &req, operator, customer.id).await;
+        Ok(customer)
     })
     .await
 }

@@ -22,7 +22,7 @@ use actix_web::{HttpRequest, get, patch, post, web};
 use obera_store::{NewWorkflowRun, NewWorkflowTrigger, StoreError, TenantScope, TriggerChange};
 use obera_types::{
     CreateMspWorkflow, CustomerId, CustomerStatus, MAX_MSP_WORKFLOW_TARGETS, MspWorkflow,
-    MspWorkflowId, MspWorkflowPage, MspWorkflowRun, MspWorkflowRuns, PageParams,
+    MspWorkflowId, MspWorkflowPage, MspWorkflowRun, MspWorkflowRuns, MspWorkflowTarget, PageParams,
     StartMspWorkflowRuns, TriggerConfig, TriggerId, TriggerKind, UpdateMspWorkflow, UpdateWorkflow,
     UserId, WorkflowId,
 };
@@ -201,39 +201,91 @@ async fn deploy_msp_workflow(
     let msp = state.db.get_msp_workflow(*path).await?;
     let (mut reached, mut refused) = (0, 0);
     for target in &msp.targets {
-        let (scope, _) = operator_scope(&state, &req, operator, target.customer_id).await?;
-        let outcome = match validated(&state, Some(&scope), &msp.definition, "definition").await {
-            Ok(()) => {
-                let copy = state
-                    .db
-                    .deploy_managed_workflow(&scope, &msp, operator)
-                    .await?;
-                let trigger =
-                    keep_schedule(&state, &scope, &msp, copy.id, target.schedule_trigger_id)
-                        .await?;
-                reached += 1;
-                Ok((copy.id, msp.revision, trigger))
-            }
-            Err(ApiError::Validation(problems)) => {
-                refused += 1;
-                Err(problems)
-            }
-            Err(other) => return Err(other),
-        };
-        state
-            .db
-            .record_msp_deployment(
-                msp.id,
-                target.customer_id,
-                outcome.as_ref().map(|o| *o).map_err(Vec::as_slice),
-            )
-            .await?;
+        if deploy_to(&state, &req, operator, &msp, target).await? {
+            reached += 1;
+        } else {
+            refused += 1;
+        }
     }
     state
         .db
         .record_msp_deploy(operator, msp.id, msp.revision, reached, refused)
         .await?;
     Ok(web::Json(state.db.get_msp_workflow(msp.id).await?))
+}
+
+/// Deploys `msp` into one target customer and records the outcome on the target:
+/// `true` when the customer received it, `false` when its records did not fit.
+async fn deploy_to(
+    state: &AppState,
+    req: &HttpRequest,
+    operator: UserId,
+    msp: &MspWorkflow,
+    target: &MspWorkflowTarget,
+) -> ApiResult<bool> {
+    let (scope, _) = operator_scope(state, req, operator, target.customer_id).await?;
+    let outcome = match validated(state, Some(&scope), &msp.definition, "definition").await {
+        Ok(()) => {
+            let copy = state
+                .db
+                .deploy_managed_workflow(&scope, msp, operator)
+                .await?;
+            let trigger =
+                keep_schedule(state, &scope, msp, copy.id, target.schedule_trigger_id).await?;
+            Ok((copy.id, msp.revision, trigger))
+        }
+        Err(ApiError::Validation(problems)) => Err(problems),
+        Err(other) => return Err(other),
+    };
+    state
+        .db
+        .record_msp_deployment(
+            msp.id,
+            target.customer_id,
+            outcome.as_ref().copied().map_err(Vec::as_slice),
+        )
+        .await?;
+    Ok(outcome.is_ok())
+}
+
+/// Gives a customer `operator` has just created the MSP workflows that include new
+/// customers: it joins their targets and receives each. Part of creating the
+/// customer, which has happened whatever this does: a failure is logged, and leaves
+/// the target undeployed for the next deploy.
+pub(crate) async fn onboard(
+    state: &AppState,
+    req: &HttpRequest,
+    operator: UserId,
+    customer: CustomerId,
+) {
+    let joined = match state.db.target_new_customer(customer).await {
+        Ok(joined) => joined,
+        Err(error) => {
+            tracing::warn!(%error, %customer, "could not give a new customer its MSP workflows");
+            return;
+        }
+    };
+    for msp in joined {
+        let Some(target) = msp.targets.iter().find(|t| t.customer_id == customer) else {
+            continue;
+        };
+        let deployed = deploy_to(state, req, operator, &msp, target).await;
+        let (reached, refused) = match deployed {
+            Ok(true) => (1, 0),
+            Ok(false) => (0, 1),
+            Err(error) => {
+                tracing::warn!(%error, %customer, msp_workflow_id = %msp.id, "could not deploy an MSP workflow to a new customer");
+                continue;
+            }
+        };
+        if let Err(error) = state
+            .db
+            .record_msp_deploy(operator, msp.id, msp.revision, reached, refused)
+            .await
+        {
+            tracing::warn!(%error, msp_workflow_id = %msp.id, "could not record an MSP deploy");
+        }
+    }
 }
 
 /// Keeps the copy's schedule trigger in step with the MSP workflow's `schedule`:

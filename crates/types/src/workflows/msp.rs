@@ -16,6 +16,9 @@
 //! An MSP workflow may carry a `schedule` (a cron trigger's settings, read in its time
 //! zone): each deploy keeps one cron trigger with it on every copy (made, changed, or
 //! removed with the schedule), so "every night at 02:00 in each client" is one setting.
+//! With `include_new_customers`, a customer an operator creates joins the targets and
+//! receives the workflow as part of its creation (a deploy to it alone; a customer
+//! whose records do not fit yet is listed with the problems, as in any deploy).
 
 use super::definition::WorkflowDefinition;
 use super::record::{WorkflowLabel, WorkflowType};
@@ -48,6 +51,9 @@ pub struct MspWorkflow {
     pub minutes_saved_per_run: u32,
     /// When each copy runs by itself; `None` for only when started.
     pub schedule: Option<CronConfig>,
+    /// Whether each customer an operator creates joins the targets and receives the
+    /// deployed revision at once (as the operator who creates it).
+    pub include_new_customers: bool,
     /// The customers it runs in, by customer id.
     pub targets: Vec<MspWorkflowTarget>,
     pub created_by: UserId,
@@ -94,6 +100,9 @@ pub struct CreateMspWorkflow {
     /// When each copy runs by itself (checked when saved); none by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<CronConfig>,
+    /// Whether customers operators create from now on join the targets (default no).
+    #[serde(default)]
+    pub include_new_customers: bool,
     /// The customers to run in (at most 1,000, each once).
     #[serde(default)]
     pub customer_ids: Vec<CustomerId>,
@@ -130,6 +139,8 @@ pub struct UpdateMspWorkflow {
     )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<CronConfig>, nullable))]
     pub schedule: Option<Option<CronConfig>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_new_customers: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_ids: Option<Vec<CustomerId>>,
 }
