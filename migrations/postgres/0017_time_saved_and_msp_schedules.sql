@@ -10,3 +10,6 @@ ALTER TABLE msp_workflow_targets ADD COLUMN schedule_trigger_id uuid;
 -- Whether a customer an operator creates joins the MSP workflow's targets and receives
 -- it at once.
 ALTER TABLE msp_workflows ADD COLUMN include_new_customers BOOLEAN NOT NULL DEFAULT FALSE;
+-- Whether a new customer's copy also runs once when it is deployed there, with the
+-- customer.created event as its trigger data.
+ALTER TABLE msp_workflows ADD COLUMN runs_on_customer_created BOOLEAN NOT NULL DEFAULT FALSE;

@@ -512,8 +512,11 @@ both_backends!(an_msp_schedule_is_kept_as_one_cron_trigger_on_each_copy);
 async fn a_new_customer_receives_the_msp_workflows_that_include_new_customers(app: TestApp) {
     let operator = app.operator().await;
     let existing = app.signup("Existing").await;
-    let body = json!({ "name": "Baseline", "definition": whose_run(), "include_new_customers": true,
-                       "customer_ids": [existing.customer_id],
+    let welcome = json!({ "steps": [
+        transform("welcome", "trigger.event + \" \" + trigger.data.company_name", &[]),
+    ] });
+    let body = json!({ "name": "Baseline", "definition": welcome, "include_new_customers": true,
+                       "runs_on_customer_created": true, "customer_ids": [existing.customer_id],
                        "schedule": { "schedule": "0 2 * * *" } });
     let reply = app.post(MSP, Some(&operator.token), &body).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
@@ -551,5 +554,36 @@ async fn a_new_customer_receives_the_msp_workflows_that_include_new_customers(ap
         .await
         .json();
     assert!(opt_in.targets.is_empty(), "{opt_in:?}");
+    // The new customer's copy ran once on its arrival, with the customer.created
+    // event; the existing customer's copy did not.
+    let runs_path = |customer: CustomerId, copy: WorkflowId| {
+        format!("/api/v1/customers/{customer}/workflows/{copy}/runs")
+    };
+    let copy = copies.items[0].id;
+    let runs: WorkflowExecutionPage = app
+        .get(&runs_path(newco.id, copy), &operator.token)
+        .await
+        .json();
+    assert_eq!(runs.items.len(), 1, "{runs:?}");
+    assert_eq!(runs.items[0].triggered_by, TriggerKind::Event);
+    let as_operator = Member {
+        customer_id: newco.id,
+        ..operator.clone()
+    };
+    let run = app.finished_run(&as_operator, runs.items[0].id).await;
+    assert_eq!(run.status, ExecutionStatus::Succeeded, "{run:?}");
+    assert_eq!(
+        step(&run, "welcome").output,
+        json!("customer.created Newco")
+    );
+    let existing_copy = target(&baseline, &existing).workflow_id.unwrap_or_default();
+    let runs: WorkflowExecutionPage = app
+        .get(
+            &runs_path(existing.customer_id, existing_copy),
+            &existing.token,
+        )
+        .await
+        .json();
+    assert!(runs.items.is_empty(), "{runs:?}");
 }
 both_backends!(a_new_customer_receives_the_msp_workflows_that_include_new_customers);

@@ -21,8 +21,8 @@ use sqlx::types::Json;
 use std::collections::{BTreeSet, HashSet};
 use uuid::Uuid;
 
-const INSERT: &str = "INSERT INTO msp_workflows (id, name, description, tags, systems_involved, workflow_type, definition, revision, created_by, created_at, updated_by, updated_at, minutes_saved_per_run, schedule, include_new_customers) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $8, $9, $10, $11, $12)";
+const INSERT: &str = "INSERT INTO msp_workflows (id, name, description, tags, systems_involved, workflow_type, definition, revision, created_by, created_at, updated_by, updated_at, minutes_saved_per_run, schedule, include_new_customers, runs_on_customer_created) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $8, $9, $10, $11, $12, $13)";
 const GET: &str = "SELECT * FROM msp_workflows WHERE id = $1";
 const LIST: &str = "SELECT * FROM msp_workflows WHERE id > $1 ORDER BY id LIMIT $2";
 /// `$9` is 1 when the definition changes (the next revision), else 0.
@@ -32,7 +32,8 @@ const UPDATE: &str = "UPDATE msp_workflows SET name = COALESCE($2, name), descri
      revision = revision + $8, updated_by = $9, updated_at = $10, \
      minutes_saved_per_run = COALESCE($11, minutes_saved_per_run), \
      schedule = CASE WHEN $12 THEN $13 ELSE schedule END, \
-     include_new_customers = COALESCE($14, include_new_customers) WHERE id = $1 RETURNING id";
+     include_new_customers = COALESCE($14, include_new_customers), \
+     runs_on_customer_created = COALESCE($15, runs_on_customer_created) WHERE id = $1 RETURNING id";
 const FOR_NEW_CUSTOMERS: &str =
     "SELECT id FROM msp_workflows WHERE include_new_customers ORDER BY id";
 /// The targets of the MSP workflows with ids in `$1..=$2`: a page's workflows are
@@ -67,6 +68,7 @@ struct MspWorkflowRow {
     minutes_saved_per_run: i32,
     schedule: Option<Json<CronConfig>>,
     include_new_customers: bool,
+    runs_on_customer_created: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -112,6 +114,7 @@ fn with_targets(row: MspWorkflowRow, targets: Vec<MspWorkflowTarget>) -> StoreRe
         })?,
         schedule: row.schedule.map(|s| s.0),
         include_new_customers: row.include_new_customers,
+        runs_on_customer_created: row.runs_on_customer_created,
         targets,
         created_by: UserId(row.created_by),
         created_at: row.created_at,
@@ -204,7 +207,8 @@ impl Db {
                 at,
                 minutes(new.minutes_saved_per_run)?,
                 new.schedule.as_ref().map(Json),
-                new.include_new_customers
+                new.include_new_customers,
+                new.runs_on_customer_created
             );
             for customer in &new.customer_ids {
                 execute!(tx, ADD_TARGET, id.0, customer.0, at);
@@ -266,7 +270,8 @@ impl Db {
                 patch.minutes_saved_per_run.map(minutes).transpose()?,
                 patch.schedule.is_some(),
                 patch.schedule.as_ref().and_then(|s| s.as_ref().map(Json)),
-                patch.include_new_customers
+                patch.include_new_customers,
+                patch.runs_on_customer_created
             );
             updated.ok_or(StoreError::NotFound)?;
             let mut removed = Vec::new();

@@ -47,7 +47,8 @@ async fn list_customers(
 }
 
 /// Create a customer (operators only). It starts active, with the default branding,
-/// and receives the MSP workflows that include new customers.
+/// and receives the MSP workflows that include new customers (those that run on
+/// `customer.created` start their first run there).
 #[utoipa::path(tag = "customers", operation_id = "create_customer", security(("bearer" = [])), request_body = CreateCustomer,
     params(("Idempotency-Key" = Option<String>, Header, description = super::IDEMPOTENCY_KEY_DOC)),
     responses((status = 201, description = "Created", body = Customer)))]
@@ -81,7 +82,7 @@ async fn create_customer(
     };
     created(&state, key, principal.id(), &input, async {
         let customer = state.db.create_customer(&new, event).await?;
-        crate::routes::msp_workflows::onboard(&state, &req, operator, customer.id).await;
+        crate::routes::msp_workflows::onboard(&state, &req, operator, &customer).await;
         Ok(customer)
     })
     .await

@@ -21,11 +21,12 @@ use crate::workflow_validation::validated;
 use actix_web::{HttpRequest, get, patch, post, web};
 use obera_store::{NewWorkflowRun, NewWorkflowTrigger, StoreError, TenantScope, TriggerChange};
 use obera_types::{
-    CreateMspWorkflow, CustomerId, CustomerStatus, MAX_MSP_WORKFLOW_TARGETS, MspWorkflow,
+    CreateMspWorkflow, Customer, CustomerId, CustomerStatus, MAX_MSP_WORKFLOW_TARGETS, MspWorkflow,
     MspWorkflowId, MspWorkflowPage, MspWorkflowRun, MspWorkflowRuns, MspWorkflowTarget, PageParams,
-    StartMspWorkflowRuns, TriggerConfig, TriggerId, TriggerKind, UpdateMspWorkflow, UpdateWorkflow,
-    UserId, WorkflowId,
+    PlatformEvent, StartMspWorkflowRuns, TriggerConfig, TriggerId, TriggerKind, UpdateMspWorkflow,
+    UpdateWorkflow, UserId, Workflow, WorkflowId,
 };
+use serde_json::{Value, json};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -201,10 +202,9 @@ async fn deploy_msp_workflow(
     let msp = state.db.get_msp_workflow(*path).await?;
     let (mut reached, mut refused) = (0, 0);
     for target in &msp.targets {
-        if deploy_to(&state, &req, operator, &msp, target).await? {
-            reached += 1;
-        } else {
-            refused += 1;
+        match deploy_to(&state, &req, operator, &msp, target).await? {
+            Some(_) => reached += 1,
+            None => refused += 1,
         }
     }
     state
@@ -215,28 +215,30 @@ async fn deploy_msp_workflow(
 }
 
 /// Deploys `msp` into one target customer and records the outcome on the target:
-/// `true` when the customer received it, `false` when its records did not fit.
+/// the scope it acted in and the copy, when the customer received it; `None` when its
+/// records did not fit.
 async fn deploy_to(
     state: &AppState,
     req: &HttpRequest,
     operator: UserId,
     msp: &MspWorkflow,
     target: &MspWorkflowTarget,
-) -> ApiResult<bool> {
+) -> ApiResult<Option<(TenantScope, Workflow)>> {
     let (scope, _) = operator_scope(state, req, operator, target.customer_id).await?;
-    let outcome = match validated(state, Some(&scope), &msp.definition, "definition").await {
-        Ok(()) => {
-            let copy = state
-                .db
-                .deploy_managed_workflow(&scope, msp, operator)
-                .await?;
-            let trigger =
-                keep_schedule(state, &scope, msp, copy.id, target.schedule_trigger_id).await?;
-            Ok((copy.id, msp.revision, trigger))
-        }
-        Err(ApiError::Validation(problems)) => Err(problems),
-        Err(other) => return Err(other),
-    };
+    let (outcome, reached) =
+        match validated(state, Some(&scope), &msp.definition, "definition").await {
+            Ok(()) => {
+                let copy = state
+                    .db
+                    .deploy_managed_workflow(&scope, msp, operator)
+                    .await?;
+                let trigger =
+                    keep_schedule(state, &scope, msp, copy.id, target.schedule_trigger_id).await?;
+                (Ok((copy.id, msp.revision, trigger)), Some(copy))
+            }
+            Err(ApiError::Validation(problems)) => (Err(problems), None),
+            Err(other) => return Err(other),
+        };
     state
         .db
         .record_msp_deployment(
@@ -245,47 +247,77 @@ async fn deploy_to(
             outcome.as_ref().copied().map_err(Vec::as_slice),
         )
         .await?;
-    Ok(outcome.is_ok())
+    Ok(reached.map(|copy| (scope, copy)))
 }
 
-/// Gives a customer `operator` has just created the MSP workflows that include new
-/// customers: it joins their targets and receives each. Part of creating the
-/// customer, which has happened whatever this does: a failure is logged, and leaves
-/// the target undeployed for the next deploy.
+/// Gives `customer`, which `operator` has just created, the MSP workflows that
+/// include new customers: it joins their targets and receives each, and those that
+/// run on `customer.created` start a run there. Part of creating the customer, which
+/// has happened whatever this does: a failure is logged, and leaves the target
+/// undeployed for the next deploy.
 pub(crate) async fn onboard(
     state: &AppState,
     req: &HttpRequest,
     operator: UserId,
-    customer: CustomerId,
+    customer: &Customer,
 ) {
-    let joined = match state.db.target_new_customer(customer).await {
+    let joined = match state.db.target_new_customer(customer.id).await {
         Ok(joined) => joined,
         Err(error) => {
-            tracing::warn!(%error, %customer, "could not give a new customer its MSP workflows");
+            tracing::warn!(%error, customer_id = %customer.id, "could not give a new customer its MSP workflows");
             return;
         }
     };
+    let event = customer_created(customer);
     for msp in joined {
-        let Some(target) = msp.targets.iter().find(|t| t.customer_id == customer) else {
+        let Some(target) = msp.targets.iter().find(|t| t.customer_id == customer.id) else {
             continue;
         };
-        let deployed = deploy_to(state, req, operator, &msp, target).await;
-        let (reached, refused) = match deployed {
-            Ok(true) => (1, 0),
-            Ok(false) => (0, 1),
+        let deployed = match deploy_to(state, req, operator, &msp, target).await {
+            Ok(deployed) => deployed,
             Err(error) => {
-                tracing::warn!(%error, %customer, msp_workflow_id = %msp.id, "could not deploy an MSP workflow to a new customer");
+                tracing::warn!(%error, customer_id = %customer.id, msp_workflow_id = %msp.id, "could not deploy an MSP workflow to a new customer");
                 continue;
             }
         };
+        let reached = usize::from(deployed.is_some());
         if let Err(error) = state
             .db
-            .record_msp_deploy(operator, msp.id, msp.revision, reached, refused)
+            .record_msp_deploy(operator, msp.id, msp.revision, reached, 1 - reached)
             .await
         {
             tracing::warn!(%error, msp_workflow_id = %msp.id, "could not record an MSP deploy");
         }
+        let Some((scope, copy)) = deployed.filter(|_| msp.runs_on_customer_created) else {
+            continue;
+        };
+        let Some(version) = copy.published_version else {
+            continue;
+        };
+        let run = NewWorkflowRun::new(
+            copy.id,
+            version,
+            TriggerKind::Event,
+            event.clone(),
+            Some(operator),
+        );
+        match state.db.start_workflow_run(&scope, &run).await {
+            Ok(_) => state.workflow_runs.notify_one(),
+            Err(error) => {
+                tracing::warn!(%error, msp_workflow_id = %msp.id, "could not start a new customer's onboarding run");
+            }
+        }
     }
+}
+
+/// The `customer.created` trigger data, shaped as every platform event's.
+fn customer_created(customer: &Customer) -> Value {
+    json!({
+        "event": PlatformEvent::CustomerCreated.as_str(),
+        "event_id": uuid::Uuid::now_v7(),
+        "occurred_at": obera_store::now(),
+        "data": customer,
+    })
 }
 
 /// Keeps the copy's schedule trigger in step with the MSP workflow's `schedule`:

@@ -18,7 +18,10 @@
 //! removed with the schedule), so "every night at 02:00 in each client" is one setting.
 //! With `include_new_customers`, a customer an operator creates joins the targets and
 //! receives the workflow as part of its creation (a deploy to it alone; a customer
-//! whose records do not fit yet is listed with the problems, as in any deploy).
+//! whose records do not fit yet is listed with the problems, as in any deploy). With
+//! `runs_on_customer_created` too, that copy then runs once, its `trigger` the
+//! `customer.created` event: `{ "event", "event_id", "occurred_at", "data" }`, `data`
+//! the new customer as the API shows it.
 
 use super::definition::WorkflowDefinition;
 use super::record::{WorkflowLabel, WorkflowType};
@@ -54,6 +57,9 @@ pub struct MspWorkflow {
     /// Whether each customer an operator creates joins the targets and receives the
     /// deployed revision at once (as the operator who creates it).
     pub include_new_customers: bool,
+    /// Whether a new customer's copy also runs once as it arrives, with the
+    /// `customer.created` event as its trigger data (onboarding the new client).
+    pub runs_on_customer_created: bool,
     /// The customers it runs in, by customer id.
     pub targets: Vec<MspWorkflowTarget>,
     pub created_by: UserId,
@@ -103,6 +109,9 @@ pub struct CreateMspWorkflow {
     /// Whether customers operators create from now on join the targets (default no).
     #[serde(default)]
     pub include_new_customers: bool,
+    /// Whether such a customer's copy runs once as it arrives (default no).
+    #[serde(default)]
+    pub runs_on_customer_created: bool,
     /// The customers to run in (at most 1,000, each once).
     #[serde(default)]
     pub customer_ids: Vec<CustomerId>,
@@ -141,6 +150,8 @@ pub struct UpdateMspWorkflow {
     pub schedule: Option<Option<CronConfig>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_new_customers: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runs_on_customer_created: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_ids: Option<Vec<CustomerId>>,
 }

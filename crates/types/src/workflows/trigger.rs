@@ -65,9 +65,10 @@
 //!   is `operator.accessed_customer`, `user_id` the operator, and `action_details`
 //!   holds the request's `method` and `path`. Every request an operator makes in
 //!   the customer is one access, so a listener runs once per request.
-//! - `customer.created`: declared, not emitted yet: a new customer has no workflows
-//!   of its own to listen for it, and MSP-level workflows ([`super::msp`]) reach a
-//!   customer when an operator deploys them.
+//! - `customer.created`: a new customer has no workflows of its own to listen for it
+//!   with a trigger; it is the trigger data of the first run of each MSP-level
+//!   workflow ([`super::msp`]) that includes new customers and runs on their
+//!   creation, `data` the customer as the API shows it.
 //!
 //! So `trigger.data.role` reads an invited person's role and
 //! `trigger.data.action_details.path` what an operator opened.
@@ -103,8 +104,8 @@ text_enum!(
     /// the modules that emit them land (`integration.sync_failed` with integrations).
     /// `user.invited`: a person was added to the customer. `audit.privileged_access`:
     /// privileged access to the customer's data was recorded (an MSP operator entering
-    /// it). `customer.created`: a customer was created; declared, not emitted yet (a
-    /// new customer has no workflows of its own; MSP workflows reach it by deploy).
+    /// it). `customer.created`: a customer was created; it starts the MSP workflows
+    /// that run on a new customer's creation (no trigger of its own can hear it).
     PlatformEvent {
         CustomerCreated => "customer.created",
         UserInvited => "user.invited",
