@@ -53,7 +53,7 @@ pub use jobs::{Enqueued, Job, JobClaim, JobId, Lease, NewJob, Queue, QueueDepth}
 pub use maintenance::{PURGE_BATCH, Purged};
 pub use operators::OperatorAccount;
 pub use page::{PageError, PageRequest};
-pub use platform_events::{EventFilter, EventRuns};
+pub use platform_events::{EventFilter, EventRuns, event_trigger_data};
 pub use scope::{Actor, RequestReads, TenantScope};
 pub use second_factor::{FactorOwner, SecondFactor};
 pub use users::NewProfile;

@@ -82,6 +82,21 @@ struct ListenerRow {
     published_by: Option<Uuid>,
 }
 
+/// The trigger data of the runs one emission of `event` at `occurred_at` starts:
+/// `{ event, event_id, occurred_at, data }`, with a new `event_id`.
+pub fn event_trigger_data(
+    event: PlatformEvent,
+    data: serde_json::Value,
+    occurred_at: chrono::DateTime<chrono::Utc>,
+) -> serde_json::Value {
+    json!({
+        "event": event,
+        "event_id": Uuid::now_v7(),
+        "occurred_at": occurred_at,
+        "data": data,
+    })
+}
+
 /// Emits `event` of `customer` with `data` inside the unit of work of the change it
 /// reports: starts a run of each listening trigger's workflow that can run, with the
 /// trigger data `{ event, event_id, occurred_at, data }`, when `filters` lets it
@@ -100,12 +115,7 @@ pub(crate) async fn emit_in(
         .into_iter()
         .filter(|row| row.config.0.get("event").and_then(|e| e.as_str()) == Some(event.as_str()));
     let occurred_at = now();
-    let trigger_data = json!({
-        "event": event,
-        "event_id": Uuid::now_v7(),
-        "occurred_at": occurred_at,
-        "data": data,
-    });
+    let trigger_data = event_trigger_data(event, data, occurred_at);
     for row in listening {
         let (true, Some(version)) = (row.active, row.published_version) else {
             runs.skipped += 1;

@@ -60,6 +60,17 @@ impl Principal {
             )),
         }
     }
+
+    /// [`Principal::require_operator`] for a change: a demo session changes nothing.
+    pub fn require_changing_operator(&self) -> Result<UserId, ApiError> {
+        let operator = self.require_operator()?;
+        if self.read_only() {
+            return Err(ApiError::Forbidden(
+                "demo sessions are read-only".to_owned(),
+            ));
+        }
+        Ok(operator)
+    }
 }
 
 /// The bearer credential of a request, if well-formed.

@@ -61,12 +61,7 @@ async fn create_customer(
     key: IdempotencyKey,
     body: Body<CreateCustomer>,
 ) -> ApiResult<HttpResponse> {
-    let operator = principal.require_operator()?;
-    if principal.read_only() {
-        return Err(ApiError::Forbidden(
-            "demo sessions are read-only".to_owned(),
-        ));
-    }
+    let operator = principal.require_changing_operator()?;
     let input = body.0;
     let new = NewCustomer {
         company_name: input.company_name.clone(),

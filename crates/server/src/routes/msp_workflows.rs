@@ -19,14 +19,16 @@ use crate::routes::workflows::check_minutes_saved;
 use crate::state::AppState;
 use crate::workflow_validation::validated;
 use actix_web::{HttpRequest, get, patch, post, web};
-use obera_store::{NewWorkflowRun, NewWorkflowTrigger, StoreError, TenantScope, TriggerChange};
+use obera_store::{
+    NewWorkflowRun, NewWorkflowTrigger, StoreError, TenantScope, TriggerChange, event_trigger_data,
+};
 use obera_types::{
     CreateMspWorkflow, Customer, CustomerId, CustomerStatus, MAX_MSP_WORKFLOW_TARGETS, MspWorkflow,
     MspWorkflowId, MspWorkflowPage, MspWorkflowRun, MspWorkflowRuns, MspWorkflowTarget, PageParams,
     PlatformEvent, StartMspWorkflowRuns, TriggerConfig, TriggerId, TriggerKind, UpdateMspWorkflow,
     UpdateWorkflow, UserId, Workflow, WorkflowId,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -39,17 +41,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 const MSP_WORKFLOW_ID_DOC: &str = "The MSP workflow";
-
-/// The operator making a change (demo sessions change nothing).
-fn changing_operator(principal: &Principal) -> ApiResult<UserId> {
-    let operator = principal.require_operator()?;
-    if principal.read_only() {
-        return Err(ApiError::Forbidden(
-            "demo sessions are read-only".to_owned(),
-        ));
-    }
-    Ok(operator)
-}
 
 fn check_target_count(customers: &[CustomerId]) -> ApiResult<()> {
     if customers.len() > MAX_MSP_WORKFLOW_TARGETS {
@@ -98,7 +89,7 @@ async fn create_msp_workflow(
     key: IdempotencyKey,
     body: Body<CreateMspWorkflow>,
 ) -> ApiResult<actix_web::HttpResponse> {
-    let operator = changing_operator(&principal)?;
+    let operator = principal.require_changing_operator()?;
     let input = body.0;
     check_target_count(&input.customer_ids)?;
     check_minutes_saved(Some(input.minutes_saved_per_run))?;
@@ -147,7 +138,7 @@ async fn update_msp_workflow(
     path: web::Path<MspWorkflowId>,
     body: Body<UpdateMspWorkflow>,
 ) -> ApiResult<web::Json<MspWorkflow>> {
-    let operator = changing_operator(&principal)?;
+    let operator = principal.require_changing_operator()?;
     let patch = body.0;
     if let Some(customers) = &patch.customer_ids {
         check_target_count(customers)?;
@@ -198,7 +189,7 @@ async fn deploy_msp_workflow(
     principal: Principal,
     path: web::Path<MspWorkflowId>,
 ) -> ApiResult<web::Json<MspWorkflow>> {
-    let operator = changing_operator(&principal)?;
+    let operator = principal.require_changing_operator()?;
     let msp = state.db.get_msp_workflow(*path).await?;
     let (mut reached, mut refused) = (0, 0);
     for target in &msp.targets {
@@ -268,7 +259,11 @@ pub(crate) async fn onboard(
             return;
         }
     };
-    let event = customer_created(customer);
+    let event = event_trigger_data(
+        PlatformEvent::CustomerCreated,
+        json!(customer),
+        obera_store::now(),
+    );
     for msp in joined {
         let Some(target) = msp.targets.iter().find(|t| t.customer_id == customer.id) else {
             continue;
@@ -308,16 +303,6 @@ pub(crate) async fn onboard(
             }
         }
     }
-}
-
-/// The `customer.created` trigger data, shaped as every platform event's.
-fn customer_created(customer: &Customer) -> Value {
-    json!({
-        "event": PlatformEvent::CustomerCreated.as_str(),
-        "event_id": uuid::Uuid::now_v7(),
-        "occurred_at": obera_store::now(),
-        "data": customer,
-    })
 }
 
 /// Keeps the copy's schedule trigger in step with the MSP workflow's `schedule`:
@@ -393,7 +378,7 @@ async fn start_msp_workflow_runs(
     path: web::Path<MspWorkflowId>,
     body: Body<StartMspWorkflowRuns>,
 ) -> ApiResult<actix_web::HttpResponse> {
-    let operator = changing_operator(&principal)?;
+    let operator = principal.require_changing_operator()?;
     let input = body.0;
     let msp = state.db.get_msp_workflow(*path).await?;
     let reply = created(&state, key, principal.id(), &input, async {
